@@ -1,0 +1,29 @@
+# EPMPulse: `make run` and `make test` take a fresh Debian machine from clone to running.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CONFIG ?= config/apps.json
+DATA_DIR ?= data
+
+.PHONY: deps configure build run test bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) --target epmpulse -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/epmpulse --config $(CONFIG) --data-dir $(DATA_DIR)
+
+test: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps
+	@bash bench/run.sh $(BENCH_ARGS)
+
+clean:
+	rm -rf $(BUILD_DIR) build-bench

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages EPMPulse needs to build, test and benchmark.
+# Idempotent: does nothing (and needs no network) when everything is present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libcaf-dev                      # C++ Actor Framework 0.17
+  librestinio-dev libasio-dev     # RESTinio 0.6 (its package forgets asio)
+  libhttp-parser-dev libfmt-dev
+  libcurl4-openssl-dev
+  libboost-test-dev
+  nlohmann-json3-dev
+  libspdlog-dev libcli11-dev
+  libhowardhinnant-date-dev
+  wrk                             # make bench
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
