@@ -1,0 +1,117 @@
+#pragma once
+
+// The state actor: the only owner of the status snapshot and of the state
+// file. Handlers and other actors change or read state only by messaging it.
+//
+// Durability: an apply is answered only after the write that contains it is
+// on disk (temp file, fsync, rename, fsync dir: done by the state_writer it
+// drives). While a write is in flight, arriving updates are merged in memory
+// and go out together in the next write (group commit).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/errors.hpp"
+#include "actors/status_model.hpp"
+#include "config/config.hpp"
+
+namespace epmpulse {
+
+/// What the state actor answers to an apply.
+struct apply_reply {
+  ec error = ec::none;                 ///< ec::state_error when the write failed
+  std::vector<merge_outcome> outcomes; ///< one per update, in request order
+  bool changed = false;                ///< at least one update was applied
+};
+
+/// One applied change, as subscribers see it (after it is durable).
+struct domain_change {
+  std::string app;
+  std::string domain;
+  domain_state before;
+  domain_state after;
+};
+
+using change_set = std::shared_ptr<const std::vector<domain_change>>;
+
+/// What GET /status and GET /status/{app} answer: a body serialised once per
+/// state version and shared by every reader of that version.
+struct status_body {
+  ec error = ec::none; ///< ec::app_not_found for an unknown app
+  std::shared_ptr<const std::string> json;
+};
+
+/// The state side of GET /health.
+struct state_health {
+  bool file_ok = true;
+  std::string file_error;                ///< last write error, "" when ok
+  std::optional<time_point> last_update; ///< snapshot's last_updated
+  std::uint64_t commits = 0;             ///< successful state writes
+  std::uint64_t committed_updates = 0;   ///< applies carried by those writes
+  std::uint64_t version = 0;             ///< in-memory state version
+};
+
+using snapshot_ptr = std::shared_ptr<const status_snapshot>;
+using apply_callback = std::function<void(apply_reply)>;
+using body_callback = std::function<void(status_body)>;
+using health_callback = std::function<void(state_health)>;
+
+/// Which body a get asks for: all apps when `app` is empty.
+struct status_query {
+  std::string app;
+};
+
+/// The protocol. Callbacks are invoked exactly once, from the actor's thread;
+/// they must not block.
+using state_store_actor = caf::typed_actor<
+  /// Validated updates (1 for POST /status, up to 100 for a batch), applied as
+  /// one state transition; answered after the write containing them.
+  caf::reacts_to<apply_atom, std::vector<status_update>, apply_callback>,
+  /// The serialised GET body for all apps or one.
+  caf::reacts_to<get_atom, status_query, body_callback>,
+  /// The state file's health and commit counters.
+  caf::reacts_to<health_atom, health_callback>,
+  /// An immutable copy of the current snapshot (for the canvas and pollers).
+  caf::replies_to<snapshot_atom>::with<snapshot_ptr>,
+  /// `subscriber` receives (changed_atom, change_set) after each durable commit.
+  caf::reacts_to<subscribe_atom, caf::actor>,
+  /// Writes everything pending; answers true once on disk (shutdown).
+  caf::replies_to<flush_atom>::with<bool>,
+  /// Internal timers: 0 = stale-loading sweep, 1 = backup, 2 = write retry.
+  caf::reacts_to<tick_atom, std::uint8_t, std::uint64_t>>;
+
+/// Where the state lives and how it behaves.
+struct state_store_options {
+  std::string data_dir;                      ///< holds apps_status.json and backups/
+  std::shared_ptr<const config::service_config> config;
+};
+
+/// Loads (or creates, or recovers) the state file and spawns the state actor
+/// with its detached writer. Returns an error message when the data dir is
+/// unusable (start-up then stops).
+caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
+                                                   state_store_options opts);
+
+/// File name of the state file inside the data dir.
+inline constexpr const char* state_file_name = "apps_status.json";
+
+} // namespace epmpulse
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<epmpulse::status_update>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::apply_callback)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::body_callback)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::health_callback)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::status_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::snapshot_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::change_set)

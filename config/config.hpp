@@ -1,0 +1,178 @@
+#pragma once
+
+// The service configuration: the model, and the one function that loads,
+// substitutes (${VAR}, ${VAR:-default}) and validates it. Every problem is
+// reported with the file, the field and the fix, so start-up can stop with a
+// message a person can act on.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace epmpulse::config {
+
+/// What an API key may do.
+enum class key_role { read, write, admin };
+
+/// "read" | "write" | "admin".
+const char* to_string(key_role role);
+
+/// True when a key of role `have` may perform an action needing `need`.
+bool role_allows(key_role have, key_role need);
+
+/// One API key. `key` is a secret: never log it.
+struct api_key {
+  std::string name;
+  std::string key;
+  key_role role = key_role::write;
+};
+
+/// One monitored EPM application (Planning, FCCS, ARCS, ...).
+struct app_config {
+  std::string name;
+  std::string display_name;
+  std::vector<std::string> domains;  ///< exist from the start as Blank
+  std::vector<std::string> channels; ///< Slack channel ids showing this app
+  bool strict_domains = false;       ///< reject domains not listed above
+  std::string server;                ///< EPM server id for pull mode ("" = none)
+};
+
+/// One Slack channel and its canvas.
+struct channel_config {
+  std::string id;
+  std::string name;
+  std::string canvas_id; ///< "" = create on start-up when allowed
+};
+
+enum class canvas_update_mode { full, sections };
+
+struct slack_settings {
+  std::string bot_token;   ///< secret; "" = canvas side disabled
+  std::string api_url = "https://slack.com/api";
+  double min_update_interval_sec = 2.0;
+  canvas_update_mode update_mode = canvas_update_mode::full;
+  int max_retries = 3;
+  bool create_missing_canvases = false;
+  std::string dashboard_title = "EPM Status Dashboard";
+  std::string display_timezone = "UTC"; ///< IANA name or "UTC"
+  double request_timeout_sec = 10.0;
+};
+
+struct pull_mode_settings {
+  bool enabled = false;
+  double poll_interval_seconds = 30;
+  double max_poll_duration_minutes = 60;
+  int max_concurrent_polls_per_server = 4;
+};
+
+struct rate_limit_settings {
+  bool enabled = true;
+  int status_per_minute = 600;  ///< POST /status per API key
+  int batch_per_minute = 120;   ///< POST /status/batch per API key
+  int read_per_minute = 1200;   ///< GET endpoints per client address
+};
+
+struct server_settings {
+  int io_threads = 1;          ///< RESTinio io threads (1 beats 2 on 2 cores)
+  int actor_threads = 1;       ///< CAF scheduler workers
+  std::size_t max_body_bytes = 64 * 1024;
+  double request_timeout_sec = 10.0;
+};
+
+struct settings {
+  double stale_loading_timeout_hours = 2;
+  double stale_check_interval_minutes = 5;
+  double backup_interval_hours = 1;
+  int max_backups = 24;
+  int recent_jobs_limit = 50;
+  double max_future_skew_sec = 300; ///< event times further ahead are clamped
+  std::string log_level = "info";
+  server_settings server;
+  rate_limit_settings rate_limits;
+  slack_settings slack;
+  pull_mode_settings pull_mode;
+};
+
+enum class epm_auth_type { none, oauth_refresh_token, oauth_client_credentials, basic };
+
+/// Credentials for EPM's REST API. All string fields but the type, token_url,
+/// client_id, scope and username are secrets.
+struct epm_auth {
+  epm_auth_type type = epm_auth_type::none;
+  std::string token_url;
+  std::string client_id;
+  std::string client_secret;
+  std::string refresh_token;
+  std::string scope;
+  std::string username;
+  std::string password;
+};
+
+enum class epm_server_kind { planning, arcs, data_integration, edm };
+
+const char* to_string(epm_server_kind kind);
+
+struct epm_server {
+  std::string id;
+  std::string name;
+  std::string base_url;
+  epm_server_kind kind = epm_server_kind::planning;
+  std::string application; ///< Planning REST: the application name in the path
+};
+
+struct epm_settings {
+  epm_auth auth;
+  std::vector<epm_server> servers;
+};
+
+/// The whole configuration after substitution and validation.
+struct service_config {
+  std::string source_path;              ///< file it was read from
+  std::vector<app_config> apps;         ///< in file order
+  std::vector<channel_config> channels; ///< in file order
+  std::vector<api_key> api_keys;
+  settings settings;
+  epm_settings epm;
+  std::vector<std::string> warnings;    ///< non-fatal findings to log at start
+
+  const app_config* find_app(std::string_view name) const;
+  const channel_config* find_channel(std::string_view id) const;
+  const epm_server* find_server(std::string_view id) const;
+};
+
+/// A problem that stops start-up (exit code 2).
+struct config_error {
+  std::string file;
+  std::string field;   ///< JSON path, e.g. "settings.slack.min_update_interval_sec"
+  std::string problem; ///< what is wrong (never contains a secret value)
+  std::string fix;     ///< what to do about it
+
+  /// "file: field: problem (fix: ...)".
+  std::string to_string() const;
+};
+
+/// Looks up an environment variable; empty optional when unset.
+using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// The process environment.
+env_lookup process_env();
+
+/// The result of loading: the config, or the first problem found.
+struct load_result {
+  std::optional<service_config> config;
+  std::optional<config_error> error;
+};
+
+/// Reads `path`, substitutes ${VAR} / ${VAR:-default} from `env`, applies the
+/// shortcuts EPMPULSE_API_KEY (write) / EPMPULSE_ADMIN_KEY (admin) /
+/// SLACK_BOT_TOKEN / SLACK_API_URL, fills defaults and validates.
+load_result load_config(const std::string& path, const env_lookup& env = process_env());
+
+/// Same, from JSON text (tests); `path` is only used in messages.
+load_result parse_config(const std::string& text, const std::string& path,
+                         const env_lookup& env = process_env());
+
+} // namespace epmpulse::config
