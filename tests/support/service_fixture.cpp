@@ -1,0 +1,59 @@
+#include "tests/support/service_fixture.hpp"
+
+#include <stdexcept>
+
+namespace epmpulse::test {
+
+service::service(service_options opts) : opts_(std::move(opts)), dir_("epmpulse-svc-") {
+  config_path_ = write_config(dir_.path(), opts_.config);
+  data_dir_ = dir_.make_subdir("data");
+  if (opts_.start)
+    start();
+}
+
+void service::start() {
+  if (server_ && server_->running())
+    return;
+  server_options so;
+  so.config_path = config_path_;
+  so.data_dir = data_dir_;
+  so.extra_args = opts_.extra_args;
+  so.env = opts_.env;
+  server_.reset();
+  server_ = std::make_unique<server_process>(std::move(so));
+}
+
+nlohmann::json service::state_json() const {
+  try {
+    return nlohmann::json::parse(read_file(state_file()), nullptr, false);
+  } catch (...) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+}
+
+nlohmann::json service::status() const {
+  auto r = reader().get("/api/v1/status");
+  if (r.status != 200)
+    throw std::runtime_error("GET /api/v1/status failed: " + r.describe());
+  auto j = r.json();
+  if (j.is_discarded())
+    throw std::runtime_error("GET /api/v1/status: body is not JSON: " + r.body);
+  return j;
+}
+
+nlohmann::json service::domain(const std::string& app, const std::string& name) const {
+  auto s = status();
+  if (s.contains("apps") && s["apps"].contains(app) && s["apps"][app].contains(name))
+    return s["apps"][app][name];
+  return nullptr;
+}
+
+nlohmann::json update(const std::string& app, const std::string& domain,
+                      const std::string& status, const nlohmann::json& extra) {
+  nlohmann::json u = {{"app", app}, {"domain", domain}, {"status", status}};
+  for (auto it = extra.begin(); it != extra.end(); ++it)
+    u[it.key()] = it.value();
+  return u;
+}
+
+} // namespace epmpulse::test
