@@ -25,4 +25,24 @@ using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 
+// Values, spelled like CAF 0.18's so handlers read the same.
+inline constexpr apply_atom apply_atom_v{};
+inline constexpr get_atom get_atom_v{};
+inline constexpr health_atom health_atom_v{};
+inline constexpr snapshot_atom snapshot_atom_v{};
+inline constexpr subscribe_atom subscribe_atom_v{};
+inline constexpr changed_atom changed_atom_v{};
+inline constexpr flush_atom flush_atom_v{};
+inline constexpr tick_atom tick_atom_v{};
+inline constexpr write_atom write_atom_v{};
+inline constexpr backup_atom backup_atom_v{};
+inline constexpr metrics_atom metrics_atom_v{};
+inline constexpr sync_atom sync_atom_v{};
+inline constexpr preview_atom preview_atom_v{};
+inline constexpr token_atom token_atom_v{};
+inline constexpr invalid_atom invalid_atom_v{};
+inline constexpr watch_atom watch_atom_v{};
+inline constexpr unwatch_atom unwatch_atom_v{};
+inline constexpr fetch_atom fetch_atom_v{};
+
 } // namespace epmpulse

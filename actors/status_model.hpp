@@ -124,10 +124,11 @@ status_snapshot seed_snapshot(const config::service_config& cfg, time_point now)
 /// longer configured are kept (their history matters) but hidden from nothing.
 void reconcile_with_config(status_snapshot& snap, const config::service_config& cfg);
 
-/// Domains in Loading whose `updated` is older than `now - timeout` become
-/// Warning "Stale: no update since <time>". Returns the (app, domain) pairs changed.
-std::vector<std::pair<std::string, std::string>>
-expire_stale_loading(status_snapshot& snap, time_point now, std::chrono::milliseconds timeout);
+/// The updates that turn every domain stuck in Loading since before
+/// `now - timeout` into Warning "Stale: no update since <time>" (source system).
+/// Applying them goes through merge_update like any other update.
+std::vector<status_update> stale_loading_updates(const status_snapshot& snap, time_point now,
+                                                 std::chrono::milliseconds timeout);
 
 // -- JSON ----------------------------------------------------------------------
 

@@ -1,0 +1,92 @@
+#include "actors/durable_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace epmpulse {
+
+namespace {
+
+std::string errno_text(const char* what, const std::string& path) {
+  return fmt::format("{} {}: {}", what, path, std::strerror(errno));
+}
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  if (slash == 0)
+    return "/";
+  return path.substr(0, slash);
+}
+
+} // namespace
+
+std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
+                                                 mode_t mode) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    return errno_text("cannot create temp file for", path);
+  auto fail = [&](const char* what) {
+    auto reason = errno_text(what, tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return reason;
+  };
+  if (::fchmod(fd, mode) != 0)
+    return fail("cannot chmod");
+  const char* data = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    auto n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return fail("cannot write");
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0)
+    return fail("cannot fsync");
+  if (::close(fd) != 0) {
+    auto reason = errno_text("cannot close", tmp);
+    ::unlink(tmp.c_str());
+    return reason;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto reason = errno_text("cannot rename temp file over", path);
+    ::unlink(tmp.c_str());
+    return reason;
+  }
+  // The rename is durable only once the directory entry is.
+  int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir < 0)
+    return errno_text("cannot open directory of", path);
+  int rc = ::fsync(dir);
+  ::close(dir);
+  if (rc != 0)
+    return errno_text("cannot fsync directory of", path);
+  return std::nullopt;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return std::nullopt;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad())
+    return std::nullopt;
+  return std::move(buf).str();
+}
+
+} // namespace epmpulse

@@ -1,0 +1,23 @@
+#pragma once
+
+// Crash-safe file replacement: write a temp file in the same directory, fsync
+// it, rename it over the target, fsync the directory. A reader (or a crash)
+// sees the old content or the new, never a torn file. Blocking: call it only
+// from a detached actor or at start-up.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace epmpulse {
+
+/// Replaces `path` with `content` (mode `mode`). Returns the reason on failure
+/// (no secret content is ever part of it).
+std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
+                                                 mode_t mode = 0600);
+
+/// Reads a whole file; nullopt when it cannot be read.
+std::optional<std::string> read_file(const std::string& path);
+
+} // namespace epmpulse

@@ -1,0 +1,99 @@
+#include "http/responder.hpp"
+
+#include "actors/log.hpp"
+
+namespace epmpulse::http {
+
+namespace {
+
+std::string reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+} // namespace
+
+responder::responder(restinio::request_handle_t req, std::string request_id,
+                     std::shared_ptr<server_counters> counters)
+  : req_(std::move(req)),
+    request_id_(std::move(request_id)),
+    counters_(std::move(counters)),
+    started_(std::chrono::steady_clock::now()) {
+  counters_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  counters_->requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+responder::~responder() {
+  // A request dropped without an answer must still not leak: answer it.
+  if (!sent_.load())
+    send_error({ec::internal_error, "The request was not answered.", {}});
+}
+
+void responder::add_header(std::string name, std::string value) {
+  extra_headers_.emplace_back(std::move(name), std::move(value));
+}
+
+void responder::send(int status, std::string body) {
+  if (sent_.exchange(true))
+    return;
+  auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                           - started_)
+                   .count();
+  auto resp = req_->create_response(restinio::http_status_line_t{
+    restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, reason_phrase(status)});
+  resp.append_header(restinio::http_field::content_type, content_type_);
+  resp.append_header("X-Request-ID", request_id_);
+  for (auto& [name, value] : extra_headers_)
+    resp.append_header(name, value);
+  resp.set_body(std::move(body));
+  resp.done();
+  if (status >= 500)
+    counters_->responses_5xx.fetch_add(1, std::memory_order_relaxed);
+  else if (status >= 400)
+    counters_->responses_4xx.fetch_add(1, std::memory_order_relaxed);
+  else
+    counters_->responses_2xx.fetch_add(1, std::memory_order_relaxed);
+  auto lvl = status >= 500 ? log::level::error : status >= 400 ? log::level::info : log::level::debug;
+  if (log::enabled(lvl)) {
+    log::write(lvl, "request", request_id_,
+               {{"method", std::string{restinio::method_to_string(req_->header().method())}},
+                {"path", std::string{req_->header().path()}},
+                {"status", status},
+                {"ms", elapsed}});
+  }
+  counters_->in_flight.fetch_sub(1, std::memory_order_release);
+}
+
+void responder::send_error(const api_error& err) {
+  if (err.code == ec::rate_limited) {
+    auto it = err.details.find("retry_after_sec");
+    bool given = it != err.details.end() && it->is_number_integer();
+    add_header("Retry-After", given ? std::to_string(it->get<long>()) : std::string{"1"});
+  }
+  send(http_status(err.code), error_body(err));
+}
+
+std::string error_body(const api_error& err) {
+  nlohmann::json body = {{"success", false},
+                         {"error",
+                          {{"code", api_code(err.code)},
+                           {"message", err.message},
+                           {"details", err.details.is_null() ? nlohmann::json::object()
+                                                             : err.details}}}};
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace epmpulse::http

@@ -1,0 +1,67 @@
+#pragma once
+
+// Completes one HTTP request exactly once, from any thread: sets the JSON
+// content type and X-Request-ID, writes the access log line, and releases the
+// server's in-flight count. Handlers hand a shared_ptr<responder> to the
+// callbacks they give actors.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <restinio/all.hpp>
+
+#include "http/api_error.hpp"
+
+namespace epmpulse::http {
+
+struct server_counters;
+
+class responder {
+public:
+  responder(restinio::request_handle_t req, std::string request_id,
+            std::shared_ptr<server_counters> counters);
+  ~responder();
+
+  const std::string& request_id() const { return request_id_; }
+  const restinio::request_t& request() const { return *req_; }
+
+  /// Sends `body` (already JSON) with `status`. Later calls are ignored.
+  void send(int status, std::string body);
+
+  /// Sends the error body {"success": false, "error": {...}}.
+  void send_error(const api_error& err);
+
+  /// Adds a header to the response still to be sent (e.g. Retry-After).
+  void add_header(std::string name, std::string value);
+
+  /// Replaces the default "application/json" (e.g. for Prometheus text).
+  void set_content_type(std::string value) { content_type_ = std::move(value); }
+
+private:
+  restinio::request_handle_t req_;
+  std::string request_id_;
+  std::shared_ptr<server_counters> counters_;
+  std::chrono::steady_clock::time_point started_;
+  std::atomic<bool> sent_{false};
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
+  std::string content_type_ = "application/json";
+};
+
+using responder_ptr = std::shared_ptr<responder>;
+
+/// Requests accepted but not yet answered, and totals for /metrics.
+struct server_counters {
+  std::atomic<std::int64_t> in_flight{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> responses_2xx{0};
+  std::atomic<std::uint64_t> responses_4xx{0};
+  std::atomic<std::uint64_t> responses_5xx{0};
+  std::atomic<bool> draining{false};
+};
+
+/// The error body for `err`.
+std::string error_body(const api_error& err);
+
+} // namespace epmpulse::http

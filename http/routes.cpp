@@ -1,0 +1,117 @@
+#include "http/routes.hpp"
+
+#include "actors/log.hpp"
+#include "http/health_handlers.hpp"
+#include "http/status_handlers.hpp"
+
+namespace epmpulse::http {
+
+namespace {
+
+bool is_json_content_type(std::string_view value) {
+  // "application/json", optionally with parameters such as charset.
+  auto semi = value.find(';');
+  auto type = value.substr(0, semi);
+  while (!type.empty() && type.back() == ' ')
+    type.remove_suffix(1);
+  std::string lower(type);
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json" || (lower.size() > 5 && lower.ends_with("+json"));
+}
+
+// Finds the route for `path`; sets `path_matched` when some route has this
+// path with another method (405 rather than 404).
+const route* find_route(const std::vector<route>& routes, restinio::http_method_id_t method,
+                        std::string_view path, std::string& param, bool& path_matched) {
+  for (const auto& r : routes) {
+    if (r.prefix || r.path != path)
+      continue;
+    path_matched = true;
+    if (r.method == method)
+      return &r;
+  }
+  if (path_matched)
+    return nullptr;
+  for (const auto& r : routes) {
+    if (!r.prefix || !path.starts_with(r.path))
+      continue;
+    auto tail = path.substr(r.path.size());
+    if (tail.empty() || tail.find('/') != std::string_view::npos)
+      continue;
+    path_matched = true;
+    if (r.method == method) {
+      param = restinio::utils::unescape_percent_encoding(tail);
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
+
+std::vector<route> make_routes() {
+  using config::key_role;
+  auto get = restinio::http_method_get();
+  auto post = restinio::http_method_post();
+  return {
+    {get, "/api/v1/health", false, std::nullopt, false, handle_health},
+    {get, "/metrics", false, key_role::read, false, handle_metrics},
+    {post, "/api/v1/status", false, key_role::write, true, handle_post_status},
+    {post, "/api/v1/status/batch", false, key_role::write, true, handle_post_batch},
+    {get, "/api/v1/status", false, key_role::read, false, handle_get_status},
+    {get, "/api/v1/status/", true, key_role::read, false, handle_get_app_status},
+  };
+}
+
+void dispatch(const std::vector<route>& routes, const http_services& services, responder_ptr out) {
+  const auto& req = out->request();
+  const auto& header = req.header();
+  std::string param;
+  bool path_matched = false;
+  const auto* r = find_route(routes, header.method(), header.path(), param, path_matched);
+  if (r == nullptr) {
+    if (path_matched)
+      out->send_error({ec::method_not_allowed, "This method is not allowed on this path.", {}});
+    else
+      out->send_error({ec::not_found, "No such endpoint. See the README for the API.", {}});
+    return;
+  }
+  request_scope scope{out, nullptr, std::move(param), services};
+  if (r->role) {
+    api_error err;
+    auto auth = header.opt_value_of(restinio::http_field::authorization);
+    scope.key = services.keys->authenticate(auth ? *auth : std::string_view{}, err);
+    if (scope.key == nullptr) {
+      out->send_error(err);
+      return;
+    }
+    if (!config::role_allows(scope.key->role, *r->role)) {
+      out->send_error({ec::forbidden,
+                       std::string("This endpoint needs a key with the '") + to_string(*r->role)
+                         + "' role or higher.",
+                       {{"key", scope.key->name}}});
+      return;
+    }
+  }
+  if (r->json_body) {
+    if (req.body().size() > services.config->settings.server.max_body_bytes) {
+      out->send_error({ec::payload_too_large,
+                       "The body exceeds "
+                         + std::to_string(services.config->settings.server.max_body_bytes)
+                         + " bytes.",
+                       {}});
+      return;
+    }
+    auto type = header.opt_value_of(restinio::http_field::content_type);
+    if (type && !is_json_content_type(*type)) {
+      out->send_error({ec::unsupported_media_type,
+                       "Send the body as JSON with 'Content-Type: application/json'.",
+                       {{"content_type", std::string(*type)}}});
+      return;
+    }
+  }
+  r->handler(scope);
+}
+
+} // namespace epmpulse::http

@@ -1,0 +1,48 @@
+#pragma once
+
+// The route table: method, path, the role a key needs, whether a JSON body is
+// expected, and the handler. Dispatch does, in order: route lookup (404/405),
+// authentication (401/403) before anything reads the body, role (403), body
+// size (413) and content type (415); then the handler validates and answers.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <restinio/all.hpp>
+
+#include "config/config.hpp"
+#include "http/responder.hpp"
+#include "http/services.hpp"
+
+namespace epmpulse::http {
+
+/// Everything a handler needs for one request.
+struct request_scope {
+  responder_ptr out;
+  const config::api_key* key = nullptr; ///< null on public routes
+  std::string path_param;               ///< the {app} part of prefix routes
+  const http_services& services;
+};
+
+using route_handler = std::function<void(request_scope&)>;
+
+struct route {
+  restinio::http_method_id_t method;
+  std::string path;                     ///< exact path, or prefix when `prefix`
+  bool prefix = false;                  ///< path + one segment, e.g. /status/{app}
+  std::optional<config::key_role> role; ///< none = public
+  bool json_body = false;
+  route_handler handler;
+};
+
+/// All routes of the service.
+std::vector<route> make_routes();
+
+/// Dispatches one request through `routes`.
+void dispatch(const std::vector<route>& routes, const http_services& services,
+              responder_ptr out);
+
+} // namespace epmpulse::http

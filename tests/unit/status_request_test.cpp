@@ -1,0 +1,113 @@
+#define BOOST_TEST_MODULE status_request
+#include <boost/test/unit_test.hpp>
+
+#include "http/status_request.hpp"
+
+using namespace epmpulse;
+using namespace epmpulse::http;
+
+namespace {
+
+config::service_config test_config() {
+  config::service_config cfg;
+  config::app_config planning;
+  planning.name = "Planning";
+  planning.domains = {"Actual", "Budget"};
+  cfg.apps.push_back(planning);
+  config::app_config arcs;
+  arcs.name = "ARCS";
+  arcs.domains = {"Reconciliation"};
+  arcs.strict_domains = true;
+  cfg.apps.push_back(arcs);
+  return cfg;
+}
+
+const api_error& error_of(const decoded_updates& d) {
+  BOOST_REQUIRE(std::holds_alternative<api_error>(d));
+  return std::get<api_error>(d);
+}
+
+const std::vector<status_update>& updates_of(const decoded_updates& d) {
+  if (auto* e = std::get_if<api_error>(&d))
+    BOOST_FAIL("unexpected error: " << e->message);
+  return std::get<std::vector<status_update>>(d);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(minimal_update_defaults_domain) {
+  auto d = decode_status_body(R"({"app":"Planning","status":"OK"})", test_config());
+  BOOST_TEST(updates_of(d)[0].domain == "default");
+}
+
+BOOST_AUTO_TEST_CASE(each_problem_has_its_own_code) {
+  auto cfg = test_config();
+  BOOST_TEST((error_of(decode_status_body("{not json", cfg)).code == ec::invalid_request));
+  BOOST_TEST((error_of(decode_status_body(R"({"app":"HR","status":"OK"})", cfg)).code == ec::invalid_app));
+  BOOST_TEST((error_of(decode_status_body(R"({"app":"Planning","status":"Done"})", cfg)).code
+              == ec::invalid_status));
+  BOOST_TEST((error_of(decode_status_body(R"({"app":"ARCS","domain":"X","status":"OK"})", cfg)).code
+              == ec::invalid_domain));
+  BOOST_TEST((error_of(decode_status_body(R"({"app":"Planning","domain":"a/b","status":"OK"})", cfg)).code
+              == ec::invalid_domain));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_request_names_the_field) {
+  auto cfg = test_config();
+  auto field = [&](const std::string& body) {
+    return error_of(decode_status_body(body, cfg)).details.value("field", std::string{});
+  };
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","extra":1})") == "extra");
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","job_id":5})") == "job_id");
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","message":")" + std::string(201, 'x') + "\"}")
+             == "message");
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","job_id":")" + std::string(101, 'x') + "\"}")
+             == "job_id");
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","job_id":"a\u0001b"})") == "job_id");
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","timestamp":"noon"})") == "timestamp");
+  BOOST_TEST(field(R"({"status":"OK"})") == "app");
+}
+
+BOOST_AUTO_TEST_CASE(message_length_counts_characters_not_bytes) {
+  std::string two_hundred_euros;
+  for (int i = 0; i < 200; ++i)
+    two_hundred_euros += "\u20ac";
+  auto d = decode_status_body(R"({"app":"Planning","status":"OK","message":")" + two_hundred_euros + "\"}",
+                              test_config());
+  BOOST_TEST(updates_of(d)[0].message->size() == 600u);
+}
+
+BOOST_AUTO_TEST_CASE(batch_items_inherit_job_and_timestamp) {
+  auto d = decode_batch_body(
+    R"({"job_id":"FULL","timestamp":"2026-02-16T14:35:00Z","updates":[
+        {"app":"Planning","domain":"Actual","status":"OK"},
+        {"app":"ARCS","domain":"Reconciliation","status":"OK","job_id":"OWN"}]})",
+    test_config());
+  const auto& u = updates_of(d);
+  BOOST_REQUIRE(u.size() == 2u);
+  BOOST_TEST(*u[0].job_id == "FULL");
+  BOOST_TEST(*u[1].job_id == "OWN");
+  BOOST_TEST(format_time(*u[1].event_time) == "2026-02-16T14:35:00Z");
+}
+
+BOOST_AUTO_TEST_CASE(one_bad_batch_item_rejects_the_batch_naming_its_index) {
+  auto d = decode_batch_body(R"({"updates":[{"app":"Planning","status":"OK"},
+                                             {"app":"Planning","status":"OK"},
+                                             {"app":"Planning","status":"Nope"}]})",
+                             test_config());
+  const auto& e = error_of(d);
+  BOOST_TEST((e.code == ec::invalid_status));
+  BOOST_TEST(e.details.value("index", -1) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(batch_limits_are_enforced) {
+  std::string items;
+  for (int i = 0; i < 101; ++i)
+    items += std::string(i ? "," : "") + R"({"app":"Planning","status":"OK"})";
+  BOOST_TEST((error_of(decode_batch_body(R"({"updates":[)" + items + "]}", test_config())).code
+              == ec::invalid_request));
+  BOOST_TEST((error_of(decode_batch_body(R"({"updates":[]})", test_config())).code
+              == ec::invalid_request));
+  BOOST_TEST((error_of(decode_batch_body(R"({"updates":[],"x":1})", test_config())).details["field"]
+              == "x"));
+}
