@@ -1,0 +1,95 @@
+#include "tests/fakes/fake_state_store.hpp"
+
+#include <caf/all.hpp>
+
+#include "tests/support/wait.hpp"
+
+namespace epmpulse::test {
+
+std::vector<status_update> state_recorder::updates() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return updates_;
+}
+
+std::size_t state_recorder::applies() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return applies_;
+}
+
+bool state_recorder::wait_updates(std::size_t n, std::chrono::milliseconds timeout) const {
+  return eventually([&] { return updates().size() >= n; }, timeout);
+}
+
+void state_recorder::fail_next_applies(std::size_t n) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  fail_next_ = n;
+}
+
+void state_recorder::set_snapshot(status_snapshot snap) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  snapshot_ = std::make_shared<const status_snapshot>(std::move(snap));
+}
+
+std::vector<caf::actor> state_recorder::subscribers() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return subscribers_;
+}
+
+apply_reply state_recorder::record(const std::vector<status_update>& ups) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  ++applies_;
+  apply_reply reply;
+  if (fail_next_ > 0) {
+    --fail_next_;
+    reply.error = ec::state_error;
+    return reply;
+  }
+  for (const auto& u : ups) {
+    updates_.push_back(u);
+    merge_outcome o;
+    o.result = merge_outcome::kind::applied;
+    reply.outcomes.push_back(o);
+  }
+  reply.changed = !ups.empty();
+  return reply;
+}
+
+snapshot_ptr state_recorder::snapshot() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return snapshot_;
+}
+
+void state_recorder::subscribe(caf::actor a) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  subscribers_.push_back(std::move(a));
+}
+
+namespace {
+
+state_store_actor::behavior_type fake_state_store(state_store_actor::pointer self,
+                                                  std::shared_ptr<state_recorder> rec) {
+  return {
+    [rec](apply_atom, const std::vector<status_update>& ups, const apply_callback& cb) {
+      cb(rec->record(ups));
+    },
+    [](get_atom, const status_query&, const body_callback& cb) { cb(status_body{}); },
+    [](health_atom, const health_callback& cb) { cb(state_health{}); },
+    [rec](snapshot_atom) -> snapshot_ptr { return rec->snapshot(); },
+    [rec](subscribe_atom, const caf::actor& who) { rec->subscribe(who); },
+    [](flush_atom) { return true; },
+    [](tick_atom, std::uint8_t, std::uint64_t) {},
+  };
+}
+
+} // namespace
+
+state_store_actor spawn_fake_state_store(caf::actor_system& sys,
+                                         std::shared_ptr<state_recorder> rec) {
+  return sys.spawn(fake_state_store, std::move(rec));
+}
+
+change_set one_change(domain_change c) {
+  return std::make_shared<const std::vector<domain_change>>(std::vector<domain_change>{std::move(c)});
+}
+
+} // namespace epmpulse::test
