@@ -1,0 +1,100 @@
+// baseline_server: the ceiling the benchmark measures EPMPulse against.
+//
+// A bare RESTinio server with the same traits (default_traits_t: a strand per
+// connection) and the same io-thread setting as the service, answering every
+// request with a fixed 200 JSON body. It reads the request like the service
+// does (RESTinio parses headers and body) but does no work: whatever the real
+// server achieves below this rate is the cost of EPMPulse itself.
+//
+//   baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1]
+//
+// The bound port is printed on stdout (one line: the number) once the
+// acceptor is bound; SIGINT/SIGTERM stop it.
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include <restinio/all.hpp>
+
+namespace {
+
+constexpr const char* fixed_body =
+  R"({"success":true,"updated":{"app":"Planning","domain":"Actual","status":"OK",)"
+  R"("job_id":"BASELINE","message":null,"updated_at":"2026-02-16T14:30:00Z",)"
+  R"("duration_sec":null,"applied":true},"canvas_updated":false})";
+
+struct options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::size_t io_threads = 1;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::cerr << "baseline_server: " << why
+            << "\nusage: baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1]\n";
+  std::exit(2);
+}
+
+options parse_options(int argc, char** argv) {
+  options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage(("missing value for " + arg).c_str());
+      return argv[++i];
+    };
+    if (arg == "--host")
+      opt.host = value();
+    else if (arg == "--port")
+      opt.port = static_cast<std::uint16_t>(std::stoi(value()));
+    else if (arg == "--io-threads")
+      opt.io_threads = static_cast<std::size_t>(std::max(1, std::stoi(value())));
+    else
+      usage(("unknown option " + arg).c_str());
+  }
+  // A load-generating tool listens on loopback only.
+  if (opt.host != "127.0.0.1" && opt.host != "localhost")
+    usage("only 127.0.0.1 is allowed");
+  return opt;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so only sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto opt = parse_options(argc, argv);
+  restinio::server_settings_t<restinio::default_traits_t> settings;
+  settings.address(opt.host)
+      .port(opt.port)
+      .acceptor_post_bind_hook([](asio::ip::tcp::acceptor& acceptor) {
+        std::cout << acceptor.local_endpoint().port() << std::endl;
+      })
+      .request_handler([](restinio::request_handle_t req) {
+        return req->create_response()
+          .append_header(restinio::http_field::content_type, "application/json")
+          .set_body(fixed_body)
+          .done();
+      });
+  try {
+    auto server = restinio::run_async(restinio::own_io_context(), std::move(settings),
+                                      opt.io_threads);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    server->stop();
+    server->wait();
+  } catch (const std::exception& e) {
+    std::cerr << "baseline_server: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
