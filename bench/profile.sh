@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Instruction profile of the real server under a fixed small load, with
+# valgrind's callgrind (instruction counts are reproducible on a shared
+# machine where wall-clock times are not).
+#
+#   bash bench/profile.sh [--domains 1000] [--requests 2000] [--connections 8]
+#                         [--out DIR] [--no-build]
+#
+# Phases, each dumped separately (instrumentation is off during start-up):
+#   post   --requests single POST /api/v1/status from load_client
+#   batch  --requests/10 batches of 10
+#   get    --requests/4 GET /api/v1/status
+# For each phase it writes callgrind_annotate's exclusive and inclusive top
+# functions to DIR (default bench/results/profile-<date>/) and prints the
+# instructions per request. Everything it starts it stops; loopback only.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+DOMAINS=1000
+REQUESTS=2000
+CONNECTIONS=8
+OUT=
+BUILD_STEP=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --domains) DOMAINS=$2; shift ;;
+    --requests) REQUESTS=$2; shift ;;
+    --connections) CONNECTIONS=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    --no-build) BUILD_STEP=0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "bench/profile.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+OUT=${OUT:-$ROOT/bench/results/profile-$(date -u +%Y-%m-%d)-d$DOMAINS}
+
+log() { printf '[profile %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null \
+  || die "valgrind is missing (apt-get install valgrind)"
+
+if [ "$BUILD_STEP" = 1 ]; then
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" --target epmpulse load_client -j "$(nproc)"
+fi
+EPMPULSE=$BUILD/epmpulse
+LOAD_CLIENT=$BUILD/bench/load_client
+
+WORK=$(mktemp -d /tmp/epmpulse-profile.XXXXXX)
+PID=
+cleanup() {
+  if [ -n "$PID" ]; then
+    kill -TERM "$PID" 2>/dev/null || true
+    for ((i = 0; i < 600; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+KEY=bench-w-$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+ADMIN=bench-a-$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+APPS=Planning,FCCS,ARCS
+mkdir -p "$WORK/data" "$OUT"
+python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$DOMAINS" \
+  --write-key "$KEY" --admin-key "$ADMIN" --read-key "bench-r-$KEY" >"$WORK/config.json"
+
+log "starting the server under callgrind ($DOMAINS domains)"
+env -u SLACK_API_URL -u SLACK_BOT_TOKEN -u EPMPULSE_API_KEY -u EPMPULSE_ADMIN_KEY \
+  valgrind --tool=callgrind --instr-atstart=no --log-file="$WORK/valgrind.log" \
+  --callgrind-out-file="$WORK/callgrind.out" \
+  "$EPMPULSE" --config "$WORK/config.json" --data-dir "$WORK/data" --host 127.0.0.1 --port 0 \
+  2>"$WORK/server.log" >/dev/null &
+PID=$!
+port=
+for ((i = 0; i < 6000; i++)); do
+  port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' "$WORK/server.log" | head -n1)
+  [ -n "$port" ] && break
+  kill -0 "$PID" 2>/dev/null || { cat "$WORK/valgrind.log" "$WORK/server.log" >&2; die "server exited"; }
+  sleep 0.1
+done
+[ -n "$port" ] || die "server did not start within 10 minutes under valgrind"
+URL=http://127.0.0.1:$port
+log "server on $URL (pid $PID)"
+
+# Warm-up outside the measurement: first-touch allocations, connection set-up.
+"$LOAD_CLIENT" --url "$URL" --key "$KEY" --connections "$CONNECTIONS" --apps "$APPS" \
+  --domains "$DOMAINS" --requests 100 --duration 600 --timeout 120 --no-check >/dev/null
+
+phase() { # name load_client-args...
+  local name=$1
+  shift
+  callgrind_control --instr=on "$PID" >/dev/null
+  "$LOAD_CLIENT" --url "$URL" --key "$KEY" --connections "$CONNECTIONS" --apps "$APPS" \
+    --domains "$DOMAINS" --duration 1200 --timeout 300 "$@" >"$OUT/$name.load.json" || true
+  callgrind_control --dump="$name" "$PID" >/dev/null
+  callgrind_control --instr=off "$PID" >/dev/null
+  log "$name: $(cat "$OUT/$name.load.json")"
+}
+
+phase post --mode single --requests "$REQUESTS"
+phase batch --mode batch --batch-size 10 --requests $((REQUESTS / 10))
+phase get --mode get --requests $((REQUESTS / 4))
+
+# Dumps are numbered in order: callgrind.out.1 (post), .2 (batch), .3 (get).
+sleep 1
+n=0
+for name in post batch get; do
+  n=$((n + 1))
+  f=$(ls "$WORK"/callgrind.out* | grep -E "\.$n$" | head -n1 || true)
+  [ -n "$f" ] || { log "no dump for $name"; continue; }
+  cp "$f" "$OUT/callgrind.$name.out"
+  callgrind_annotate --threshold=99 "$f" 2>/dev/null | head -n 60 >"$OUT/$name.exclusive.txt"
+  callgrind_annotate --inclusive=yes --threshold=99 "$f" 2>/dev/null | head -n 90 >"$OUT/$name.inclusive.txt"
+  total=$(sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$OUT/$name.exclusive.txt" | tr -d ,)
+  reqs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("requests", 0))' "$OUT/$name.load.json")
+  if [ -n "$total" ] && [ "$reqs" -gt 0 ]; then
+    log "$name: $total instructions, $((total / reqs)) per request"
+    echo "{\"phase\":\"$name\",\"instructions\":$total,\"requests\":$reqs,\"per_request\":$((total / reqs))}" \
+      >>"$OUT/summary.jsonl"
+  fi
+done
+log "profiles in ${OUT#$ROOT/}"

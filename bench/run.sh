@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# EPMPulse benchmark: builds in Release, starts the real server (temp data dir,
+# bench config, rate limits off) and a bare RESTinio baseline with the same
+# io-thread setting on 127.0.0.1 ephemeral ports, drives both with wrk and
+# the C++ load client, and prints the table (also bench/results/<date>.json).
+#
+#   bash bench/run.sh [--quick] [--duration S] [--canvas-duration S]
+#                     [--connections N] [--wrk-threads N] [--io-threads N]
+#                     [--actor-threads N] [--no-build] [--keep]
+#
+#   --quick            smoke run: every scenario ~2 s (about 10 s of load)
+#   --duration S       seconds per tool per scenario (default 10)
+#   --canvas-duration  seconds of push load for the canvas scenario (default 60)
+#   --keep             keep the temp dir (configs, server logs) for inspection
+#
+# Everything it starts it stops (trap EXIT). It only ever targets 127.0.0.1.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+DURATION=10
+CANVAS_DURATION=60
+CONNECTIONS=64
+WRK_THREADS=2
+IO_THREADS=1
+ACTOR_THREADS=1
+QUICK=0
+BUILD_STEP=1
+KEEP=0
+SLACK_INTERVAL=2
+COMMAND="bash bench/run.sh $*"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1; DURATION=1; CANVAS_DURATION=3 ;;
+    --duration) DURATION=$2; shift ;;
+    --canvas-duration) CANVAS_DURATION=$2; shift ;;
+    --connections) CONNECTIONS=$2; shift ;;
+    --wrk-threads) WRK_THREADS=$2; shift ;;
+    --io-threads) IO_THREADS=$2; shift ;;
+    --actor-threads) ACTOR_THREADS=$2; shift ;;
+    --no-build) BUILD_STEP=0 ;;
+    --keep) KEEP=1 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for tool in wrk curl python3 cmake; do
+  command -v "$tool" >/dev/null || die "$tool is missing (make deps installs it)"
+done
+
+# -- build ------------------------------------------------------------------------
+
+if [ "$BUILD_STEP" = 1 ]; then
+  log "building Release into $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" --target epmpulse baseline_server load_client -j "$(nproc)"
+fi
+EPMPULSE=$BUILD/epmpulse
+BASELINE=$BUILD/bench/baseline_server
+LOAD_CLIENT=$BUILD/bench/load_client
+for bin in "$EPMPULSE" "$BASELINE" "$LOAD_CLIENT"; do
+  [ -x "$bin" ] || die "$bin is not built"
+done
+
+# -- processes and clean-up -------------------------------------------------------
+
+WORK=$(mktemp -d /tmp/epmpulse-bench.XXXXXX)
+PIDS=()
+
+stop_pid() { # pid: SIGTERM, up to 30 s for a clean exit, then SIGKILL
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if [ "$KEEP" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() { # pid: drop from the clean-up list once stopped
+  local keep=() p
+  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+rand_key() { python3 -c 'import secrets; print(secrets.token_hex(20))'; }
+WRITE_KEY=bench-w-$(rand_key)
+ADMIN_KEY=bench-a-$(rand_key)
+READ_KEY=bench-r-$(rand_key)
+APPS=Planning,FCCS,ARCS
+
+# The server's environment: nothing from the caller's Slack or key settings.
+server_env=(env -u SLACK_API_URL -u SLACK_BOT_TOKEN -u EPMPULSE_API_KEY -u EPMPULSE_ADMIN_KEY
+            -u EPMPULSE_CONFIG -u EPMPULSE_DATA_DIR -u EPMPULSE_HOST -u EPMPULSE_PORT)
+
+SERVER_PID=
+SERVER_URL=
+start_server() { # name domains [slack_url]: sets SERVER_PID, SERVER_URL
+  local name=$1 domains=$2 slack=${3:-} dir=$WORK/$1 port= i
+  mkdir -p "$dir/data"
+  local slack_args=()
+  [ -n "$slack" ] && slack_args=(--slack-url "$slack" --slack-interval "$SLACK_INTERVAL")
+  python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$domains" \
+    --write-key "$WRITE_KEY" --admin-key "$ADMIN_KEY" --read-key "$READ_KEY" \
+    --io-threads "$IO_THREADS" --actor-threads "$ACTOR_THREADS" "${slack_args[@]}" >"$dir/config.json"
+  "${server_env[@]}" "$EPMPULSE" --config "$dir/config.json" --data-dir "$dir/data" \
+    --host 127.0.0.1 --port 0 2>"$dir/server.log" >/dev/null &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for ((i = 0; i < 1200; i++)); do
+    port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' "$dir/server.log" | head -n1)
+    [ -n "$port" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$dir/server.log" >&2; die "server $name exited at start-up"; }
+    sleep 0.1
+  done
+  [ -n "$port" ] || die "server $name did not report its port within 120 s"
+  SERVER_URL=http://127.0.0.1:$port
+  log "server $name ($domains domains) pid $SERVER_PID on $SERVER_URL"
+}
+
+BASELINE_PID=
+BASELINE_URL=
+start_baseline() {
+  local out=$WORK/baseline.port port= i
+  "$BASELINE" --host 127.0.0.1 --port 0 --io-threads "$IO_THREADS" >"$out" &
+  BASELINE_PID=$!
+  PIDS+=("$BASELINE_PID")
+  for ((i = 0; i < 600; i++)); do
+    port=$(head -n1 "$out" 2>/dev/null || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || die "baseline server did not report its port"
+  BASELINE_URL=http://127.0.0.1:$port
+  log "baseline server pid $BASELINE_PID on $BASELINE_URL"
+}
+
+stop_server() { stop_pid "$1"; forget_pid "$1"; }
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+scrape() { # url file
+  curl -s --noproxy '*' --max-time 10 -H "Authorization: Bearer $ADMIN_KEY" "$1/metrics" >"$2" || true
+}
+
+ROWS=$WORK/rows.jsonl
+: >"$ROWS"
+N=0
+
+# run_tool scenario url pid tool-args...: runs wrk or load_client, scrapes
+# /metrics around it, appends a row. tool-args start with "wrk" or "lc".
+run_tool() {
+  local scenario=$1 url=$2 pid=$3 kind=$4
+  shift 4
+  N=$((N + 1))
+  local out=$WORK/run-$N.json before=$WORK/run-$N.before after=$WORK/run-$N.after
+  local metrics_args=()
+  if [ "$pid" != "$BASELINE_PID" ]; then
+    scrape "$url" "$before"
+    metrics_args=(--before "$before" --after "$after")
+  fi
+  log "$scenario: $kind $*"
+  if [ "$kind" = wrk ]; then
+    local script=$1
+    shift
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
+      -s "$ROOT/bench/$script" "$url" -- "$@" | sed -n 's/^WRKJSON //p' >"$out" || true
+  else
+    "$LOAD_CLIENT" --url "$url" --key "$WRITE_KEY" --connections "$CONNECTIONS" "$@" >"$out" || true
+  fi
+  if [ "$pid" != "$BASELINE_PID" ]; then scrape "$url" "$after"; fi
+  [ -s "$out" ] || echo '{"tool":"'"$kind"'","tool_error":"no output"}' >"$out"
+  python3 "$ROOT/bench/bench_util.py" row --scenario "$scenario" --tool-json "$out" \
+    "${metrics_args[@]}" --rss-kb "$(rss_kb "$pid")" >>"$ROWS"
+  tail -n1 "$ROWS" >&2
+}
+
+lc() { echo "--duration $DURATION --apps $APPS"; }
+
+# -- scenarios --------------------------------------------------------------------
+
+log "work dir $WORK; $CONNECTIONS connections, ${DURATION}s per run, io threads $IO_THREADS, actor threads $ACTOR_THREADS"
+
+# Baseline (start): the same POST bodies, answered without any work.
+start_baseline
+run_tool baseline "$BASELINE_URL" "$BASELINE_PID" wrk post_status.lua "$WRITE_KEY" 150 "$APPS"
+run_tool baseline "$BASELINE_URL" "$BASELINE_PID" lc $(lc) --domains 150 --no-check
+
+# 3 apps x 50 domains: single pushes, batches of 10, mixed 90/10.
+start_server s150 150
+S=$SERVER_PID U=$SERVER_URL
+run_tool post_150 "$U" "$S" wrk post_status.lua "$WRITE_KEY" 150 "$APPS"
+run_tool post_150 "$U" "$S" lc $(lc) --domains 150 --mode single
+run_tool batch_150 "$U" "$S" wrk post_batch.lua "$WRITE_KEY" 150 "$APPS"
+run_tool batch_150 "$U" "$S" lc $(lc) --domains 150 --mode batch --batch-size 10
+run_tool mixed_150 "$U" "$S" wrk mixed.lua "$WRITE_KEY" 150 "$APPS"
+run_tool mixed_150 "$U" "$S" lc $(lc) --domains 150 --mode mixed --get-ratio 0.1
+stop_server "$S"
+
+# 1,000 domains: pushes, then reads of the state they built.
+start_server s1000 1000
+S=$SERVER_PID U=$SERVER_URL
+run_tool post_1000 "$U" "$S" wrk post_status.lua "$WRITE_KEY" 1000 "$APPS"
+run_tool post_1000 "$U" "$S" lc $(lc) --domains 1000 --mode single
+run_tool get_1000 "$U" "$S" wrk get_status.lua "$READ_KEY"
+run_tool get_1000 "$U" "$S" lc $(lc) --domains 1000 --mode get
+stop_server "$S"
+
+# 10,000 domains: the cost of a large state (commit size, RSS after the run).
+start_server s10000 10000
+S=$SERVER_PID U=$SERVER_URL
+run_tool post_10000 "$U" "$S" wrk post_status.lua "$WRITE_KEY" 10000 "$APPS"
+run_tool post_10000 "$U" "$S" lc $(lc) --domains 10000 --mode single
+stop_server "$S"
+
+# Canvas: the full push load for CANVAS_DURATION with a fake Slack.
+SLACK_PORT_FILE=$WORK/fake_slack.port
+python3 "$ROOT/bench/fake_slack.py" --port 0 >"$SLACK_PORT_FILE" &
+SLACK_PID=$!
+PIDS+=("$SLACK_PID")
+for ((i = 0; i < 300; i++)); do [ -s "$SLACK_PORT_FILE" ] && break; sleep 0.1; done
+[ -s "$SLACK_PORT_FILE" ] || die "fake Slack did not start"
+SLACK_URL=http://127.0.0.1:$(head -n1 "$SLACK_PORT_FILE")
+start_server canvas 150 "$SLACK_URL/api"
+S=$SERVER_PID U=$SERVER_URL
+curl -s --noproxy '*' -X POST "$SLACK_URL/_reset" >/dev/null
+N=$((N + 1))
+CANVAS_RUN=$WORK/run-$N
+scrape "$U" "$CANVAS_RUN.before"
+log "canvas_150: lc for ${CANVAS_DURATION}s with fake Slack at $SLACK_URL"
+"$LOAD_CLIENT" --url "$U" --key "$WRITE_KEY" --connections "$CONNECTIONS" --apps "$APPS" \
+  --domains 150 --mode single --duration "$CANVAS_DURATION" --label canvas >"$CANVAS_RUN.json" || true
+CANVAS_CHECK=$(python3 "$ROOT/bench/bench_util.py" canvas --slack "$SLACK_URL" --server "$U" \
+  --admin-key "$ADMIN_KEY" --interval "$SLACK_INTERVAL" --duration "$CANVAS_DURATION" \
+  --timeout $((SLACK_INTERVAL * 5 + 10)) || echo '{"canvas_ok":false,"canvas_note":"check failed"}')
+scrape "$U" "$CANVAS_RUN.after"
+[ -s "$CANVAS_RUN.json" ] || echo '{"tool":"load_client","tool_error":"no output"}' >"$CANVAS_RUN.json"
+python3 "$ROOT/bench/bench_util.py" row --scenario canvas_150 --tool-json "$CANVAS_RUN.json" \
+  --before "$CANVAS_RUN.before" --after "$CANVAS_RUN.after" --rss-kb "$(rss_kb "$S")" \
+  --extra "$CANVAS_CHECK" >>"$ROWS"
+tail -n1 "$ROWS" >&2
+stop_server "$S"
+stop_server "$SLACK_PID"
+
+# Baseline (end): the machine is shared, so the baseline is the mean of both.
+run_tool baseline "$BASELINE_URL" "$BASELINE_PID" wrk post_status.lua "$WRITE_KEY" 150 "$APPS"
+run_tool baseline "$BASELINE_URL" "$BASELINE_PID" lc $(lc) --domains 150 --no-check
+stop_server "$BASELINE_PID"
+
+# -- report -----------------------------------------------------------------------
+
+mkdir -p "$ROOT/bench/results"
+STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
+OUT=$ROOT/bench/results/$STAMP$([ "$QUICK" = 1 ] && echo -quick).json
+echo
+python3 "$ROOT/bench/bench_util.py" report --rows "$ROWS" --out "$OUT" --command "$COMMAND" \
+  $([ "$QUICK" = 1 ] && echo --quick)
+echo
+log "results written to ${OUT#$ROOT/}"
