@@ -329,10 +329,29 @@ def cmd_report(a):
     if unchecked:
         target("loss check could run", False, "failed in " + ", ".join(unchecked))
 
+    commit_cost = []
+    if a.commit_cost and os.path.exists(a.commit_cost):
+        with open(a.commit_cost) as f:
+            commit_cost = [json.loads(l) for l in f if l.strip()]
+    clines = []
+    if commit_cost:
+        clines = ["| domains | file KiB | to_json ms | dump(2) ms | write+fsync+rename ms | rewrite commit ms "
+                  "| rewrites/s | WAL append+fdatasync ms (1 / 32 records) |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for c in commit_cost:
+            clines.append("| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f | %.2f / %.2f |" % (
+                c["domains"], c["file_bytes"] / 1024, c["to_json_ms"], c["dump_ms"],
+                c["write_fsync_rename_ms"], c["rewrite_commit_ms"], c["rewrite_commits_per_s"],
+                c["wal_append_fdatasync_ms"], c["wal_append32_fdatasync_ms"]))
+
     tlines = ["%s %s: %s" % ("PASS" if t["ok"] else "FAIL", t["target"], t["detail"]) for t in targets]
     print("\n".join(lines))
     print()
     print("\n".join(tlines))
+    if clines:
+        print()
+        print("Commit cost (one durable commit, measured outside the server):")
+        print("\n".join(clines))
 
     result = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -343,6 +362,8 @@ def cmd_report(a):
         "rows": rows,
         "targets": targets,
         "table_markdown": "\n".join(lines),
+        "commit_cost": commit_cost,
+        "commit_cost_markdown": "\n".join(clines),
     }
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
@@ -385,6 +406,7 @@ def main():
     rp.add_argument("--out", required=True)
     rp.add_argument("--command", default="make bench")
     rp.add_argument("--quick", action="store_true")
+    rp.add_argument("--commit-cost")
     a = p.parse_args()
     {"config": cmd_config, "metrics": cmd_metrics, "row": cmd_row, "canvas": cmd_canvas,
      "report": cmd_report}[a.cmd](a)

@@ -60,18 +60,19 @@ done
 if [ "$BUILD_STEP" = 1 ]; then
   log "building Release into $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD" --target epmpulse baseline_server load_client -j "$(nproc)"
+  cmake --build "$BUILD" --target epmpulse baseline_server load_client commit_cost -j "$(nproc)"
 fi
 EPMPULSE=$BUILD/epmpulse
 BASELINE=$BUILD/bench/baseline_server
 LOAD_CLIENT=$BUILD/bench/load_client
-for bin in "$EPMPULSE" "$BASELINE" "$LOAD_CLIENT"; do
+for bin in "$EPMPULSE" "$BASELINE" "$LOAD_CLIENT" "$BUILD/bench/commit_cost"; do
   [ -x "$bin" ] || die "$bin is not built"
 done
 
 # -- processes and clean-up -------------------------------------------------------
 
-WORK=$(mktemp -d /tmp/epmpulse-bench.XXXXXX)
+# The data dirs live here: it must be a real disk, fsync is what is measured.
+WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/epmpulse-bench.XXXXXX")
 PIDS=()
 
 stop_pid() { # pid: SIGTERM, up to 30 s for a clean exit, then SIGKILL
@@ -195,6 +196,9 @@ lc() { echo "--duration $DURATION --apps $APPS"; }
 
 # -- scenarios --------------------------------------------------------------------
 
+if [ "$(stat -f -c %T "$WORK")" = tmpfs ]; then
+  log "warning: $WORK is on tmpfs: fsync costs nothing there; set BENCH_TMPDIR to a disk"
+fi
 log "work dir $WORK; $CONNECTIONS connections, ${DURATION}s per run, io threads $IO_THREADS, actor threads $ACTOR_THREADS"
 
 # Baseline (start): the same POST bodies, answered without any work.
@@ -263,6 +267,12 @@ run_tool baseline "$BASELINE_URL" "$BASELINE_PID" wrk post_status.lua "$WRITE_KE
 run_tool baseline "$BASELINE_URL" "$BASELINE_PID" lc $(lc) --domains 150 --no-check
 stop_server "$BASELINE_PID"
 
+# The cost of one commit as the state grows (outside the server).
+log "commit cost: whole-file rewrite vs. an appended, fdatasync'd change record"
+mkdir -p "$WORK/commit"
+"$BUILD/bench/commit_cost" --dir "$WORK/commit" --writes "$([ "$QUICK" = 1 ] && echo 5 || echo 20)" \
+  >"$WORK/commit_cost.jsonl" || log "commit_cost failed"
+
 # -- report -----------------------------------------------------------------------
 
 mkdir -p "$ROOT/bench/results"
@@ -270,6 +280,7 @@ STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
 OUT=$ROOT/bench/results/$STAMP$([ "$QUICK" = 1 ] && echo -quick).json
 echo
 python3 "$ROOT/bench/bench_util.py" report --rows "$ROWS" --out "$OUT" --command "$COMMAND" \
+  --commit-cost "$WORK/commit_cost.jsonl" \
   $([ "$QUICK" = 1 ] && echo --quick)
 echo
 log "results written to ${OUT#$ROOT/}"
