@@ -134,7 +134,7 @@ struct service_config {
   std::vector<app_config> apps;         ///< in file order
   std::vector<channel_config> channels; ///< in file order
   std::vector<api_key> api_keys;
-  settings settings;
+  config::settings settings; // qualified: GCC rejects a member that reuses its unqualified type name
   epm_settings epm;
   std::vector<std::string> warnings;    ///< non-fatal findings to log at start
 
