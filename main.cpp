@@ -11,6 +11,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/canvas.hpp" // Slack canvases (issue 3)
 #include "actors/log.hpp"
 #include "actors/state_store.hpp"
 #include "config/config.hpp"
@@ -97,12 +98,35 @@ int run(const options& opt, sigset_t stop_signals) {
   services.state = *state;
   services.counters = std::make_shared<http::server_counters>();
   // -- wiring of optional parts (canvas, EPM pull mode) goes here --
+  // -- Slack canvases (issue 3): runs disabled (previews only) without a token --
+  canvas_options canvas_opts;
+  canvas_opts.config = config;
+  canvas_opts.state = *state;
+  canvas_opts.data_dir = opt.data_dir;
+  auto canvas = spawn_canvas(sys, std::move(canvas_opts));
+  if (!canvas) {
+    log::error("cannot start the canvas side", {{"error", sys.render(canvas.error())}});
+    anon_send_exit(*state, caf::exit_reason::user_shutdown);
+    return exit_runtime_error;
+  }
+  services.canvas = caf::actor_cast<caf::actor>(*canvas);
+  services.health_probes.push_back([c = *canvas](std::function<void(http::health_report)> k) {
+    caf::anon_send(c, health_atom_v, canvas_health_callback{[k](canvas_health h) {
+      k(http::health_report{h.checks(), h.degraded});
+    }});
+  });
+  services.metrics_probes.push_back([c = *canvas](std::function<void(std::string)> k) {
+    caf::anon_send(c, metrics_atom_v,
+                   canvas_metrics_callback{[k](canvas_metrics m) { k(m.prometheus()); }});
+  });
+  // -- end Slack canvases --
 
   std::string error;
   auto server = http::http_server::start(opt.host, static_cast<std::uint16_t>(opt.port),
                                          std::move(services), error);
   if (!server) {
     log::error("cannot start the HTTP server", {{"error", error}});
+    anon_send_exit(*canvas, caf::exit_reason::user_shutdown); // Slack canvases (issue 3)
     anon_send_exit(*state, caf::exit_reason::user_shutdown);
     return exit_runtime_error;
   }
@@ -125,6 +149,7 @@ int run(const options& opt, sigset_t stop_signals) {
                [&](caf::error& err) { log::error("state flush failed", {{"error", sys.render(err)}}); });
   }
   server->stop();
+  anon_send_exit(*canvas, caf::exit_reason::user_shutdown); // Slack canvases (issue 3)
   anon_send_exit(*state, caf::exit_reason::user_shutdown);
   log::info("stopped", {{"state_flushed", flushed}});
   return flushed ? 0 : exit_runtime_error;

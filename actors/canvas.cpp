@@ -784,8 +784,9 @@ canvas_health health_of(canvas_pointer self) {
 canvas_actor::behavior_type canvas_behavior(canvas_pointer self, canvas_state init) {
   self->state = std::move(init);
   auto& st = self->state;
+  // Subscribed even when disabled: notifications also keep previews fresh.
+  self->send(st.state, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
   if (st.enabled) {
-    self->send(st.state, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
     // Start-up: every canvas once.
     for (std::size_t i = 0; i < st.slots.size(); ++i) {
       st.slots[i].dirty = true;

@@ -106,6 +106,8 @@ struct rendered_canvas {
 
   /// The whole canvas: the sections' markdown concatenated.
   std::string markdown() const;
+
+  bool operator==(const rendered_canvas&) const = default;
 };
 
 struct render_options {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/duration.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/spawn_options.hpp>
@@ -226,12 +227,12 @@ void pump(front_pointer self) {
     }
     auto job = std::move(st.queue.front());
     st.queue.pop_front();
-    // curl enforces the transfer's own limits; this timeout only guards
-    // against a worker that died.
-    auto limit = std::chrono::milliseconds{
-      to_ms(job.req.timeout_sec + job.req.connect_timeout_sec) + 5000};
+    // No CAF timeout here, deliberately: curl bounds every transfer by its
+    // own timeouts, a worker that dies bounces the request as an error, and
+    // a pending CAF timeout would keep this actor alive (and the actor
+    // system's shutdown waiting) for the whole period after the last call.
     auto promise = std::move(job.promise);
-    self->request(worker, limit, fetch_atom::value, std::move(job.req))
+    self->request(worker, caf::infinite, fetch_atom::value, std::move(job.req))
       .then(
         [self, worker, promise](http_response& res) mutable {
           promise.deliver(std::move(res));

@@ -1,0 +1,256 @@
+#define BOOST_TEST_MODULE canvas_render
+#include <boost/test/unit_test.hpp>
+
+// Canvas rendering as pure functions: layout, per-channel filtering, escaping
+// of user text, time zones, determinism.
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "actors/canvas_render.hpp"
+
+using namespace epmpulse;
+using namespace epmpulse::canvas;
+using namespace std::chrono_literals;
+
+namespace {
+
+time_point at(int y, unsigned m, unsigned d, int hh, int mm, int ss = 0) {
+  using namespace std::chrono;
+  auto day = sys_days{year{y} / month{m} / d};
+  return time_point{duration_cast<milliseconds>(day.time_since_epoch() + hours{hh} + minutes{mm} +
+                                                seconds{ss})};
+}
+
+config::service_config two_channel_config() {
+  config::service_config cfg;
+  cfg.apps.push_back({"Planning", "Planning", {"Actual", "Budget", "Forecast"}, {"C1"}, false, ""});
+  cfg.apps.push_back({"FCCS", "FCCS", {"Consolidation"}, {"C1"}, false, ""});
+  cfg.apps.push_back({"ARCS", "ARCS", {"Reconciliation"}, {"C2"}, false, ""});
+  cfg.channels.push_back({"C1", "epm-main", "F1"});
+  cfg.channels.push_back({"C2", "arcs-support", "F2"});
+  return cfg;
+}
+
+status_snapshot snapshot_for(const config::service_config& cfg) {
+  status_snapshot snap;
+  for (const auto& app : cfg.apps) {
+    auto& a = snap.apps[app.name];
+    a.display_name = app.display_name;
+    a.channels = app.channels;
+    for (const auto& d : app.domains)
+      a.domains[d] = domain_state{};
+  }
+  return snap;
+}
+
+domain_state ok_state(std::string job, time_point updated, std::int64_t duration) {
+  domain_state d;
+  d.status = job_status::ok;
+  d.job_id = std::move(job);
+  d.updated = updated;
+  d.duration_sec = duration;
+  return d;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(each_channel_shows_only_its_apps_in_config_order) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  auto c1 = render_canvas(snap, cfg, "C1", {});
+  auto c2 = render_canvas(snap, cfg, "C2", {});
+  BOOST_REQUIRE_EQUAL(c1.sections.size(), 4u); // header, Planning, FCCS, recent
+  BOOST_TEST(c1.sections[0].anchor == "header");
+  BOOST_TEST(c1.sections[1].anchor == "app:Planning");
+  BOOST_TEST(c1.sections[2].anchor == "app:FCCS");
+  BOOST_TEST(c1.sections[3].anchor == "recent");
+  BOOST_TEST(contains(c1.markdown(), "## Planning\n"));
+  BOOST_TEST(contains(c1.markdown(), "## FCCS\n"));
+  BOOST_TEST(!contains(c1.markdown(), "ARCS"));
+  BOOST_TEST(!contains(c1.markdown(), "Reconciliation"));
+  BOOST_REQUIRE_EQUAL(c2.sections.size(), 3u);
+  BOOST_TEST(contains(c2.markdown(), "## ARCS\n"));
+  BOOST_TEST(!contains(c2.markdown(), "Planning"));
+  // An unknown channel shows only the header and the (empty) footer.
+  BOOST_TEST(render_canvas(snap, cfg, "C9", {}).sections.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(header_has_title_and_the_channels_own_last_update) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  render_options opts;
+  opts.title = "EPM Status Dashboard";
+  auto empty = render_canvas(snap, cfg, "C1", opts);
+  BOOST_TEST(empty.sections[0].markdown == "# 📊 EPM Status Dashboard\nNo updates yet\n\n");
+  BOOST_TEST(empty.sections[0].level == 1);
+  BOOST_TEST(empty.sections[0].heading == "📊 EPM Status Dashboard");
+
+  snap.apps["Planning"].domains["Actual"] = ok_state("FULL_001", at(2026, 2, 16, 14, 30), 145);
+  snap.apps["ARCS"].domains["Reconciliation"] = ok_state("R1", at(2026, 2, 16, 15, 0), 10);
+  auto c1 = render_canvas(snap, cfg, "C1", opts);
+  BOOST_TEST(contains(c1.sections[0].markdown, "Last update: 2026-02-16 14:30 UTC"));
+  auto c2 = render_canvas(snap, cfg, "C2", opts);
+  BOOST_TEST(contains(c2.sections[0].markdown, "Last update: 2026-02-16 15:00 UTC"));
+}
+
+BOOST_AUTO_TEST_CASE(domain_rows_show_icon_status_job_time_duration_and_warning_message) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  auto& dom = snap.apps["Planning"].domains;
+  dom["Actual"] = ok_state("FULL_001", at(2026, 2, 16, 14, 32), 145);
+  dom["Budget"].status = job_status::loading;
+  dom["Budget"].job_id = "BUD_002";
+  dom["Budget"].updated = at(2026, 2, 16, 14, 35);
+  dom["Budget"].started = at(2026, 2, 16, 14, 35);
+  dom["Budget"].message = "not shown while loading";
+  dom["Forecast"].status = job_status::warning;
+  dom["Forecast"].job_id = "FC_003";
+  dom["Forecast"].updated = at(2026, 2, 15, 9, 5);
+  dom["Forecast"].duration_sec = 65;
+  dom["Forecast"].message = "Load failed: 12 rejected rows";
+  auto md = render_canvas(snap, cfg, "C1", {}).sections[1].markdown;
+  BOOST_TEST(contains(md, "| Domain | Status | Job | Updated | Duration | Message |\n"));
+  BOOST_TEST(contains(md, "| Actual | 🟢 OK | FULL_001 | 14:32 | 2m 25s |  |\n"), md);
+  BOOST_TEST(contains(md, "| Budget | 🟡 Loading | BUD_002 | 14:35 | running since 14:35 |  |\n"), md);
+  BOOST_TEST(contains(md, "| Forecast | 🔴 Warning | FC_003 | 02-15 09:05 | 1m 5s | Load failed: 12 rejected rows |\n"), md);
+  BOOST_TEST(!contains(md, "not shown while loading"));
+
+  auto fccs = render_canvas(snap, cfg, "C1", {}).sections[2].markdown;
+  BOOST_TEST(contains(fccs, "| Consolidation | ⚪ Blank | – | – | – |  |\n"), fccs);
+}
+
+BOOST_AUTO_TEST_CASE(hostile_text_cannot_mention_link_or_format) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  auto& d = snap.apps["Planning"].domains["Actual"];
+  d.status = job_status::warning;
+  d.updated = at(2026, 2, 16, 14, 0);
+  d.job_id = "<@U123>|x";
+  d.message = "<!channel> @here @channel <https://evil.example|click> [x](http://evil.example) "
+              "*bold* _it_ ~s~ `code` &lt;!here&gt; back\\| www.evil.example\n## injected\n| a | b |";
+  snap.apps["Planning"].domains["<!everyone>"] = ok_state("J_1", at(2026, 2, 16, 14, 0), 1);
+  auto md = render_canvas(snap, cfg, "C1", {}).markdown();
+  for (const char* bad : {"<!channel>", "<!everyone>", "<@U123>", "@here", "@channel", "<https",
+                          "https://", "http://", "](", "*bold*", "_it_", "~s~", "`code`", "&lt;",
+                          "\n## injected", "www.evil", "\\|"})
+    BOOST_TEST(!contains(md, bad), "rendered canvas contains '" << bad << "'");
+  // The text is still readable, with look-alike characters.
+  BOOST_TEST(contains(md, "‹!channel›"));
+  BOOST_TEST(contains(md, "＠here"));
+  BOOST_TEST(contains(md, "∗bold∗"));
+  // One row per domain: the message did not break the table.
+  auto section = render_canvas(snap, cfg, "C1", {}).sections[1].markdown;
+  BOOST_TEST(std::count(section.begin(), section.end(), '\n') == 2 + 4 + 1 + 1);
+  // Job ids keep their inner underscores.
+  BOOST_TEST(contains(md, "J_1"));
+}
+
+BOOST_AUTO_TEST_CASE(escape_text_repairs_utf8_drops_controls_and_cuts) {
+  BOOST_TEST(escape_text("ok\xff\xfe") == "ok\xEF\xBF\xBD\xEF\xBF\xBD");
+  BOOST_TEST(escape_text("a\tb\r\nc") == "a b c");
+  BOOST_TEST(escape_text("  trimmed  ") == "trimmed");
+  BOOST_TEST(escape_text("x\u202Ey") == "xy"); // bidi override dropped
+  BOOST_TEST(escape_text("abcdef", 3) == "abc…");
+  BOOST_TEST(escape_text("äöü€😀", 4) == "äöü€…");
+  BOOST_TEST(escape_text("LOAD_2026_01") == "LOAD_2026_01");
+  BOOST_TEST(escape_text("_lead") == "＿lead");
+  BOOST_TEST(escape_text("time 14:30") == "time 14:30");
+}
+
+BOOST_AUTO_TEST_CASE(same_state_renders_the_same_bytes_other_channels_do_not_matter) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  snap.apps["Planning"].domains["Actual"] = ok_state("A", at(2026, 2, 16, 10, 0), 5);
+  auto first = render_canvas(snap, cfg, "C1", {});
+  BOOST_TEST((first == render_canvas(snap, cfg, "C1", {})));
+  // A change to ARCS (channel C2) leaves C1's canvas byte-identical.
+  snap.apps["ARCS"].domains["Reconciliation"] = ok_state("R", at(2026, 2, 16, 11, 0), 5);
+  snap.last_updated = at(2026, 2, 16, 11, 0);
+  BOOST_TEST((first == render_canvas(snap, cfg, "C1", {})));
+  BOOST_TEST(first.markdown() == render_canvas(snap, cfg, "C1", {}).markdown());
+}
+
+BOOST_AUTO_TEST_CASE(recent_jobs_show_only_this_channels_apps_newest_first_and_bounded) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  for (int k = 0; k < 8; ++k) {
+    recent_job j;
+    j.job_id = "JOB_" + std::to_string(k);
+    j.apps = k % 2 == 0 ? std::vector<std::string>{"Planning", "ARCS"}
+                        : std::vector<std::string>{"ARCS"};
+    j.status = job_status::ok;
+    j.started = at(2026, 2, 16, 8, k);
+    j.completed = at(2026, 2, 16, 9, k);
+    snap.recent_jobs.push_back(j);
+  }
+  render_options opts;
+  opts.recent_jobs = 3;
+  auto c1 = render_canvas(snap, cfg, "C1", opts).sections.back();
+  BOOST_TEST(c1.heading == "Recent jobs");
+  BOOST_TEST(c1.level == 3);
+  BOOST_TEST(contains(c1.markdown, "- 🟢 **JOB_0** (Planning): OK, 02-16 08:00 → 02-16 09:00\n"), c1.markdown);
+  BOOST_TEST(contains(c1.markdown, "JOB_2"));
+  BOOST_TEST(contains(c1.markdown, "JOB_4"));
+  BOOST_TEST(!contains(c1.markdown, "JOB_6")); // bounded to 3
+  BOOST_TEST(!contains(c1.markdown, "JOB_1")); // ARCS only: another channel
+  BOOST_TEST(!contains(c1.markdown, "ARCS"));
+  auto c2 = render_canvas(snapshot_for(cfg), cfg, "C2", opts).sections.back();
+  BOOST_TEST(c2.markdown == "### Recent jobs\nNo recent jobs\n");
+}
+
+BOOST_AUTO_TEST_CASE(posix_time_zone_rules_give_standard_and_daylight_offsets) {
+  display_zone berlin;
+  BOOST_REQUIRE(display_zone::from_posix("CET-1CEST,M3.5.0,M10.5.0/3", berlin));
+  std::string abbrev;
+  BOOST_TEST(berlin.offset_at(at(2026, 1, 15, 12, 0), &abbrev).count() == 3600);
+  BOOST_TEST(abbrev == "CET");
+  BOOST_TEST(berlin.offset_at(at(2026, 7, 15, 12, 0), &abbrev).count() == 7200);
+  BOOST_TEST(abbrev == "CEST");
+  // 2026-03-29 01:00 UTC is 03:00 CEST (the switch), 00:59 UTC still CET.
+  BOOST_TEST(berlin.offset_at(at(2026, 3, 29, 0, 59)).count() == 3600);
+  BOOST_TEST(berlin.offset_at(at(2026, 3, 29, 1, 0)).count() == 7200);
+  BOOST_TEST(format_display_time(at(2026, 7, 15, 12, 0), berlin) == "2026-07-15 14:00 CEST");
+
+  display_zone sydney; // southern hemisphere: DST across the new year
+  BOOST_REQUIRE(display_zone::from_posix("AEST-10AEDT,M10.1.0,M4.1.0/3", sydney));
+  BOOST_TEST(sydney.offset_at(at(2026, 1, 15, 0, 0)).count() == 11 * 3600);
+  BOOST_TEST(sydney.offset_at(at(2026, 7, 15, 0, 0)).count() == 10 * 3600);
+
+  display_zone india;
+  BOOST_REQUIRE(display_zone::from_posix("IST-5:30", india));
+  BOOST_TEST(format_display_time(at(2026, 2, 16, 14, 30), india) == "2026-02-16 20:00 IST");
+
+  display_zone bad;
+  BOOST_TEST(!display_zone::from_posix("", bad));
+  BOOST_TEST(!display_zone::from_posix("CET-1CEST,M13.5.0,M10.5.0", bad));
+}
+
+BOOST_AUTO_TEST_CASE(iana_names_load_from_the_zoneinfo_files_and_unknown_ones_fail) {
+  display_zone z;
+  std::string error;
+  BOOST_TEST(display_zone::load("UTC", z, error));
+  BOOST_TEST(format_display_time(at(2026, 2, 16, 14, 30), z) == "2026-02-16 14:30 UTC");
+  BOOST_TEST(!display_zone::load("Nowhere/Atlantis", z, error));
+  BOOST_TEST(!error.empty());
+  BOOST_TEST(!display_zone::load("../etc/passwd", z, error));
+  if (std::filesystem::exists("/usr/share/zoneinfo/America/New_York")) {
+    BOOST_REQUIRE(display_zone::load("America/New_York", z, error));
+    BOOST_TEST(z.name() == "America/New_York");
+    BOOST_TEST(format_display_time(at(2026, 1, 15, 17, 0), z) == "2026-01-15 12:00 EST");
+    BOOST_TEST(format_display_time(at(2026, 7, 15, 16, 0), z) == "2026-07-15 12:00 EDT");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(durations_read_naturally) {
+  BOOST_TEST(format_duration(0) == "0s");
+  BOOST_TEST(format_duration(45) == "45s");
+  BOOST_TEST(format_duration(145) == "2m 25s");
+  BOOST_TEST(format_duration(7500) == "2h 5m");
+  BOOST_TEST(format_duration(-3) == "0s");
+}
