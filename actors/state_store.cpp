@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
@@ -152,7 +153,7 @@ void on_write_done(self_ptr self, const caf::error* failure) {
         std::move(st.in_flight_changes));
       st.in_flight_changes.clear();
       for (auto& s : st.subscribers)
-        self->send(s, changed_atom_v, changes);
+        caf::anon_send(s, changed_atom_v, changes);
     }
   } else {
     auto reason = self->system().render(*failure);
