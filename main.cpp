@@ -11,7 +11,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/canvas.hpp" // Slack canvases (issue 3)
+#include "actors/canvas.hpp"     // Slack canvases (issue 3)
+#include "actors/epm_router.hpp" // EPM pull mode (issue 4)
 #include "actors/log.hpp"
 #include "actors/state_store.hpp"
 #include "config/config.hpp"
@@ -98,6 +99,31 @@ int run(const options& opt, sigset_t stop_signals) {
   services.state = *state;
   services.counters = std::make_shared<http::server_counters>();
   // -- wiring of optional parts (canvas, EPM pull mode) goes here --
+  // -- EPM pull mode (issue 4): router + token actor + one poller per server --
+  std::optional<epm_router_actor> epm;
+  if (config->settings.pull_mode.enabled) {
+    epm_router_options epm_opts;
+    epm_opts.config = config;
+    epm_opts.data_dir = opt.data_dir;
+    epm_opts.state = *state;
+    auto router = spawn_epm_router(sys, std::move(epm_opts));
+    if (!router) {
+      log::error("cannot start EPM pull mode", {{"error", describe_error(router.error())}});
+      anon_send_exit(*state, caf::exit_reason::user_shutdown);
+      return exit_runtime_error;
+    }
+    epm = *router;
+    services.health_probes.push_back([r = *router](std::function<void(http::health_report)> k) {
+      caf::anon_send(r, health_atom_v, epm_health_callback{[k](epm_health h) {
+        k(http::health_report{h.checks(), h.degraded()});
+      }});
+    });
+    services.metrics_probes.push_back([r = *router](std::function<void(std::string)> k) {
+      caf::anon_send(r, metrics_atom_v,
+                     epm_metrics_callback{[k](epm_metrics m) { k(m.prometheus()); }});
+    });
+  }
+  // -- end EPM pull mode --
   // -- Slack canvases (issue 3): runs disabled (previews only) without a token --
   canvas_options canvas_opts;
   canvas_opts.config = config;
@@ -106,6 +132,8 @@ int run(const options& opt, sigset_t stop_signals) {
   auto canvas = spawn_canvas(sys, std::move(canvas_opts));
   if (!canvas) {
     log::error("cannot start the canvas side", {{"error", sys.render(canvas.error())}});
+    if (epm)
+      anon_send_exit(*epm, caf::exit_reason::user_shutdown);
     anon_send_exit(*state, caf::exit_reason::user_shutdown);
     return exit_runtime_error;
   }
@@ -126,6 +154,8 @@ int run(const options& opt, sigset_t stop_signals) {
                                          std::move(services), error);
   if (!server) {
     log::error("cannot start the HTTP server", {{"error", error}});
+    if (epm) // EPM pull mode (issue 4)
+      anon_send_exit(*epm, caf::exit_reason::user_shutdown);
     anon_send_exit(*canvas, caf::exit_reason::user_shutdown); // Slack canvases (issue 3)
     anon_send_exit(*state, caf::exit_reason::user_shutdown);
     return exit_runtime_error;
@@ -141,6 +171,8 @@ int run(const options& opt, sigset_t stop_signals) {
   server->begin_draining();
   if (!server->wait_idle(std::chrono::seconds(10)))
     log::warn("stopping with requests still in flight");
+  if (epm) // EPM pull mode (issue 4): no polled result lands after the flush
+    anon_send_exit(*epm, caf::exit_reason::user_shutdown);
   bool flushed = false;
   {
     caf::scoped_actor self{sys};
