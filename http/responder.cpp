@@ -69,7 +69,7 @@ void responder::send(int status, std::string body) {
   auto lvl = status >= 500 ? log::level::error : status >= 400 ? log::level::info : log::level::debug;
   if (log::enabled(lvl)) {
     log::write(lvl, "request", request_id_,
-               {{"method", std::string{restinio::method_to_string(req_->header().method())}},
+               {{"method", std::string{req_->header().method().c_str()}},
                 {"path", std::string{req_->header().path()}},
                 {"status", status},
                 {"ms", elapsed}});
