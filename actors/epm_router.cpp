@@ -9,12 +9,12 @@ namespace epmpulse {
 
 namespace {
 
-using self_ptr = epm_router_actor::stateful_pointer<epm_router_state>;
+using router_ptr = epm_router_actor::stateful_pointer<epm_router_state>;
 
 constexpr auto snapshot_timeout = std::chrono::seconds{10};
 constexpr auto snapshot_retry = std::chrono::seconds{5};
 
-poller_actor* poller_for(self_ptr self, const std::string& app) {
+poller_actor* poller_for(router_ptr self, const std::string& app) {
   auto& st = self->state;
   auto s = st.app_server.find(app);
   if (s == st.app_server.end())
@@ -23,7 +23,7 @@ poller_actor* poller_for(self_ptr self, const std::string& app) {
   return p == st.pollers.end() ? nullptr : &p->second;
 }
 
-void route(self_ptr self, const domain_change& change) {
+void route(router_ptr self, const domain_change& change) {
   bool unwatch = false;
   auto watch = watch_decision(change, unwatch);
   if (!watch && !unwatch)
@@ -38,7 +38,7 @@ void route(self_ptr self, const domain_change& change) {
 }
 
 /// Start-up: every domain still Loading with a job_id is watched again.
-void request_snapshot(self_ptr self) {
+void request_snapshot(router_ptr self) {
   auto gen = ++self->state.snapshot_generation;
   self->request(self->state.opts.state, snapshot_timeout, snapshot_atom::value)
     .then(
@@ -77,7 +77,7 @@ void request_snapshot(self_ptr self) {
       });
 }
 
-epm_router_actor::behavior_type epm_router(self_ptr self, epm_router_options opts,
+epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options opts,
                                            token_cache_actor tokens,
                                            std::map<std::string, poller_actor> pollers,
                                            std::vector<http_client_actor> clients) {

@@ -116,7 +116,7 @@ std::string default_failure_text(std::optional<long long> code) {
 
 /// Decodes one code point at `i`; returns its length, 0 when the bytes are not
 /// valid UTF-8.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   auto b = static_cast<unsigned char>(s[i]);
   std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
   if (len == 0 || i + len > s.size())
@@ -266,7 +266,7 @@ std::string clean_message(std::string_view text, std::size_t max_chars) {
   static constexpr std::string_view replacement = "\xEF\xBF\xBD";
   bool pending_space = false;
   for (std::size_t i = 0; i < text.size();) {
-    auto len = utf8_length(text, i);
+    auto len = utf8_sequence_length(text, i);
     std::string_view cp = len == 0 ? replacement : text.substr(i, len);
     i += len == 0 ? 1 : len;
     auto c = static_cast<unsigned char>(cp[0]);

@@ -13,7 +13,7 @@ namespace epmpulse {
 
 namespace {
 
-using self_ptr = poller_actor::stateful_pointer<poller_state>;
+using poller_ptr = poller_actor::stateful_pointer<poller_state>;
 using clock_point = caf::actor_clock::time_point;
 using job = poller_state::job;
 
@@ -21,7 +21,7 @@ using job = poller_state::job;
 // its own timeout (the token fetch, the HTTP transfer).
 constexpr auto token_wait = std::chrono::seconds{30};
 
-void dispatch(self_ptr self);
+void dispatch(poller_ptr self);
 
 std::string server_label(const poller_state& st) {
   return st.opts.server.id;
@@ -36,20 +36,20 @@ nlohmann::json domains_of(const std::vector<poller_state::target>& targets) {
 
 // -- timers -----------------------------------------------------------------------
 
-void arm_wakeup(self_ptr self, clock_point at) {
+void arm_wakeup(poller_ptr self, clock_point at) {
   auto& st = self->state;
   if (st.timer_at && *st.timer_at <= at)
     return; // an earlier wake-up is already on its way
   st.timer_at = at;
   auto gen = ++st.timer_generation;
-  auto delay = std::max(at - self->now(), caf::actor_clock::duration_type::zero());
+  auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
                      tick_atom::value, gen);
 }
 
 // -- bookkeeping --------------------------------------------------------------------
 
-job* find_job(self_ptr self, const std::string& id, std::uint64_t incarnation) {
+job* find_job(poller_ptr self, const std::string& id, std::uint64_t incarnation) {
   auto it = self->state.jobs.find(id);
   if (it == self->state.jobs.end() || it->second.incarnation != incarnation)
     return nullptr;
@@ -57,7 +57,7 @@ job* find_job(self_ptr self, const std::string& id, std::uint64_t incarnation) {
 }
 
 /// A poll's slot is free again; returns its job if it is still the one polled.
-job* end_flight(self_ptr self, const std::string& id, std::uint64_t incarnation) {
+job* end_flight(poller_ptr self, const std::string& id, std::uint64_t incarnation) {
   auto& st = self->state;
   if (st.in_flight > 0)
     --st.in_flight;
@@ -67,7 +67,7 @@ job* end_flight(self_ptr self, const std::string& id, std::uint64_t incarnation)
   return j;
 }
 
-void remove_target(self_ptr self, const std::pair<std::string, std::string>& key) {
+void remove_target(poller_ptr self, const std::pair<std::string, std::string>& key) {
   auto& st = self->state;
   auto bd = st.by_domain.find(key);
   if (bd == st.by_domain.end())
@@ -90,13 +90,13 @@ void remove_target(self_ptr self, const std::pair<std::string, std::string>& key
 
 /// Sends the job's result for all its domains to the state actor; the job is
 /// forgotten when the state actor confirms the commit.
-void settle(self_ptr self, job& j, job_status status, const std::string& message,
+void settle(poller_ptr self, job& j, job_status status, const std::string& message,
             std::optional<time_point> epm_time, const char* label) {
   auto& st = self->state;
   j.settling = true;
   j.settle_generation = st.next_settlement++;
   j.settle_status = label;
-  j.next_due = self->now() + st.opts.settle_timeout;
+  j.next_due = self->clock().now() + st.opts.settle_timeout;
   auto wall = now_ms();
   std::vector<status_update> updates;
   updates.reserve(j.targets.size());
@@ -134,7 +134,7 @@ void settle(self_ptr self, job& j, job_status status, const std::string& message
              }});
 }
 
-void settle_timed_out(self_ptr self, job& j) {
+void settle_timed_out(poller_ptr self, job& j) {
   auto& st = self->state;
   ++st.counters.timeouts;
   settle(self, j, job_status::warning, timeout_message(st.opts.pull.max_poll_duration_minutes),
@@ -143,9 +143,9 @@ void settle_timed_out(self_ptr self, job& j) {
 
 // -- polling ------------------------------------------------------------------------
 
-void record_failure(self_ptr self, job& j, const std::string& reason) {
+void record_failure(poller_ptr self, job& j, const std::string& reason) {
   auto& st = self->state;
-  auto now = self->now();
+  auto now = self->clock().now();
   ++st.counters.poll_failures;
   ++j.failures;
   st.last_error = reason;
@@ -161,17 +161,17 @@ void record_failure(self_ptr self, job& j, const std::string& reason) {
     settle_timed_out(self, j);
 }
 
-void poll_failed(self_ptr self, const std::string& id, std::uint64_t incarnation,
+void poll_failed(poller_ptr self, const std::string& id, std::uint64_t incarnation,
                  const std::string& reason) {
   if (auto* j = end_flight(self, id, incarnation))
     record_failure(self, *j, reason);
   dispatch(self);
 }
 
-void on_response(self_ptr self, const std::string& id, std::uint64_t incarnation,
+void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnation,
                  std::uint64_t token_generation, bool may_retry, const http_response& resp);
 
-void send_get(self_ptr self, const std::string& id, std::uint64_t incarnation,
+void send_get(poller_ptr self, const std::string& id, std::uint64_t incarnation,
               const access_token& token, bool may_retry) {
   auto& st = self->state;
   http_request req;
@@ -194,7 +194,7 @@ void send_get(self_ptr self, const std::string& id, std::uint64_t incarnation,
       });
 }
 
-void on_response(self_ptr self, const std::string& id, std::uint64_t incarnation,
+void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnation,
                  std::uint64_t token_generation, bool may_retry, const http_response& resp) {
   auto& st = self->state;
   if (resp.status == 401 && may_retry && find_job(self, id, incarnation) != nullptr) {
@@ -238,7 +238,7 @@ void on_response(self_ptr self, const std::string& id, std::uint64_t incarnation
       st.last_error.clear();
       j->failures = 0;
       if (result->phase == epm_job_phase::running) {
-        auto now = self->now();
+        auto now = self->clock().now();
         j->next_due = now + st.interval;
         log::debug("epm job still running", {{"server", server_label(st)},
                                              {"job_id", id},
@@ -254,7 +254,7 @@ void on_response(self_ptr self, const std::string& id, std::uint64_t incarnation
   dispatch(self);
 }
 
-void start_poll(self_ptr self, job& j) {
+void start_poll(poller_ptr self, job& j) {
   auto& st = self->state;
   j.in_flight = true;
   ++st.in_flight;
@@ -273,9 +273,9 @@ void start_poll(self_ptr self, job& j) {
 
 /// Times out overdue jobs, starts due polls up to the concurrency limit
 /// (oldest due first), and arms the next wake-up.
-void dispatch(self_ptr self) {
+void dispatch(poller_ptr self) {
   auto& st = self->state;
-  auto now = self->now();
+  auto now = self->clock().now();
   for (auto& [id, j] : st.jobs) {
     if (j.in_flight)
       continue;
@@ -317,7 +317,7 @@ void dispatch(self_ptr self) {
 
 // -- the actor ----------------------------------------------------------------------
 
-poller_actor::behavior_type poller(self_ptr self, poller_options opts) {
+poller_actor::behavior_type poller(poller_ptr self, poller_options opts) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.interval = seconds_to_ms(st.opts.pull.poll_interval_seconds);
@@ -340,7 +340,7 @@ poller_actor::behavior_type poller(self_ptr self, poller_options opts) {
       }
       auto& j = st.jobs[w.job_id];
       if (j.id.empty()) {
-        auto now = self->now();
+        auto now = self->clock().now();
         j.id = w.job_id;
         j.incarnation = st.next_incarnation++;
         j.next_due = w.recovered ? now : now + st.interval;
@@ -390,7 +390,7 @@ poller_actor::behavior_type poller(self_ptr self, poller_options opts) {
       if (!committed) {
         j.settling = false;
         ++j.failures;
-        j.next_due = self->now()
+        j.next_due = self->clock().now()
                      + backoff_delay(st.interval, j.failures,
                                      std::max(st.opts.backoff_cap, st.interval));
         log::warn("epm job result not committed by the state; polling again",
@@ -410,7 +410,7 @@ poller_actor::behavior_type poller(self_ptr self, poller_options opts) {
       if (auto rest = st.jobs.find(id); rest != st.jobs.end()) {
         // A domain joined this job while its result was on the way: poll for it.
         rest->second.settling = false;
-        rest->second.next_due = self->now();
+        rest->second.next_due = self->clock().now();
         dispatch(self);
       }
     },
@@ -424,7 +424,7 @@ poller_actor::behavior_type poller(self_ptr self, poller_options opts) {
   };
 }
 
-bool is_http_url(const std::string& url) {
+bool has_http_scheme(const std::string& url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
@@ -434,7 +434,7 @@ caf::expected<poller_actor> spawn_poller(caf::actor_system& sys, poller_options 
   auto fail = [&](const std::string& what) {
     return caf::make_error(ec::epm_error, "epm.servers." + opts.server.id + ": " + what);
   };
-  if (!is_http_url(opts.server.base_url))
+  if (!has_http_scheme(opts.server.base_url))
     return fail("base_url must be an http:// or https:// URL");
   if (opts.server.kind == config::epm_server_kind::planning && opts.server.application.empty())
     return fail("a planning server needs \"application\"");

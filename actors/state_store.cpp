@@ -72,7 +72,7 @@ struct state_store_state {
   snapshot_ptr cached_snapshot;
 };
 
-using self_ptr = state_store_actor::stateful_pointer<state_store_state>;
+using store_ptr = state_store_actor::stateful_pointer<state_store_state>;
 
 // -- serialisation for readers ---------------------------------------------------
 
@@ -123,9 +123,9 @@ std::shared_ptr<const std::string> app_body(state_store_state& st, const std::st
 
 // -- writing ---------------------------------------------------------------------
 
-void start_write(self_ptr self);
+void start_write(store_ptr self);
 
-void finish_flush_waiters(self_ptr self, bool ok) {
+void finish_flush_waiters(store_ptr self, bool ok) {
   auto& st = self->state;
   if (st.dirty || st.write_in_flight)
     return;
@@ -134,7 +134,7 @@ void finish_flush_waiters(self_ptr self, bool ok) {
   st.flush_waiters.clear();
 }
 
-void on_write_done(self_ptr self, const caf::error* failure) {
+void on_write_done(store_ptr self, const caf::error* failure) {
   auto& st = self->state;
   st.write_in_flight = false;
   auto replies = std::move(st.in_flight);
@@ -185,7 +185,7 @@ void on_write_done(self_ptr self, const caf::error* failure) {
     finish_flush_waiters(self, true);
 }
 
-void start_write(self_ptr self) {
+void start_write(store_ptr self) {
   auto& st = self->state;
   if (st.write_in_flight || !st.dirty)
     return;
@@ -207,7 +207,7 @@ void start_write(self_ptr self) {
 
 // -- applying ----------------------------------------------------------------------
 
-void apply_updates(self_ptr self, const std::vector<status_update>& updates,
+void apply_updates(store_ptr self, const std::vector<status_update>& updates,
                    apply_callback callback) {
   auto& st = self->state;
   const auto& s = st.config->settings;
@@ -241,7 +241,7 @@ void apply_updates(self_ptr self, const std::vector<status_update>& updates,
   }
 }
 
-void sweep_stale(self_ptr self) {
+void sweep_stale(store_ptr self) {
   auto& st = self->state;
   auto timeout = from_hours(st.config->settings.stale_loading_timeout_hours);
   auto updates = stale_loading_updates(st.snapshot, now_ms(), timeout);
@@ -255,7 +255,7 @@ void sweep_stale(self_ptr self) {
 
 // -- behaviour ---------------------------------------------------------------------
 
-state_store_actor::behavior_type state_store(self_ptr self, state_store_options opts,
+state_store_actor::behavior_type state_store(store_ptr self, state_store_options opts,
                                              status_snapshot initial, state_writer_actor writer,
                                              state_bytes initial_bytes) {
   auto& st = self->state;

@@ -1,4 +1,5 @@
 #include "actors/token_cache.hpp"
+#include "actors/durable_file.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -25,7 +26,7 @@ namespace epmpulse {
 namespace {
 
 using nlohmann::json;
-using self_ptr = token_cache_actor::stateful_pointer<token_cache_state>;
+using token_cache_ptr = token_cache_actor::stateful_pointer<token_cache_state>;
 
 bool uses_token_endpoint(config::epm_auth_type t) {
   return t == config::epm_auth_type::oauth_refresh_token
@@ -63,10 +64,10 @@ std::string health_status(const token_cache_state& st) {
 
 // -- timers -----------------------------------------------------------------------
 
-void arm_timer(self_ptr self, caf::actor_clock::time_point at) {
+void arm_timer(token_cache_ptr self, caf::actor_clock::time_point at) {
   auto& st = self->state;
   auto gen = ++st.timer_generation;
-  auto delay = std::max(at - self->now(), caf::actor_clock::duration_type::zero());
+  auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
                      tick_atom::value, gen);
 }
@@ -84,7 +85,7 @@ caf::actor_clock::time_point refresh_time(const token_cache_options& opts,
 
 // -- persistence ------------------------------------------------------------------
 
-void persist_refresh_token(self_ptr self) {
+void persist_refresh_token(token_cache_ptr self) {
   auto& st = self->state;
   if (!st.writer)
     return;
@@ -115,14 +116,14 @@ void persist_refresh_token(self_ptr self) {
 
 // -- fetching ---------------------------------------------------------------------
 
-void fetch_failed(self_ptr self, const std::string& reason) {
+void fetch_failed(token_cache_ptr self, const std::string& reason) {
   auto& st = self->state;
   st.fetching = false;
   ++st.failures;
   ++st.counters.fetch_failures;
   st.last_error = reason;
   auto delay = backoff_delay(st.opts.backoff_initial, st.failures - 1, st.opts.backoff_max);
-  auto now = self->now();
+  auto now = self->clock().now();
   st.backoff_until = now + delay;
   log::warn("epm token fetch failed",
             {{"reason", reason},
@@ -138,10 +139,10 @@ void fetch_failed(self_ptr self, const std::string& reason) {
     arm_timer(self, *st.backoff_until);
 }
 
-void fetch_succeeded(self_ptr self, token_grant grant, caf::actor_clock::time_point started,
+void fetch_succeeded(token_cache_ptr self, token_grant grant, caf::actor_clock::time_point started,
                      bool proactive) {
   auto& st = self->state;
-  auto now = self->now();
+  auto now = self->clock().now();
   st.fetching = false;
   if (st.failures > 0)
     log::info("epm token endpoint recovered", {{"failures", st.failures}});
@@ -175,13 +176,13 @@ void fetch_succeeded(self_ptr self, token_grant grant, caf::actor_clock::time_po
   arm_timer(self, refresh_time(st.opts, now, life));
 }
 
-void start_fetch(self_ptr self, bool proactive) {
+void start_fetch(token_cache_ptr self, bool proactive) {
   auto& st = self->state;
   st.fetching = true;
   ++st.counters.fetches;
   auto req = make_token_request(st.opts.auth, st.refresh_token, st.opts.request_timeout_sec,
                                 st.opts.connect_timeout_sec);
-  auto started = self->now();
+  auto started = self->clock().now();
   // The client enforces the transfer timeouts; ours only guards against a
   // client that never answers.
   auto guard = seconds_to_ms(st.opts.request_timeout_sec + st.opts.connect_timeout_sec + 5);
@@ -207,9 +208,9 @@ void start_fetch(self_ptr self, bool proactive) {
 
 /// Answers a token request: cached, parked behind the fetch in flight, a new
 /// fetch, or an error while backing off.
-caf::result<access_token> serve(self_ptr self) {
+caf::result<access_token> serve(token_cache_ptr self) {
   auto& st = self->state;
-  auto now = self->now();
+  auto now = self->clock().now();
   if (st.current && st.current->expires_at - now > st.opts.min_remaining) {
     st.used_since_fetch = true;
     ++st.counters.served;
@@ -235,7 +236,7 @@ caf::result<access_token> serve(self_ptr self) {
 // -- the actors ---------------------------------------------------------------------
 
 token_cache_actor::behavior_type
-token_cache(self_ptr self, token_cache_options opts, std::string refresh_token,
+token_cache(token_cache_ptr self, token_cache_options opts, std::string refresh_token,
             secret_writer_actor writer) {
   auto& st = self->state;
   st.opts = std::move(opts);
@@ -283,7 +284,7 @@ token_cache(self_ptr self, token_cache_options opts, std::string refresh_token,
         log::debug("epm token unused; not refreshing it");
         return;
       }
-      auto now = self->now();
+      auto now = self->clock().now();
       if (st.backoff_until && now < *st.backoff_until) {
         arm_timer(self, *st.backoff_until);
         return;
@@ -296,7 +297,7 @@ token_cache(self_ptr self, token_cache_options opts, std::string refresh_token,
 secret_writer_actor::behavior_type secret_writer() {
   return {
     [](write_atom, const std::string& path, const std::string& content) -> std::string {
-      return write_file_atomically(path, content);
+      return write_file_atomically(path, content).value_or("");
     },
   };
 }
@@ -506,51 +507,6 @@ std::string fingerprint(std::string_view secret) {
   return fmt::format("{:016x}", h);
 }
 
-std::string write_file_atomically(const std::string& path, const std::string& content) {
-  static std::atomic<unsigned> counter{0};
-  auto slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  auto tmp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter++);
-  auto fail = [&](const char* step) {
-    auto reason = fmt::format("{} {}: {}", step, tmp, std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return reason;
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return fail("cannot create");
-  if (::fchmod(fd, 0600) != 0) {
-    ::close(fd);
-    return fail("cannot chmod");
-  }
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    auto n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      ::close(fd);
-      return fail("cannot write");
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return fail("cannot fsync");
-  }
-  if (::close(fd) != 0)
-    return fail("cannot close");
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return fail("cannot rename");
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
 
 std::string stored_refresh_token_document(const config::epm_auth& auth,
                                           const std::string& refresh_token) {

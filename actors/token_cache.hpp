@@ -157,10 +157,6 @@ std::string form_encode(std::string_view text);
 /// the configured refresh token changed since a rotated one was stored.
 std::string fingerprint(std::string_view secret);
 
-/// Writes `content` to `path` atomically with mode 0600: temp file in the same
-/// directory, fsync, rename, fsync of the directory. Returns "" or the reason.
-std::string write_file_atomically(const std::string& path, const std::string& content);
-
 /// The rotated refresh token stored in `data_dir` if it descends from the
 /// configured one (same fingerprint, client and token URL); nullopt otherwise.
 /// `note` says why a file present was not used.

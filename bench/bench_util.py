@@ -147,11 +147,19 @@ def http_get(url, key=None, timeout=10):
         return res.status, res.read().decode("utf-8", "replace")
 
 
-def preview_markdown(text):
+def preview_markdown(text, channel=None):
+    """The markdown of GET /api/v1/canvas/preview: {"canvases": [{"channel",
+    "canvas_id", "markdown"}]} (a bare "markdown" field is accepted too)."""
     try:
         doc = json.loads(text)
     except ValueError:
         return text
+    if isinstance(doc, dict) and isinstance(doc.get("canvases"), list):
+        for c in doc["canvases"]:
+            if isinstance(c, dict) and (channel is None or c.get("channel") == channel):
+                if isinstance(c.get("markdown"), str):
+                    return c["markdown"]
+        return None
     if isinstance(doc, dict):
         for key in ("markdown", "canvas"):
             v = doc.get(key)
@@ -177,7 +185,7 @@ def cmd_canvas(a):
             canvas = "FBENCH" + ch[len("CBENCH"):]
             try:
                 code, text = http_get("%s/api/v1/canvas/preview?channel=%s" % (a.server, ch), a.admin_key)
-                want = preview_markdown(text) if code == 200 else None
+                want = preview_markdown(text, ch) if code == 200 else None
             except Exception as e:  # 404 while the canvas side is not wired, ...
                 want, code = None, str(e)
             if want is None:

@@ -49,6 +49,25 @@ const route* find_route(const std::vector<route>& routes, restinio::http_method_
   return nullptr;
 }
 
+// The bucket this request draws from and its size; nullopt when unlimited.
+std::optional<std::pair<std::string, int>> budget_for(const route& r, const request_scope& scope,
+                                                      const config::rate_limit_settings& limits) {
+  if (!limits.enabled)
+    return std::nullopt;
+  switch (r.limit) {
+    case budget::none:
+      return std::nullopt;
+    case budget::status:
+      return std::pair{"status:" + scope.key->name, limits.status_per_minute};
+    case budget::batch:
+      return std::pair{"batch:" + scope.key->name, limits.batch_per_minute};
+    case budget::read:
+      return std::pair{"read:" + scope.out->request().remote_endpoint().address().to_string(),
+                       limits.read_per_minute};
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 std::vector<route> make_routes() {
@@ -56,15 +75,17 @@ std::vector<route> make_routes() {
   auto get = restinio::http_method_get();
   auto post = restinio::http_method_post();
   return {
-    {get, "/api/v1/health", false, std::nullopt, false, handle_health},
-    {get, "/metrics", false, key_role::read, false, handle_metrics},
-    {post, "/api/v1/status", false, key_role::write, true, handle_post_status},
-    {post, "/api/v1/status/batch", false, key_role::write, true, handle_post_batch},
-    {get, "/api/v1/status", false, key_role::read, false, handle_get_status},
-    {get, "/api/v1/status/", true, key_role::read, false, handle_get_app_status},
+    {get, "/api/v1/health", false, std::nullopt, budget::none, false, handle_health},
+    {get, "/metrics", false, key_role::read, budget::read, false, handle_metrics},
+    {post, "/api/v1/status", false, key_role::write, budget::status, true, handle_post_status},
+    {post, "/api/v1/status/batch", false, key_role::write, budget::batch, true, handle_post_batch},
+    {get, "/api/v1/status", false, key_role::read, budget::read, false, handle_get_status},
+    {get, "/api/v1/status/", true, key_role::read, budget::read, false, handle_get_app_status},
     // -- canvas endpoints (issue 3) --
-    {get, "/api/v1/canvas/preview", false, key_role::read, false, handle_canvas_preview},
-    {post, "/api/v1/canvas/sync", false, key_role::admin, false, handle_canvas_sync},
+    {get, "/api/v1/canvas/preview", false, key_role::read, budget::read, false,
+     handle_canvas_preview},
+    {post, "/api/v1/canvas/sync", false, key_role::admin, budget::batch, false,
+     handle_canvas_sync},
   };
 }
 
@@ -95,6 +116,21 @@ void dispatch(const std::vector<route>& routes, const http_services& services, r
                        std::string("This endpoint needs a key with the '") + to_string(*r->role)
                          + "' role or higher.",
                        {{"key", scope.key->name}}});
+      return;
+    }
+  }
+  const auto& limits = services.config->settings.rate_limits;
+  if (auto bucket = budget_for(*r, scope, limits); bucket && services.limiter) {
+    auto verdict = services.limiter->admit(bucket->first, bucket->second);
+    if (!verdict.allowed) {
+      log::write(log::level::warn, "rate limited", out->request_id(),
+                 {{"budget", bucket->first.substr(0, bucket->first.find(':'))},
+                  {"limit_per_minute", bucket->second}});
+      out->send_error({ec::rate_limited,
+                       "Too many requests: at most " + std::to_string(bucket->second)
+                         + " a minute here. Retry after the Retry-After seconds.",
+                       {{"retry_after_sec", verdict.retry_after_sec},
+                        {"limit_per_minute", bucket->second}}});
       return;
     }
   }

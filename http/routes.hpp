@@ -1,9 +1,10 @@
 #pragma once
 
-// The route table: method, path, the role a key needs, whether a JSON body is
-// expected, and the handler. Dispatch does, in order: route lookup (404/405),
-// authentication (401/403) before anything reads the body, role (403), body
-// size (413) and content type (415); then the handler validates and answers.
+// The route table: method, path, the role a key needs, the request budget it
+// draws from, whether a JSON body is expected, and the handler. Dispatch does,
+// in order: route lookup (404/405), authentication (401/403) before anything
+// reads the body, role (403), rate limit (429), body size (413) and content
+// type (415); then the handler validates and answers.
 
 #include <functional>
 #include <optional>
@@ -29,11 +30,20 @@ struct request_scope {
 
 using route_handler = std::function<void(request_scope&)>;
 
+/// Which budget of settings.rate_limits a route draws from.
+enum class budget {
+  none,   ///< never limited (health: monitors must always get an answer)
+  status, ///< per API key: status_per_minute
+  batch,  ///< per API key: batch_per_minute (also admin operations)
+  read,   ///< per client address: read_per_minute
+};
+
 struct route {
   restinio::http_method_id_t method;
   std::string path;                     ///< exact path, or prefix when `prefix`
   bool prefix = false;                  ///< path + one segment, e.g. /status/{app}
   std::optional<config::key_role> role; ///< none = public
+  budget limit = budget::none;
   bool json_body = false;
   route_handler handler;
 };

@@ -56,6 +56,8 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
   state->services = std::move(services);
   if (!state->services.counters)
     state->services.counters = std::make_shared<server_counters>();
+  if (!state->services.limiter)
+    state->services.limiter = std::make_shared<rate_limiter>();
   auto* raw = state.get();
   const auto& server_cfg = raw->services.config->settings.server;
   auto timeout = std::chrono::milliseconds(

@@ -15,6 +15,7 @@
 #include "actors/state_store.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
+#include "http/rate_limiter.hpp"
 
 namespace epmpulse::http {
 
@@ -40,6 +41,7 @@ struct http_services {
   std::vector<health_probe> health_probes;
   std::vector<metrics_probe> metrics_probes;
   std::shared_ptr<server_counters> counters;
+  std::shared_ptr<rate_limiter> limiter; ///< created by the server when absent
 
   /// The canvas actor (issue 3), when Slack is configured or disabled-mode runs.
   caf::actor canvas;

@@ -13,7 +13,7 @@ namespace {
 constexpr std::size_t max_message_chars = 200;
 constexpr std::size_t max_job_id_chars = 100;
 
-std::size_t utf8_length(std::string_view s) {
+std::size_t code_point_count(std::string_view s) {
   return static_cast<std::size_t>(
     std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
@@ -63,7 +63,7 @@ struct batch_defaults {
 std::optional<api_error> check_job_id(const std::optional<std::string>& job_id) {
   if (!job_id)
     return std::nullopt;
-  if (job_id->empty() || utf8_length(*job_id) > max_job_id_chars)
+  if (job_id->empty() || code_point_count(*job_id) > max_job_id_chars)
     return bad_request("job_id", "'job_id' must be 1 to 100 characters.");
   if (has_control_chars(*job_id, false))
     return bad_request("job_id", "'job_id' must not contain control characters.");
@@ -140,7 +140,7 @@ std::variant<status_update, api_error> decode_item(const json& obj, const config
   if (auto err = read_optional_string(obj, "message", u.message))
     return *err;
   if (u.message) {
-    if (utf8_length(*u.message) > max_message_chars)
+    if (code_point_count(*u.message) > max_message_chars)
       return bad_request("message", "'message' must be at most 200 characters.");
     if (has_control_chars(*u.message, true))
       return bad_request("message", "'message' must not contain control characters.");

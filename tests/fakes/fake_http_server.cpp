@@ -1,4 +1,5 @@
 #include "tests/fakes/fake_http_server.hpp"
+#include "tests/support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -11,12 +12,6 @@
 namespace epmpulse::test {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -57,7 +52,7 @@ struct fake_http_server::impl {
     rec.target = hdr.request_target();
     rec.path = std::string(hdr.path());
     hdr.for_each_field([&](const restinio::http_header_field_t& f) {
-      auto name = lower(f.name());
+      auto name = ascii_lower(f.name());
       auto it = rec.headers.find(name);
       if (it == rec.headers.end())
         rec.headers.emplace(std::move(name), f.value());

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE auth
 #include <boost/test/unit_test.hpp>
 
 // Authentication and roles against the real server: keys from the config, from
@@ -9,26 +8,25 @@
 #include "tests/support/api_checks.hpp"
 #include "tests/support/service_fixture.hpp"
 
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(auth_tests)
+
 using namespace epmpulse::test;
 
 namespace {
 
-// One server for the suites below that do not care about each other's state.
-struct shared_service {
-  shared_service() { instance = std::make_unique<service>(); }
-  ~shared_service() { instance.reset(); }
-  static inline std::unique_ptr<service> instance;
-};
-
+// One server for the cases below that do not care about each other's state,
+// started on first use (not as a global fixture: this executable also runs
+// other files' suites, which must not pay for it).
 service& svc() {
-  return *shared_service::instance;
+  static service shared;
+  return shared;
 }
 
 const nlohmann::json good_update = update("Planning", "AuthProbe", "Loading", {{"job_id", "AUTH_1"}});
 
 } // namespace
-
-BOOST_TEST_GLOBAL_FIXTURE(shared_service);
 
 BOOST_AUTO_TEST_SUITE(keys_from_the_config)
 
@@ -184,3 +182,5 @@ BOOST_AUTO_TEST_CASE(a_key_whose_variable_is_unset_is_skipped_with_a_warning) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // auth_tests

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE batch
 #include <boost/test/unit_test.hpp>
 
 // POST /api/v1/status/batch: shape, inheritance of job_id/timestamp, the 100
@@ -7,6 +6,10 @@
 #include "tests/support/api_checks.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/time_util.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(batch_tests)
 
 using namespace epmpulse::test;
 using nlohmann::json;
@@ -166,3 +169,5 @@ BOOST_AUTO_TEST_CASE(batch_reports_stale_items_as_not_applied) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // batch_tests

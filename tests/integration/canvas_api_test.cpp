@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE canvas_api
 #include <boost/test/unit_test.hpp>
 
 // The canvas side through the real binary: SLACK_API_URL points it at the
@@ -8,6 +7,10 @@
 #include "tests/fakes/fake_slack.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/wait.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(canvas_api_tests)
 
 using namespace epmpulse::test;
 using namespace std::chrono_literals;
@@ -135,3 +138,5 @@ BOOST_AUTO_TEST_CASE(without_a_token_the_canvas_side_is_disabled) {
   BOOST_TEST(p.status == 200);
   BOOST_TEST(contains(p.json()["canvases"][0]["markdown"].get<std::string>(), "## Planning"));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // canvas_api_tests

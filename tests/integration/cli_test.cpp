@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE cli
 #include <boost/test/unit_test.hpp>
 
 // The command line: --check-config, --version, --help, environment fallbacks,
@@ -6,6 +5,10 @@
 
 #include "tests/support/api_checks.hpp"
 #include "tests/support/service_fixture.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(cli_tests)
 
 using namespace epmpulse::test;
 using nlohmann::json;
@@ -144,3 +147,5 @@ BOOST_AUTO_TEST_CASE(config_data_dir_host_and_port_fall_back_to_the_environment)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // cli_tests

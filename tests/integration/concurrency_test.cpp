@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE concurrency
 #include <boost/test/unit_test.hpp>
 
 // Many clients at once: 50 threads x 20 updates, none lost, each answered
@@ -11,6 +10,10 @@
 
 #include "tests/support/api_checks.hpp"
 #include "tests/support/service_fixture.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(concurrency_tests)
 
 using namespace epmpulse::test;
 using nlohmann::json;
@@ -147,3 +150,5 @@ BOOST_AUTO_TEST_CASE(concurrent_batches_and_reads_stay_consistent) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // concurrency_tests

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE durability
 #include <boost/test/unit_test.hpp>
 
 // The state file across restarts, crashes and corruption; file modes; the
@@ -13,6 +12,10 @@
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/time_util.hpp"
 #include "tests/support/wait.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(durability_tests)
 
 using namespace epmpulse::test;
 using namespace std::chrono_literals;
@@ -250,3 +253,5 @@ BOOST_AUTO_TEST_CASE(without_configured_keys_keys_are_generated_into_a_0600_file
   BOOST_TEST(svc.client(writer_key).get("/api/v1/status").status == 200);
   BOOST_TEST(svc.server().log_text().find(writer_key) == std::string::npos);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // durability_tests

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE ordering
 #include <boost/test/unit_test.hpp>
 
 // Event-time ordering, future-skew clamping, idempotency (no write for a
@@ -9,6 +8,10 @@
 #include "tests/support/api_checks.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/time_util.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(ordering_tests)
 
 using namespace epmpulse::test;
 using namespace std::chrono_literals;
@@ -164,3 +167,5 @@ BOOST_AUTO_TEST_CASE(ok_under_a_different_job_has_no_duration) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // ordering_tests

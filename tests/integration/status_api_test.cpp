@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE status_api
 #include <boost/test/unit_test.hpp>
 
 // The success shapes of the status API, health, and request ids, against a
@@ -10,6 +9,10 @@
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/time_util.hpp"
 #include "tests/support/wait.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(status_api_tests)
 
 using namespace epmpulse::test;
 using namespace std::chrono_literals;
@@ -201,3 +204,5 @@ BOOST_AUTO_TEST_CASE(request_id_of_a_successful_push_appears_in_the_debug_log) {
   BOOST_TEST(eventually([&] { return has_log_with_request_id(svc.server(), rid); }, 3s),
              "no log line carries request_id " << rid << "; log:\n" << svc.server().log_text());
 }
+
+BOOST_AUTO_TEST_SUITE_END() // status_api_tests

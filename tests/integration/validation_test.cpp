@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE validation
 #include <boost/test/unit_test.hpp>
 
 // Request validation of POST /api/v1/status against the real server: every
@@ -10,19 +9,21 @@
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/time_util.hpp"
 
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(validation_tests)
+
 using namespace epmpulse::test;
 using nlohmann::json;
 
 namespace {
 
-struct shared_service {
-  shared_service() { instance = std::make_unique<service>(); }
-  ~shared_service() { instance.reset(); }
-  static inline std::unique_ptr<service> instance;
-};
-
+// One server for the cases below that do not care about each other's state,
+// started on first use (not as a global fixture: this executable also runs
+// other files' suites, which must not pay for it).
 service& svc() {
-  return *shared_service::instance;
+  static service shared;
+  return shared;
 }
 
 http_result push(const json& body) {
@@ -38,8 +39,6 @@ void check_invalid_request_naming(const json& body, const std::string& field) {
 }
 
 } // namespace
-
-BOOST_TEST_GLOBAL_FIXTURE(shared_service);
 
 // -- apps and statuses ----------------------------------------------------------
 
@@ -284,3 +283,5 @@ BOOST_AUTO_TEST_CASE(rejected_updates_leave_no_trace_in_state) {
   BOOST_REQUIRE(file.is_object());
   BOOST_TEST(!file["apps"]["Planning"]["domains"].contains("Ghost"));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // validation_tests

@@ -1,4 +1,5 @@
 #include "tests/support/http_client.hpp"
+#include "tests/support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,12 +11,6 @@
 namespace epmpulse::test {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string trim(std::string s) {
   auto not_space = [](unsigned char c) { return !std::isspace(c); };
@@ -47,7 +42,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   }
   auto colon = line.find(':');
   if (colon != std::string::npos)
-    result->headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    result->headers[ascii_lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
   return size * n;
 }
 
@@ -65,7 +60,7 @@ struct easy_handle {
 } // namespace
 
 std::string http_result::header(const std::string& name) const {
-  auto i = headers.find(lower(name));
+  auto i = headers.find(ascii_lower(name));
   return i == headers.end() ? std::string{} : i->second;
 }
 
@@ -102,7 +97,7 @@ http_result request(const std::string& method, const std::string& url, const std
   }
   bool has_content_type = false;
   for (const auto& [name, value] : headers) {
-    if (lower(name) == "content-type")
+    if (ascii_lower(name) == "content-type")
       has_content_type = true;
     // "Name;" sends a header with an empty value; "Name:" would remove it.
     std::string line = value.empty() ? name + ";" : name + ": " + value;

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE canvas_actor
 #include <boost/test/unit_test.hpp>
 
 // The canvas actor in a real actor system, talking real HTTP to the fake
@@ -25,6 +24,10 @@
 #include "tests/fakes/fake_state_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(canvas_actor_tests)
 
 using namespace epmpulse;
 using namespace epmpulse::test;
@@ -528,3 +531,5 @@ BOOST_AUTO_TEST_CASE(typical_day_calls_in_sections_mode) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // canvas_actor_tests

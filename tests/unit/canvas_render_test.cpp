@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE canvas_render
 #include <boost/test/unit_test.hpp>
 
 // Canvas rendering as pure functions: layout, per-channel filtering, escaping
@@ -9,6 +8,10 @@
 #include <string>
 
 #include "actors/canvas_render.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(canvas_render_tests)
 
 using namespace epmpulse;
 using namespace epmpulse::canvas;
@@ -254,3 +257,5 @@ BOOST_AUTO_TEST_CASE(durations_read_naturally) {
   BOOST_TEST(format_duration(7500) == "2h 5m");
   BOOST_TEST(format_duration(-3) == "0s");
 }
+
+BOOST_AUTO_TEST_SUITE_END() // canvas_render_tests

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE config
 #include <boost/test/unit_test.hpp>
 
 // The config loader on JSON text with a fake environment: defaults,
@@ -11,6 +10,10 @@
 #include <string>
 
 #include "config/config.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(config_tests)
 
 using namespace epmpulse::config;
 
@@ -549,3 +552,5 @@ BOOST_AUTO_TEST_CASE(shipped_config_takes_keys_from_the_environment) {
   BOOST_TEST(result.config->api_keys.size() == 2u);
   BOOST_TEST(result.config->warnings.size() == 2u);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // config_tests

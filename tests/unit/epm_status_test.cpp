@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE epm_status
 #include <boost/test/unit_test.hpp>
 
 // The pure part of pull mode: job-status URLs per server kind and the mapping
@@ -10,6 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/epm_status.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(epm_status_tests)
 
 using namespace epmpulse;
 using nlohmann::json;
@@ -206,3 +209,5 @@ BOOST_AUTO_TEST_CASE(backoff_doubles_up_to_the_cap) {
   BOOST_TEST(seconds_to_ms(0.05).count() == 50);
   BOOST_TEST(seconds_to_ms(0).count() == 1);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // epm_status_tests

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE fake_http_server
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -8,6 +7,10 @@
 #include "tests/fakes/fake_http_server.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/wait.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(fake_http_server_tests)
 
 using namespace epmpulse::test;
 using namespace std::chrono_literals;
@@ -100,3 +103,5 @@ BOOST_AUTO_TEST_CASE(eventually_returns_false_at_the_deadline) {
   BOOST_TEST(calls >= 2);
   BOOST_TEST(eventually([&] { return ++calls > 5; }, 1s));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // fake_http_server_tests

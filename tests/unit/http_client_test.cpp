@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE http_client
 #include <boost/test/unit_test.hpp>
 
 // The outbound HTTP client actor against real loopback servers: the fake
@@ -25,6 +24,10 @@
 #include "actors/http_client.hpp"
 #include "tests/fakes/fake_http_server.hpp"
 #include "tests/support/wait.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(http_client_tests)
 
 using namespace epmpulse;
 using namespace epmpulse::test;
@@ -269,3 +272,5 @@ BOOST_AUTO_TEST_CASE(a_worker_is_reused_after_a_failure) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // http_client_tests

@@ -1,10 +1,13 @@
-#define BOOST_TEST_MODULE status_model
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/status_model.hpp"
 #include "config/config.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(status_model_tests)
 
 using namespace epmpulse;
 using namespace std::chrono_literals;
@@ -174,3 +177,5 @@ BOOST_AUTO_TEST_CASE(invalid_state_documents_are_rejected_with_a_reason) {
   BOOST_TEST(!snapshot_from_json(bad, error));
   BOOST_TEST(error.find("status") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // status_model_tests

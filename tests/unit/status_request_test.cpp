@@ -1,7 +1,10 @@
-#define BOOST_TEST_MODULE status_request
 #include <boost/test/unit_test.hpp>
 
 #include "http/status_request.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(status_request_tests)
 
 using namespace epmpulse;
 using namespace epmpulse::http;
@@ -111,3 +114,5 @@ BOOST_AUTO_TEST_CASE(batch_limits_are_enforced) {
   BOOST_TEST((error_of(decode_batch_body(R"({"updates":[],"x":1})", test_config())).details["field"]
               == "x"));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // status_request_tests

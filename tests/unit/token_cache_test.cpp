@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE token_cache
 #include <boost/test/unit_test.hpp>
 
 // The token actor in a real actor system against a fake OAuth token endpoint
@@ -22,10 +21,15 @@
 
 #include "actors/epm_status.hpp"
 #include "actors/log.hpp"
+#include "actors/durable_file.hpp"
 #include "actors/token_cache.hpp"
 #include "tests/fakes/fake_epm.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(token_cache_tests)
 
 using namespace epmpulse;
 using namespace epmpulse::test;
@@ -434,12 +438,14 @@ BOOST_AUTO_TEST_CASE(atomic_write_replaces_the_file_with_mode_0600) {
   auto file = dir.file("secret.json");
   write_file(file, "old");
   ::chmod(file.c_str(), 0644);
-  BOOST_TEST(write_file_atomically(file.string(), "new") == "");
+  BOOST_TEST(!write_file_atomically(file.string(), "new").has_value());
   BOOST_TEST(read_file(file) == "new");
   struct stat st{};
   BOOST_TEST_REQUIRE(::stat(file.c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600u);
-  BOOST_TEST(write_file_atomically((dir.path() / "missing" / "x").string(), "y") != "");
+  BOOST_TEST(write_file_atomically((dir.path() / "missing" / "x").string(), "y").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // token_cache_tests
