@@ -18,7 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build}
 DURATION=10
 CANVAS_DURATION=60
 CONNECTIONS=64
@@ -59,7 +59,7 @@ done
 
 if [ "$BUILD_STEP" = 1 ]; then
   log "building Release into $BUILD"
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD" --target epmpulse baseline_server load_client commit_cost -j "$(nproc)"
 fi
 EPMPULSE=$BUILD/epmpulse
@@ -125,7 +125,7 @@ start_server() { # name domains [slack_url]: sets SERVER_PID, SERVER_URL
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for ((i = 0; i < 1200; i++)); do
-    port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' "$dir/server.log" | head -n1)
+    port=$(grep '"message":"listening"' "$dir/server.log" | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1)
     [ -n "$port" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$dir/server.log" >&2; die "server $name exited at start-up"; }
     sleep 0.1

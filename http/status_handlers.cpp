@@ -51,7 +51,9 @@ json outcome_json(const status_update& u, const merge_outcome& o) {
 // the write that holds them is durable.
 template <class Answer>
 void apply_and_answer(request_scope& scope, std::vector<status_update> updates, Answer answer) {
-  bool canvas_listens = static_cast<bool>(scope.services.canvas);
+  // "canvas_updated" promises a Slack edit is on its way: not with Slack off.
+  bool canvas_listens = static_cast<bool>(scope.services.canvas)
+                        && !scope.services.config->settings.slack.bot_token.empty();
   auto shared_updates = std::make_shared<const std::vector<status_update>>(updates);
   apply_callback done = [out = scope.out, shared_updates, answer, canvas_listens](apply_reply reply) {
     if (reply.error != ec::none) {

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache
   libcaf-dev                      # C++ Actor Framework 0.17
   librestinio-dev libasio-dev     # RESTinio 0.6 (its package forgets asio)
   libhttp-parser-dev libfmt-dev

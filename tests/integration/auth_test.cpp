@@ -10,18 +10,27 @@
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.
-BOOST_AUTO_TEST_SUITE(auth_tests)
+namespace auth_shared {
+
+// One server for this file's cases, which do not care about each other's
+// state: started before the first case and stopped after the last (a suite
+// fixture, not a global one: this executable also runs other files' suites).
+struct shared_service {
+  shared_service() { instance = std::make_unique<epmpulse::test::service>(); }
+  ~shared_service() { instance.reset(); }
+  static inline std::unique_ptr<epmpulse::test::service> instance;
+};
+
+} // namespace auth_shared
+
+BOOST_AUTO_TEST_SUITE(auth_tests, *boost::unit_test::fixture<auth_shared::shared_service>())
 
 using namespace epmpulse::test;
 
 namespace {
 
-// One server for the cases below that do not care about each other's state,
-// started on first use (not as a global fixture: this executable also runs
-// other files' suites, which must not pay for it).
 service& svc() {
-  static service shared;
-  return shared;
+  return *auth_shared::shared_service::instance;
 }
 
 const nlohmann::json good_update = update("Planning", "AuthProbe", "Loading", {{"job_id", "AUTH_1"}});

@@ -231,8 +231,8 @@ BOOST_AUTO_TEST_CASE(without_configured_keys_keys_are_generated_into_a_0600_file
   BOOST_REQUIRE_MESSAGE(!keys.empty(), "no {key, role} entries in " << doc.dump());
 
   const auto log = svc.server().log_text();
-  BOOST_TEST(log.find(key_file.string()) != std::string::npos
-               || log.find("api_keys.json") != std::string::npos,
+  BOOST_TEST((log.find(key_file.string()) != std::string::npos
+              || log.find("api_keys.json") != std::string::npos),
              "the log should name the key file");
   for (const auto& [key, role] : keys) {
     BOOST_TEST(key.size() >= 16u);

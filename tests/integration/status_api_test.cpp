@@ -65,7 +65,8 @@ BOOST_AUTO_TEST_CASE(post_status_answers_the_documented_success_shape) {
                                     {{"job_id", "LOAD_20260216_001"}, {"timestamp", ts}}));
   check_success(r);
   auto j = r.json();
-  BOOST_TEST(j["canvas_updated"].is_boolean(), j.dump());
+  // The test config has no Slack token: no canvas edit is on its way.
+  BOOST_TEST(j["canvas_updated"] == false, j.dump());
   auto u = j["updated"];
   BOOST_TEST(u["app"] == "Planning");
   BOOST_TEST(u["domain"] == "Actual");

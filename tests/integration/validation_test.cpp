@@ -11,19 +11,28 @@
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.
-BOOST_AUTO_TEST_SUITE(validation_tests)
+namespace validation_shared {
+
+// One server for this file's cases, which do not care about each other's
+// state: started before the first case and stopped after the last (a suite
+// fixture, not a global one: this executable also runs other files' suites).
+struct shared_service {
+  shared_service() { instance = std::make_unique<epmpulse::test::service>(); }
+  ~shared_service() { instance.reset(); }
+  static inline std::unique_ptr<epmpulse::test::service> instance;
+};
+
+} // namespace validation_shared
+
+BOOST_AUTO_TEST_SUITE(validation_tests, *boost::unit_test::fixture<validation_shared::shared_service>())
 
 using namespace epmpulse::test;
 using nlohmann::json;
 
 namespace {
 
-// One server for the cases below that do not care about each other's state,
-// started on first use (not as a global fixture: this executable also runs
-// other files' suites, which must not pay for it).
 service& svc() {
-  static service shared;
-  return shared;
+  return *validation_shared::shared_service::instance;
 }
 
 http_result push(const json& body) {

@@ -24,6 +24,7 @@
 #include "tests/fakes/fake_state_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
+#include "tests/support/printing.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/canvas_render.hpp"
+#include "tests/support/printing.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.
@@ -22,8 +23,8 @@ namespace {
 time_point at(int y, unsigned m, unsigned d, int hh, int mm, int ss = 0) {
   using namespace std::chrono;
   auto day = sys_days{year{y} / month{m} / d};
-  return time_point{duration_cast<milliseconds>(day.time_since_epoch() + hours{hh} + minutes{mm} +
-                                                seconds{ss})};
+  return epmpulse::time_point{duration_cast<milliseconds>(day.time_since_epoch() + hours{hh}
+                                                          + minutes{mm} + seconds{ss})};
 }
 
 config::service_config two_channel_config() {

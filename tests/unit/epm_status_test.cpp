@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/epm_status.hpp"
+#include "tests/support/printing.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.

@@ -4,6 +4,7 @@
 
 #include "actors/status_model.hpp"
 #include "config/config.hpp"
+#include "tests/support/printing.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.
