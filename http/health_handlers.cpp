@@ -15,8 +15,12 @@ namespace {
 const auto process_start = std::chrono::steady_clock::now();
 
 // Asks the registered probes one after the other (health is not a hot path,
-// and a chain needs no shared mutable aggregate), then answers.
-void collect_health(std::shared_ptr<json> checks, bool degraded, std::size_t next,
+// and a chain needs no shared mutable aggregate), then answers. Only a state
+// that cannot be written answers 503: then no push can be confirmed and a
+// load balancer should stop sending them here. A Slack or EPM outage makes the
+// service "degraded" with 200: pushes are still safe, and taking the service
+// out of rotation would lose them.
+void collect_health(std::shared_ptr<json> checks, bool state_ok, bool degraded, std::size_t next,
                     request_scope scope) {
   const auto& probes = scope.services.health_probes;
   if (next == probes.size()) {
@@ -26,13 +30,13 @@ void collect_health(std::shared_ptr<json> checks, bool degraded, std::size_t nex
                                   std::chrono::steady_clock::now() - process_start)
                                   .count()},
                  {"checks", std::move(*checks)}};
-    scope.out->send(degraded ? 503 : 200, body.dump());
+    scope.out->send(state_ok ? 200 : 503, body.dump());
     return;
   }
-  probes[next]([checks, degraded, next, scope](health_report part) {
+  probes[next]([checks, state_ok, degraded, next, scope](health_report part) {
     for (auto& [key, value] : part.checks.items())
       (*checks)[key] = value;
-    collect_health(checks, degraded || part.degraded, next + 1, scope);
+    collect_health(checks, state_ok, degraded || part.degraded, next + 1, scope);
   });
 }
 
@@ -61,7 +65,7 @@ void handle_health(request_scope& scope) {
       auto checks = std::make_shared<json>(json::object());
       (*checks)["state_file"] = h.file_ok ? "ok" : "error: the state file cannot be written";
       (*checks)["last_update"] = h.last_update ? json(format_time(*h.last_update)) : json(nullptr);
-      collect_health(checks, !h.file_ok, 0, scope);
+      collect_health(checks, h.file_ok, !h.file_ok, 0, scope);
     }});
 }
 

@@ -205,6 +205,29 @@ BOOST_AUTO_TEST_CASE(corrupt_state_file_is_recovered_from_the_newest_valid_backu
   BOOST_TEST(d["job_id"] == "FROM_BACKUP", "the valid backup should be restored: " << d.dump());
 }
 
+BOOST_AUTO_TEST_CASE(a_failed_write_is_not_confirmed_degrades_health_and_is_retried) {
+  service svc;
+  BOOST_TEST_REQUIRE(svc.writer().post("/api/v1/status", update("Planning", "Actual", "Loading",
+                                                                {{"job_id", "W_1"}})).status
+                     == 200);
+  // A non-empty directory where the state file was: the rename over it fails
+  // (even for root, unlike a read-only mode).
+  fs::remove(svc.state_file());
+  fs::create_directories(svc.state_file() / "blocker");
+  auto r = svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK", {{"job_id", "W_1"}}));
+  check_error(r, 500, "STATE_ERROR");
+  auto health = svc.anonymous().get("/api/v1/health");
+  BOOST_TEST(health.status == 503, health.describe());
+  BOOST_TEST(health.json()["status"] == "degraded");
+  BOOST_TEST(!leaks_internals(health.body));
+
+  fs::remove_all(svc.state_file());
+  // The change stayed in memory and the retry writes it: nothing else pushes.
+  BOOST_REQUIRE(eventually([&] { return svc.anonymous().get("/api/v1/health").status == 200; },
+                           10s));
+  BOOST_TEST(svc.state_json()["apps"]["Planning"]["domains"]["Actual"]["status"] == "OK");
+}
+
 BOOST_AUTO_TEST_CASE(recent_jobs_are_bounded_to_fifty) {
   service svc;
   for (int i = 0; i < 60; ++i)

@@ -44,7 +44,14 @@ struct fixture {
   http_client_actor http = spawn_http_client(sys, 8);
   temp_dir dir{"epmpulse-token-"};
 
-  ~fixture() { caf::anon_send_exit(http, caf::exit_reason::user_shutdown); }
+  std::vector<token_cache_actor> spawned;
+
+  // The actor system's destructor waits for every actor: stop what we started.
+  ~fixture() {
+    for (const auto& tc : spawned)
+      caf::anon_send_exit(tc, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(http, caf::exit_reason::user_shutdown);
+  }
 
   config::epm_auth refresh_auth(std::string refresh_token = "rt-0") {
     config::epm_auth a;
@@ -73,6 +80,7 @@ struct fixture {
     // expected that holds a value is undefined: describe only a failure.
     if (!t)
       BOOST_FAIL("spawn failed: " << describe_error(t.error()));
+    spawned.push_back(*t);
     return *t;
   }
 
