@@ -125,7 +125,7 @@ start_server() { # name domains [slack_url]: sets SERVER_PID, SERVER_URL
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for ((i = 0; i < 1200; i++)); do
-    port=$(grep '"message":"listening"' "$dir/server.log" | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1)
+    port=$(grep '"message":"listening"' "$dir/server.log" | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1 || true)
     [ -n "$port" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$dir/server.log" >&2; die "server $name exited at start-up"; }
     sleep 0.1
