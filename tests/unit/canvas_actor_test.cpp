@@ -306,6 +306,8 @@ BOOST_AUTO_TEST_CASE(rate_limit_429_waits_retry_after_then_sends_the_newest_stat
   BOOST_REQUIRE(slack.wait_until([](const auto& calls) {
     return !calls.empty() && calls.front().status == 429;
   }));
+  // The fake records the 429 before the actor reads it: wait for the actor.
+  BOOST_REQUIRE(eventually([&] { return metrics().rate_limited == 1u; }));
   push("Planning", "Budget", job_status::ok, "RL_2");
   // A sync during the Retry-After is not sent before it ends.
   auto during = sync();
