@@ -24,6 +24,9 @@ using invalid_atom = caf::atom_constant<caf::atom("invalidate")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using rotate_atom = caf::atom_constant<caf::atom("rotate")>;
+using drop_atom = caf::atom_constant<caf::atom("drop")>;
 
 // Values, spelled like CAF 0.18's so handlers read the same.
 inline constexpr apply_atom apply_atom_v{};
@@ -44,5 +47,8 @@ inline constexpr invalid_atom invalid_atom_v{};
 inline constexpr watch_atom watch_atom_v{};
 inline constexpr unwatch_atom unwatch_atom_v{};
 inline constexpr fetch_atom fetch_atom_v{};
+inline constexpr append_atom append_atom_v{};
+inline constexpr rotate_atom rotate_atom_v{};
+inline constexpr drop_atom drop_atom_v{};
 
 } // namespace epmpulse

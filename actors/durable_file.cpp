@@ -27,6 +27,33 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
+std::optional<std::string> fsync_dir_of(const std::string& path) {
+  int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return errno_text("cannot open directory of", path);
+  int rc = ::fsync(dir);
+  ::close(dir);
+  if (rc != 0)
+    return errno_text("cannot fsync directory of", path);
+  return std::nullopt;
+}
+
+bool write_all(int fd, std::string_view content) {
+  const char* data = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    auto n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 } // namespace
 
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
@@ -43,18 +70,8 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
   };
   if (::fchmod(fd, mode) != 0)
     return fail("cannot chmod");
-  const char* data = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    auto n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return fail("cannot write");
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  if (!write_all(fd, content))
+    return fail("cannot write");
   if (::fsync(fd) != 0)
     return fail("cannot fsync");
   if (::close(fd) != 0) {
@@ -68,14 +85,57 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
     return reason;
   }
   // The rename is durable only once the directory entry is.
-  int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir < 0)
-    return errno_text("cannot open directory of", path);
-  int rc = ::fsync(dir);
-  ::close(dir);
-  if (rc != 0)
-    return errno_text("cannot fsync directory of", path);
+  return fsync_dir_of(path);
+}
+
+std::optional<std::string> append_durably(const std::string& path, std::string_view content,
+                                          mode_t mode) {
+  bool created = false;
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    created = fd >= 0;
+  }
+  if (fd < 0)
+    return errno_text("cannot open", path);
+  struct stat before {};
+  if (::fstat(fd, &before) != 0) {
+    auto reason = errno_text("cannot stat", path);
+    ::close(fd);
+    return reason;
+  }
+  auto fail = [&](const char* what) {
+    auto reason = errno_text(what, path);
+    // Best effort: a torn record must not glue itself to the next append.
+    [[maybe_unused]] int ignored = ::ftruncate(fd, before.st_size);
+    ::close(fd);
+    return reason;
+  };
+  if (!write_all(fd, content))
+    return fail("cannot append to");
+  // fdatasync also makes the new length durable, which is all an append needs.
+  if (::fdatasync(fd) != 0)
+    return fail("cannot fdatasync");
+  if (::close(fd) != 0)
+    return errno_text("cannot close", path);
+  if (created)
+    return fsync_dir_of(path);
   return std::nullopt;
+}
+
+std::optional<std::string> rename_durably(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return errno_text("cannot rename", from);
+  return fsync_dir_of(to);
+}
+
+std::optional<std::string> remove_durably(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT)
+      return std::nullopt;
+    return errno_text("cannot remove", path);
+  }
+  return fsync_dir_of(path);
 }
 
 std::optional<std::string> read_file(const std::string& path) {

@@ -1,5 +1,6 @@
 #include "actors/state_store.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -10,6 +11,8 @@
 
 #include "actors/durable_file.hpp"
 #include "actors/log.hpp"
+#include "actors/log_writer.hpp"
+#include "actors/state_log.hpp"
 #include "actors/state_writer.hpp"
 
 namespace fs = std::filesystem;
@@ -20,16 +23,27 @@ namespace epmpulse {
 
 namespace {
 
-enum timer : std::uint8_t { stale_sweep = 0, backup = 1, write_retry = 2 };
+enum timer : std::uint8_t { stale_sweep = 0, backup = 1, append_retry = 2, snapshot_due = 3 };
 
 constexpr auto write_timeout = std::chrono::seconds(30);
-constexpr auto write_retry_delay = std::chrono::seconds(1);
+constexpr auto append_retry_delay = std::chrono::seconds(1);
+// The JSON file trails the log by about a second under a stream of changes.
+// A large state costs more to serialise and rewrite, so the delay grows with
+// the measured cost: snapshots then take at most a tenth of the writer's time.
+constexpr auto snapshot_min_delay = milliseconds(1000);
+constexpr auto snapshot_max_delay = milliseconds(60'000);
+constexpr int snapshot_cost_factor = 10;
 
 milliseconds from_hours(double h) {
   return milliseconds(static_cast<std::int64_t>(h * 3600.0 * 1000.0));
 }
 milliseconds from_minutes(double m) {
   return milliseconds(static_cast<std::int64_t>(m * 60.0 * 1000.0));
+}
+
+merge_settings merge_settings_of(const config::service_config& cfg) {
+  return {milliseconds(static_cast<std::int64_t>(cfg.settings.max_future_skew_sec * 1000)),
+          static_cast<std::size_t>(cfg.settings.recent_jobs_limit)};
 }
 
 struct pending_reply {
@@ -41,27 +55,38 @@ struct state_store_state {
   static inline constexpr const char* name = "state_store";
 
   std::shared_ptr<const config::service_config> config;
+  merge_settings merging;
   std::string state_file;
+  log_writer_actor log;
   state_writer_actor writer;
   status_snapshot snapshot;
-  std::uint64_t version = 1;
+  std::uint64_t version = 0; ///< log position of the newest apply
 
-  // -- group commit --
-  bool dirty = false;             ///< memory holds changes no started write contains
-  bool write_in_flight = false;
-  std::vector<pending_reply> waiting;   ///< answered after the next write
-  std::vector<pending_reply> in_flight; ///< answered after the current write
+  // -- group commit into the change log --
+  std::string pending_records;          ///< records no started append contains
+  bool append_in_flight = false;
+  std::vector<pending_reply> waiting;   ///< answered after the next append
+  std::vector<pending_reply> in_flight; ///< answered after the current append
   std::vector<domain_change> waiting_changes;
   std::vector<domain_change> in_flight_changes;
-  std::vector<caf::typed_response_promise<bool>> flush_waiters;
-  state_bytes last_written;
   bool retry_scheduled = false;
+
+  // -- snapshots into the JSON file --
+  std::uint64_t snapshot_seq = 0; ///< log position the JSON file holds
+  bool snapshot_in_flight = false;
+  bool snapshot_scheduled = false;
+  milliseconds snapshot_cost{0};
+  state_bytes last_written;       ///< the JSON file's bytes (for backups)
+  std::vector<caf::typed_response_promise<bool>> flush_waiters;
 
   // -- health and counters --
   bool file_ok = true;
   std::string file_error;
   std::uint64_t commits = 0;
   std::uint64_t committed_updates = 0;
+  bool snapshot_ok = true;
+  std::string snapshot_error;
+  std::uint64_t snapshots = 0;
 
   // -- readers --
   std::vector<caf::actor> subscribers;
@@ -73,6 +98,20 @@ struct state_store_state {
 };
 
 using store_ptr = state_store_actor::stateful_pointer<state_store_state>;
+
+std::string error_reason(store_ptr self, const caf::error& failure) {
+  if (failure.context().match_elements<std::string>())
+    return failure.context().get_as<std::string>(0);
+  return self->system().render(failure);
+}
+
+snapshot_ptr current_snapshot(state_store_state& st) {
+  if (!st.cached_snapshot || st.cached_snapshot_version != st.version) {
+    st.cached_snapshot = std::make_shared<const status_snapshot>(st.snapshot);
+    st.cached_snapshot_version = st.version;
+  }
+  return st.cached_snapshot;
+}
 
 // -- serialisation for readers ---------------------------------------------------
 
@@ -121,27 +160,111 @@ std::shared_ptr<const std::string> app_body(state_store_state& st, const std::st
   return slot.second;
 }
 
-// -- writing ---------------------------------------------------------------------
+// -- writing: the change log, then snapshots -----------------------------------------
 
-void start_write(store_ptr self);
+void start_append(store_ptr self);
+void start_snapshot(store_ptr self);
 
-void finish_flush_waiters(store_ptr self, bool ok) {
-  auto& st = self->state;
-  if (st.dirty || st.write_in_flight)
-    return;
-  for (auto& p : st.flush_waiters)
+void deliver_flush(store_ptr self, bool ok) {
+  for (auto& p : self->state.flush_waiters)
     p.deliver(ok);
-  st.flush_waiters.clear();
+  self->state.flush_waiters.clear();
 }
 
-void on_write_done(store_ptr self, const caf::error* failure) {
+// A flush is done once every change is in the log and in the JSON file.
+void advance_flush(store_ptr self) {
   auto& st = self->state;
-  st.write_in_flight = false;
+  if (st.flush_waiters.empty())
+    return;
+  if (!st.pending_records.empty() || st.append_in_flight) {
+    if (!st.retry_scheduled)
+      start_append(self);
+    return;
+  }
+  if (st.snapshot_seq != st.version || st.snapshot_in_flight) {
+    start_snapshot(self);
+    return;
+  }
+  deliver_flush(self, st.snapshot_ok);
+}
+
+void schedule_snapshot(store_ptr self) {
+  auto& st = self->state;
+  if (st.snapshot_scheduled || st.snapshot_in_flight || st.snapshot_seq == st.version)
+    return;
+  st.snapshot_scheduled = true;
+  auto delay = std::clamp(st.snapshot_cost * snapshot_cost_factor, snapshot_min_delay,
+                          snapshot_max_delay);
+  self->delayed_send(self, delay, tick_atom_v, std::uint8_t{snapshot_due}, std::uint64_t{0});
+}
+
+void on_snapshot_done(store_ptr self, const caf::error* failure) {
+  auto& st = self->state;
+  st.snapshot_in_flight = false;
+  if (failure == nullptr) {
+    if (!st.snapshot_ok)
+      log::info("state file writable again", {{"path", st.state_file}});
+    st.snapshot_ok = true;
+    st.snapshot_error.clear();
+    ++st.snapshots;
+  } else {
+    st.snapshot_ok = false;
+    st.snapshot_error = error_reason(self, *failure);
+    log::error("state snapshot failed: changes stay safe in the change log",
+               {{"path", st.state_file}, {"reason", st.snapshot_error}});
+    // Shutdown must not wait for a retry: the log keeps everything.
+    deliver_flush(self, false);
+  }
+  advance_flush(self);
+  schedule_snapshot(self);
+}
+
+void write_snapshot(store_ptr self) {
+  auto& st = self->state;
+  auto seq = st.version;
+  auto started = std::chrono::steady_clock::now();
+  self->request(st.writer, write_timeout, write_atom_v, current_snapshot(st), seq)
+    .then(
+      [self, seq, started](state_bytes& bytes) {
+        auto& st = self->state;
+        st.snapshot_cost = std::chrono::duration_cast<milliseconds>(
+          std::chrono::steady_clock::now() - started);
+        st.snapshot_seq = seq;
+        st.last_written = std::move(bytes);
+        // Every record in the log moved aside is at or below `seq`. The
+        // snapshot counts as done once that log is gone, so a shutdown that
+        // waited for it leaves only the JSON file behind.
+        self->request(st.log, write_timeout, drop_atom_v)
+          .then([self](bool) { on_snapshot_done(self, nullptr); },
+                [self](caf::error& err) {
+                  log::warn("old change log not removed (replay skips its records)",
+                            {{"reason", error_reason(self, err)}});
+                  on_snapshot_done(self, nullptr);
+                });
+      },
+      [self](caf::error& err) { on_snapshot_done(self, &err); });
+}
+
+// The log is moved aside first; the snapshot is taken when that is done, so
+// it holds every record of the moved log and the moved log can be dropped.
+void start_snapshot(store_ptr self) {
+  auto& st = self->state;
+  if (st.snapshot_in_flight || st.snapshot_seq == st.version)
+    return;
+  st.snapshot_in_flight = true;
+  self->request(st.log, write_timeout, rotate_atom_v)
+    .then([self](bool) { write_snapshot(self); },
+          [self](caf::error& err) { on_snapshot_done(self, &err); });
+}
+
+void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& bytes) {
+  auto& st = self->state;
+  st.append_in_flight = false;
   auto replies = std::move(st.in_flight);
   st.in_flight.clear();
   if (failure == nullptr) {
     if (!st.file_ok)
-      log::info("state file writable again", {{"path", st.state_file}});
+      log::info("change log writable again", {{"path", st.state_file}});
     st.file_ok = true;
     st.file_error.clear();
     ++st.commits;
@@ -156,53 +279,48 @@ void on_write_done(store_ptr self, const caf::error* failure) {
         caf::anon_send(s, changed_atom_v, changes);
     }
   } else {
-    auto reason = self->system().render(*failure);
-    if (failure->context().match_elements<std::string>())
-      reason = failure->context().get_as<std::string>(0);
+    auto reason = error_reason(self, *failure);
     st.file_ok = false;
     st.file_error = reason;
-    log::error("state write failed", {{"path", st.state_file}, {"reason", reason}});
+    log::error("change log append failed", {{"reason", reason}});
     for (auto& p : replies) {
       p.reply.error = ec::state_error;
       p.callback(std::move(p.reply));
     }
-    // The changes are still in memory: the next write carries them, and
-    // subscribers hear of them once that write is durable.
+    // The changes are still in memory: their records go out first in the
+    // retry, and subscribers hear of them once that append is durable.
+    st.pending_records.insert(0, *bytes);
     st.waiting_changes.insert(st.waiting_changes.begin(), st.in_flight_changes.begin(),
                               st.in_flight_changes.end());
     st.in_flight_changes.clear();
-    st.dirty = true;
     if (!st.retry_scheduled) {
       st.retry_scheduled = true;
-      self->delayed_send(self, write_retry_delay, tick_atom_v, std::uint8_t{write_retry},
+      self->delayed_send(self, append_retry_delay, tick_atom_v, std::uint8_t{append_retry},
                          std::uint64_t{0});
     }
     return;
   }
-  if (st.dirty)
-    start_write(self);
+  schedule_snapshot(self);
+  if (!st.pending_records.empty())
+    start_append(self);
   else
-    finish_flush_waiters(self, true);
+    advance_flush(self);
 }
 
-void start_write(store_ptr self) {
+void start_append(store_ptr self) {
   auto& st = self->state;
-  if (st.write_in_flight || !st.dirty)
+  if (st.append_in_flight || st.pending_records.empty())
     return;
-  st.write_in_flight = true;
-  st.dirty = false;
+  st.append_in_flight = true;
+  auto bytes = std::make_shared<const std::string>(std::move(st.pending_records));
+  st.pending_records.clear();
   st.in_flight = std::move(st.waiting);
   st.waiting.clear();
   st.in_flight_changes = std::move(st.waiting_changes);
   st.waiting_changes.clear();
-  auto bytes = std::make_shared<const std::string>(to_json(st.snapshot).dump(2));
-  self->request(st.writer, write_timeout, write_atom_v, bytes)
-    .then(
-      [self, bytes](bool) {
-        self->state.last_written = bytes;
-        on_write_done(self, nullptr);
-      },
-      [self](caf::error& err) { on_write_done(self, &err); });
+  self->request(st.log, write_timeout, append_atom_v, bytes)
+    .then([self](bool) { on_append_done(self, nullptr, nullptr); },
+          [self, bytes](caf::error& err) { on_append_done(self, &err, bytes); });
 }
 
 // -- applying ----------------------------------------------------------------------
@@ -210,34 +328,36 @@ void start_write(store_ptr self) {
 void apply_updates(store_ptr self, const std::vector<status_update>& updates,
                    apply_callback callback) {
   auto& st = self->state;
-  const auto& s = st.config->settings;
-  auto now = now_ms();
+  log_record record;
+  record.at = now_ms();
   apply_reply reply;
   reply.outcomes.reserve(updates.size());
   for (const auto& u : updates) {
-    auto outcome = merge_update(st.snapshot, u, now,
-                                milliseconds(static_cast<std::int64_t>(s.max_future_skew_sec * 1000)),
-                                static_cast<std::size_t>(s.recent_jobs_limit));
+    auto outcome = merge_update(st.snapshot, u, record.at, st.merging.max_future_skew,
+                                st.merging.recent_jobs_limit);
     if (outcome.result == merge_outcome::kind::applied) {
       reply.changed = true;
+      record.updates.push_back(u);
       st.waiting_changes.push_back({u.app, u.domain, outcome.before, outcome.after});
     }
     reply.outcomes.push_back(std::move(outcome));
   }
   if (reply.changed) {
-    ++st.version;
-    st.dirty = true;
+    // Only the updates that changed the state are logged: the others change
+    // nothing on replay either.
+    record.seq = ++st.version;
+    st.pending_records += encode_log_record(record);
   }
   // An unchanged request is answered once the state it saw is durable: at
-  // once when nothing is pending, else with the write that carries it.
-  if (!st.dirty && !st.write_in_flight) {
+  // once when nothing is pending, else with the append that carries it.
+  if (st.pending_records.empty() && !st.append_in_flight) {
     callback(std::move(reply));
-  } else if (!st.dirty) {
+  } else if (st.pending_records.empty()) {
     st.in_flight.push_back({std::move(callback), std::move(reply)});
   } else {
     st.waiting.push_back({std::move(callback), std::move(reply)});
     if (!st.retry_scheduled)
-      start_write(self);
+      start_append(self);
   }
 }
 
@@ -256,14 +376,20 @@ void sweep_stale(store_ptr self) {
 // -- behaviour ---------------------------------------------------------------------
 
 state_store_actor::behavior_type state_store(store_ptr self, state_store_options opts,
-                                             status_snapshot initial, state_writer_actor writer,
+                                             status_snapshot initial, std::uint64_t position,
+                                             log_writer_actor log_actor, state_writer_actor writer,
                                              state_bytes initial_bytes) {
   auto& st = self->state;
   st.config = opts.config;
+  st.merging = merge_settings_of(*st.config);
   st.state_file = (fs::path(opts.data_dir) / state_file_name).string();
+  st.log = log_actor;
   st.writer = writer;
   st.snapshot = std::move(initial);
+  st.version = position;
+  st.snapshot_seq = position;
   st.last_written = std::move(initial_bytes);
+  self->link_to(log_actor);
   self->link_to(writer);
   const auto& s = st.config->settings;
   self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), tick_atom_v,
@@ -287,28 +413,31 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
     },
     [self](health_atom, const health_callback& callback) {
       auto& st = self->state;
-      callback(state_health{st.file_ok, st.file_error, st.snapshot.last_updated, st.commits,
-                            st.committed_updates, st.version});
+      state_health h;
+      h.file_ok = st.file_ok;
+      h.file_error = st.file_error;
+      h.last_update = st.snapshot.last_updated;
+      h.commits = st.commits;
+      h.committed_updates = st.committed_updates;
+      h.version = st.version;
+      h.snapshot_ok = st.snapshot_ok;
+      h.snapshot_error = st.snapshot_error;
+      h.snapshots = st.snapshots;
+      h.snapshot_lag = st.version - st.snapshot_seq;
+      callback(std::move(h));
     },
-    [self](snapshot_atom) -> snapshot_ptr {
-      auto& st = self->state;
-      if (!st.cached_snapshot || st.cached_snapshot_version != st.version) {
-        st.cached_snapshot = std::make_shared<const status_snapshot>(st.snapshot);
-        st.cached_snapshot_version = st.version;
-      }
-      return st.cached_snapshot;
-    },
+    [self](snapshot_atom) -> snapshot_ptr { return current_snapshot(self->state); },
     [self](subscribe_atom, caf::actor& subscriber) {
       self->state.subscribers.push_back(std::move(subscriber));
     },
     [self](flush_atom) -> caf::result<bool> {
       auto& st = self->state;
-      if (!st.dirty && !st.write_in_flight)
-        return st.file_ok;
+      if (st.pending_records.empty() && !st.append_in_flight && !st.snapshot_in_flight
+          && st.snapshot_seq == st.version)
+        return st.snapshot_ok;
       auto promise = self->make_response_promise<bool>();
       st.flush_waiters.push_back(promise);
-      if (!st.retry_scheduled)
-        start_write(self);
+      advance_flush(self);
       return promise;
     },
     [self](tick_atom, std::uint8_t which, std::uint64_t) {
@@ -328,12 +457,16 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
                           std::int32_t{s.max_backups})
               .then([](const std::string& path) { log::info("state backed up", {{"path", path}}); },
                     [self](caf::error& err) {
-                      log::warn("state backup failed", {{"reason", self->system().render(err)}});
+                      log::warn("state backup failed", {{"reason", error_reason(self, err)}});
                     });
           break;
-        case write_retry:
+        case append_retry:
           st.retry_scheduled = false;
-          start_write(self);
+          start_append(self);
+          break;
+        case snapshot_due:
+          st.snapshot_scheduled = false;
+          start_snapshot(self);
           break;
       }
     },
@@ -351,7 +484,13 @@ std::string compact_now() {
   return out;
 }
 
-std::optional<status_snapshot> load_snapshot_file(const std::string& path, std::string& error) {
+/// A state file's content and the log position it was written at.
+struct loaded_state {
+  status_snapshot snapshot;
+  std::uint64_t log_seq = 0;
+};
+
+std::optional<loaded_state> load_snapshot_file(const std::string& path, std::string& error) {
   auto text = read_file(path);
   if (!text) {
     error = "cannot read file";
@@ -362,23 +501,26 @@ std::optional<status_snapshot> load_snapshot_file(const std::string& path, std::
     error = "not valid JSON";
     return std::nullopt;
   }
-  return snapshot_from_json(doc, error);
+  auto snap = snapshot_from_json(doc, error);
+  if (!snap)
+    return std::nullopt;
+  return loaded_state{std::move(*snap), snapshot_log_seq(doc)};
 }
 
 // Loads the state file, recovering from a corrupt one: it is moved aside and
 // the newest valid backup (or a fresh state) takes its place.
-caf::expected<status_snapshot> load_or_recover(const std::string& data_dir,
-                                               const config::service_config& cfg) {
+caf::expected<loaded_state> load_or_recover(const std::string& data_dir,
+                                            const config::service_config& cfg) {
   auto path = (fs::path(data_dir) / state_file_name).string();
   std::error_code err;
   if (!fs::exists(path, err)) {
     log::info("state file not found: starting fresh from the config", {{"path", path}});
-    return seed_snapshot(cfg, now_ms());
+    return loaded_state{seed_snapshot(cfg, now_ms()), 0};
   }
   std::string why;
-  if (auto snap = load_snapshot_file(path, why)) {
-    reconcile_with_config(*snap, cfg);
-    return *snap;
+  if (auto loaded = load_snapshot_file(path, why)) {
+    reconcile_with_config(loaded->snapshot, cfg);
+    return std::move(*loaded);
   }
   auto aside = path + ".corrupt-" + compact_now();
   fs::rename(path, aside, err);
@@ -389,15 +531,44 @@ caf::expected<status_snapshot> load_or_recover(const std::string& data_dir,
   log::warn("state file invalid: moved aside", {{"path", path}, {"moved_to", aside}, {"reason", why}});
   for (const auto& backup : list_backups(data_dir)) {
     std::string backup_why;
-    if (auto snap = load_snapshot_file(backup, backup_why)) {
+    if (auto loaded = load_snapshot_file(backup, backup_why)) {
       log::warn("state restored from backup", {{"backup", backup}});
-      reconcile_with_config(*snap, cfg);
-      return *snap;
+      reconcile_with_config(loaded->snapshot, cfg);
+      return std::move(*loaded);
     }
     log::warn("backup invalid, skipped", {{"backup", backup}, {"reason", backup_why}});
   }
   log::warn("no valid backup: starting fresh from the config", {{"path", path}});
-  return seed_snapshot(cfg, now_ms());
+  return loaded_state{seed_snapshot(cfg, now_ms()), 0};
+}
+
+// Replays the logs (the one moved aside for an unfinished snapshot first)
+// onto the loaded state; returns the new log position.
+std::uint64_t replay_logs(loaded_state& state, const std::string& data_dir,
+                          const config::service_config& cfg) {
+  auto position = state.log_seq;
+  for (const char* name : {previous_log_file_name, log_file_name}) {
+    auto path = (fs::path(data_dir) / name).string();
+    std::error_code err;
+    if (!fs::exists(path, err))
+      continue;
+    auto text = read_file(path);
+    if (!text) {
+      log::warn("change log unreadable, skipped", {{"path", path}});
+      continue;
+    }
+    auto contents = decode_log(*text);
+    if (contents.unreadable_lines > 0)
+      // After a crash the last record may be torn: it was never acknowledged.
+      log::warn("change log lines skipped as unreadable",
+                {{"path", path}, {"lines", contents.unreadable_lines}});
+    auto before = position;
+    position = replay_log(state.snapshot, position, contents.records, merge_settings_of(cfg));
+    log::info("change log replayed", {{"path", path},
+                                      {"records", contents.records.size()},
+                                      {"applied", position - before}});
+  }
+  return position;
 }
 
 } // namespace
@@ -409,11 +580,13 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
   if (err)
     return caf::make_error(ec::state_error,
                            "cannot create data dir " + opts.data_dir + ": " + err.message());
-  auto snap = load_or_recover(opts.data_dir, *opts.config);
-  if (!snap)
-    return snap.error();
+  auto loaded = load_or_recover(opts.data_dir, *opts.config);
+  if (!loaded)
+    return loaded.error();
+  auto position = replay_logs(*loaded, opts.data_dir, *opts.config);
+  auto& snap = loaded->snapshot;
   std::size_t loading = 0;
-  for (const auto& [app_name, app] : snap->apps)
+  for (const auto& [app_name, app] : snap.apps)
     for (const auto& [domain_name, d] : app.domains)
       if (d.status == job_status::loading) {
         ++loading;
@@ -421,15 +594,21 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                   {{"app", app_name}, {"domain", domain_name},
                    {"job_id", d.job_id ? json(*d.job_id) : json(nullptr)}});
       }
-  // Write the (possibly new or recovered) state before serving, so the file
-  // on disk always matches what the first reader sees.
+  // Write the (possibly new, recovered or replayed) state before serving, so
+  // the file on disk matches what the first reader sees; the logs it holds
+  // are then dropped.
   auto path = (fs::path(opts.data_dir) / state_file_name).string();
-  auto bytes = std::make_shared<const std::string>(to_json(*snap).dump(2));
+  auto bytes = std::make_shared<const std::string>(snapshot_document(snap, position).dump(2));
   if (auto failure = write_file_atomically(path, *bytes))
     return caf::make_error(ec::state_error, *failure);
-  log::info("state loaded", {{"path", path}, {"apps", snap->apps.size()}, {"loading", loading}});
+  for (const char* name : {previous_log_file_name, log_file_name})
+    if (auto failure = remove_durably((fs::path(opts.data_dir) / name).string()))
+      return caf::make_error(ec::state_error, *failure);
+  log::info("state loaded", {{"path", path}, {"apps", snap.apps.size()}, {"loading", loading}});
+  auto log_actor = spawn_log_writer(sys, opts.data_dir);
   auto writer = spawn_state_writer(sys, path);
-  return sys.spawn(state_store, std::move(opts), std::move(*snap), writer, bytes);
+  return sys.spawn(state_store, std::move(opts), std::move(snap), position, log_actor, writer,
+                   bytes);
 }
 
 } // namespace epmpulse

@@ -1,12 +1,16 @@
 #pragma once
 
 // The state actor: the only owner of the status snapshot and of the state
-// file. Handlers and other actors change or read state only by messaging it.
+// files. Handlers and other actors change or read state only by messaging it.
 //
-// Durability: an apply is answered only after the write that contains it is
-// on disk (temp file, fsync, rename, fsync dir: done by the state_writer it
-// drives). While a write is in flight, arriving updates are merged in memory
-// and go out together in the next write (group commit).
+// Durability works like a database's: an apply is answered only after its
+// record is appended to the change log (apps_status.wal) and fdatasync'd by
+// the log_writer it drives. While an append is in flight, arriving updates are
+// merged in memory and go out together in the next append (group commit).
+// The JSON state file (apps_status.json), the readable document users and
+// backups see, is a snapshot rewritten by the state_writer in the background
+// shortly after changes (and on shutdown); start-up replays the log records
+// newer than the snapshot, then rewrites the snapshot and empties the log.
 
 #include <cstdint>
 #include <functional>
@@ -23,6 +27,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
+#include "actors/state_writer.hpp"
 #include "actors/status_model.hpp"
 #include "config/config.hpp"
 
@@ -57,12 +62,15 @@ struct state_health {
   bool file_ok = true;
   std::string file_error;                ///< last write error, "" when ok
   std::optional<time_point> last_update; ///< snapshot's last_updated
-  std::uint64_t commits = 0;             ///< successful state writes
-  std::uint64_t committed_updates = 0;   ///< applies carried by those writes
-  std::uint64_t version = 0;             ///< in-memory state version
+  std::uint64_t commits = 0;             ///< successful change-log appends
+  std::uint64_t committed_updates = 0;   ///< applies carried by those appends
+  std::uint64_t version = 0;             ///< state version = log position
+  bool snapshot_ok = true;               ///< the last snapshot write succeeded
+  std::string snapshot_error;            ///< its error, "" when ok
+  std::uint64_t snapshots = 0;           ///< successful snapshot writes
+  std::uint64_t snapshot_lag = 0;        ///< versions not yet in the JSON file
 };
 
-using snapshot_ptr = std::shared_ptr<const status_snapshot>;
 using apply_callback = std::function<void(apply_reply)>;
 using body_callback = std::function<void(status_body)>;
 using health_callback = std::function<void(state_health)>;
@@ -76,7 +84,7 @@ struct status_query {
 /// they must not block.
 using state_store_actor = caf::typed_actor<
   /// Validated updates (1 for POST /status, up to 100 for a batch), applied as
-  /// one state transition; answered after the write containing them.
+  /// one state transition; answered once the log append holding them is durable.
   caf::reacts_to<apply_atom, std::vector<status_update>, apply_callback>,
   /// The serialised GET body for all apps or one.
   caf::reacts_to<get_atom, status_query, body_callback>,
@@ -86,19 +94,22 @@ using state_store_actor = caf::typed_actor<
   caf::replies_to<snapshot_atom>::with<snapshot_ptr>,
   /// `subscriber` receives (changed_atom, change_set) after each durable commit.
   caf::reacts_to<subscribe_atom, caf::actor>,
-  /// Writes everything pending; answers true once on disk (shutdown).
+  /// Logs everything pending and writes a snapshot of it; answers true once
+  /// the JSON file holds the whole state (shutdown), false when it could not.
   caf::replies_to<flush_atom>::with<bool>,
-  /// Internal timers: 0 = stale-loading sweep, 1 = backup, 2 = write retry.
+  /// Internal timers: 0 = stale-loading sweep, 1 = backup, 2 = append retry,
+  /// 3 = snapshot.
   caf::reacts_to<tick_atom, std::uint8_t, std::uint64_t>>;
 
 /// Where the state lives and how it behaves.
 struct state_store_options {
-  std::string data_dir;                      ///< holds apps_status.json and backups/
+  std::string data_dir;                      ///< holds apps_status.json, the log, backups/
   std::shared_ptr<const config::service_config> config;
 };
 
-/// Loads (or creates, or recovers) the state file and spawns the state actor
-/// with its detached writer. Returns an error message when the data dir is
+/// Loads (or creates, or recovers) the state file, replays the change log,
+/// writes the result as the new snapshot, and spawns the state actor with its
+/// detached writers. Returns an error message when the data dir is
 /// unusable (start-up then stops).
 caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                                                    state_store_options opts);
@@ -113,5 +124,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::apply_callback)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::body_callback)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::health_callback)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::status_query)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::snapshot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::change_set)

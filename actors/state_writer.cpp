@@ -6,10 +6,12 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/durable_file.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
-#include "actors/status_model.hpp"
+#include "actors/state_log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -48,10 +50,11 @@ state_writer_actor::behavior_type
 state_writer(state_writer_actor::stateful_pointer<state_writer_state> self, std::string state_file) {
   self->state.state_file = std::move(state_file);
   return {
-    [self](write_atom, const state_bytes& bytes) -> caf::result<bool> {
+    [self](write_atom, const snapshot_ptr& snap, std::uint64_t seq) -> caf::result<state_bytes> {
+      auto bytes = std::make_shared<const std::string>(snapshot_document(*snap, seq).dump(2));
       if (auto failure = write_file_atomically(self->state.state_file, *bytes))
         return caf::make_error(ec::state_error, *failure);
-      return true;
+      return bytes;
     },
     [self](backup_atom, const state_bytes& bytes, std::int32_t keep) -> caf::result<std::string> {
       auto dir = backup_dir_of(self->state.state_file);

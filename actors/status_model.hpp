@@ -47,6 +47,9 @@ std::optional<job_status> parse_status(std::string_view text);
 enum class update_source { push, poll, system };
 const char* to_string(update_source s);
 
+/// "push" | "poll" | "system".
+std::optional<update_source> parse_source(std::string_view text);
+
 /// One requested change to one domain, already validated.
 struct status_update {
   std::string app;

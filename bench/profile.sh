@@ -13,11 +13,13 @@
 # For each phase it writes callgrind_annotate's exclusive and inclusive top
 # functions to DIR (default bench/results/profile-<date>/) and prints the
 # instructions per request. Everything it starts it stops; loopback only.
+# Environment: BENCH_BUILD_DIR (default build/), BENCH_SERVER (the server
+# binary to profile, default $BENCH_BUILD_DIR/epmpulse).
 
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build}
 DOMAINS=1000
 REQUESTS=2000
 CONNECTIONS=8
@@ -43,10 +45,11 @@ command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null \
   || die "valgrind is missing (apt-get install valgrind)"
 
 if [ "$BUILD_STEP" = 1 ]; then
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD" --target epmpulse load_client -j "$(nproc)"
 fi
-EPMPULSE=$BUILD/epmpulse
+# BENCH_SERVER profiles another build of the server (before/after comparisons).
+EPMPULSE=${BENCH_SERVER:-$BUILD/epmpulse}
 LOAD_CLIENT=$BUILD/bench/load_client
 
 WORK=$(mktemp -d /tmp/epmpulse-profile.XXXXXX)
@@ -79,7 +82,8 @@ env -u SLACK_API_URL -u SLACK_BOT_TOKEN -u EPMPULSE_API_KEY -u EPMPULSE_ADMIN_KE
 PID=$!
 port=
 for ((i = 0; i < 6000; i++)); do
-  port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' "$WORK/server.log" | head -n1)
+  # The log line carries its fields before its message: find the line, then the port.
+  port=$(grep '"message":"listening"' "$WORK/server.log" 2>/dev/null | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1 || true)
   [ -n "$port" ] && break
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/valgrind.log" "$WORK/server.log" >&2; die "server exited"; }
   sleep 0.1
@@ -95,6 +99,9 @@ log "server on $URL (pid $PID)"
 phase() { # name load_client-args...
   local name=$1
   shift
+  # Zeroed first: without it the second and later dumps came out with
+  # negative totals (callgrind 3.19, instrumentation toggled between dumps).
+  callgrind_control --zero "$PID" >/dev/null
   callgrind_control --instr=on "$PID" >/dev/null
   "$LOAD_CLIENT" --url "$URL" --key "$KEY" --connections "$CONNECTIONS" --apps "$APPS" \
     --domains "$DOMAINS" --duration 1200 --timeout 300 "$@" >"$OUT/$name.load.json" || true
@@ -115,8 +122,12 @@ for name in post batch get; do
   f=$(ls "$WORK"/callgrind.out* | grep -E "\.$n$" | head -n1 || true)
   [ -n "$f" ] || { log "no dump for $name"; continue; }
   cp "$f" "$OUT/callgrind.$name.out"
-  callgrind_annotate --threshold=99 "$f" 2>/dev/null | head -n 60 >"$OUT/$name.exclusive.txt"
-  callgrind_annotate --inclusive=yes --threshold=99 "$f" 2>/dev/null | head -n 90 >"$OUT/$name.inclusive.txt"
+  # Whole reports first: `| head` would end callgrind_annotate with SIGPIPE,
+  # which pipefail turns into the end of this script.
+  callgrind_annotate --threshold=99 "$f" >"$WORK/$name.exclusive.full" 2>/dev/null || true
+  callgrind_annotate --inclusive=yes --threshold=99 "$f" >"$WORK/$name.inclusive.full" 2>/dev/null || true
+  head -n 60 "$WORK/$name.exclusive.full" >"$OUT/$name.exclusive.txt"
+  head -n 90 "$WORK/$name.inclusive.full" >"$OUT/$name.inclusive.txt"
   total=$(sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$OUT/$name.exclusive.txt" | tr -d ,)
   reqs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("requests", 0))' "$OUT/$name.load.json")
   if [ -n "$total" ] && [ "$reqs" -gt 0 ]; then

@@ -13,6 +13,9 @@
 #   --canvas-duration  seconds of push load for the canvas scenario (default 60)
 #   --keep             keep the temp dir (configs, server logs) for inspection
 #
+# Environment: BENCH_BUILD_DIR (default build/), BENCH_SERVER (server binary to
+# measure, default $BENCH_BUILD_DIR/epmpulse), BENCH_TMPDIR (data dirs; a disk).
+#
 # Everything it starts it stops (trap EXIT). It only ever targets 127.0.0.1.
 
 set -euo pipefail
@@ -29,7 +32,7 @@ QUICK=0
 BUILD_STEP=1
 KEEP=0
 SLACK_INTERVAL=2
-COMMAND="bash bench/run.sh $*"
+COMMAND="${BENCH_SERVER:+BENCH_SERVER=$BENCH_SERVER }bash bench/run.sh $*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -62,7 +65,9 @@ if [ "$BUILD_STEP" = 1 ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD" --target epmpulse baseline_server load_client commit_cost -j "$(nproc)"
 fi
-EPMPULSE=$BUILD/epmpulse
+# BENCH_SERVER runs another build of the server (e.g. an older commit's, for a
+# before/after comparison in the same session); the tools still come from BUILD.
+EPMPULSE=${BENCH_SERVER:-$BUILD/epmpulse}
 BASELINE=$BUILD/bench/baseline_server
 LOAD_CLIENT=$BUILD/bench/load_client
 for bin in "$EPMPULSE" "$BASELINE" "$LOAD_CLIENT" "$BUILD/bench/commit_cost"; do

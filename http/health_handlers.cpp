@@ -63,9 +63,14 @@ void handle_health(request_scope& scope) {
   caf::anon_send(
     scope.services.state, health_atom_v, health_callback{[scope](state_health h) {
       auto checks = std::make_shared<json>(json::object());
-      (*checks)["state_file"] = h.file_ok ? "ok" : "error: the state file cannot be written";
+      // Only a change log that cannot be appended to stops confirmations; a
+      // state file that cannot be rewritten loses nothing (the log holds it).
+      (*checks)["change_log"] = h.file_ok ? "ok" : "error: the change log cannot be written";
+      (*checks)["state_file"] =
+        h.snapshot_ok ? "ok"
+                      : "error: the state file cannot be rewritten (changes are safe in the log)";
       (*checks)["last_update"] = h.last_update ? json(format_time(*h.last_update)) : json(nullptr);
-      collect_health(checks, h.file_ok, !h.file_ok, 0, scope);
+      collect_health(checks, h.file_ok, !h.file_ok || !h.snapshot_ok, 0, scope);
     }});
 }
 
@@ -87,14 +92,22 @@ void handle_metrics(request_scope& scope) {
       metric(*text, "epmpulse_http_in_flight", "gauge", "Requests accepted and not yet answered.",
              static_cast<double>(c.in_flight.load()));
       metric(*text, "epmpulse_state_commits_total", "counter",
-             "Durable writes of the state.", static_cast<double>(h.commits));
+             "Durable (fdatasync'd) appends to the change log.", static_cast<double>(h.commits));
       metric(*text, "epmpulse_state_committed_requests_total", "counter",
-             "Update requests confirmed by those writes (their ratio is the group-commit size).",
+             "Update requests confirmed by those appends (their ratio is the group-commit size).",
              static_cast<double>(h.committed_updates));
-      metric(*text, "epmpulse_state_version", "gauge", "In-memory state version.",
+      metric(*text, "epmpulse_state_version", "gauge", "State version (change log position).",
              static_cast<double>(h.version));
-      metric(*text, "epmpulse_state_file_ok", "gauge", "1 when the last state write succeeded.",
+      metric(*text, "epmpulse_state_log_ok", "gauge", "1 when the last change log append succeeded.",
              h.file_ok ? 1.0 : 0.0);
+      metric(*text, "epmpulse_state_snapshots_total", "counter",
+             "Rewrites of the JSON state file from the change log.",
+             static_cast<double>(h.snapshots));
+      metric(*text, "epmpulse_state_snapshot_lag", "gauge",
+             "State versions not yet in the JSON state file.",
+             static_cast<double>(h.snapshot_lag));
+      metric(*text, "epmpulse_state_file_ok", "gauge",
+             "1 when the last JSON state file rewrite succeeded.", h.snapshot_ok ? 1.0 : 0.0);
       collect_metrics(text, 0, scope);
     }});
 }

@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(one_bad_item_rejects_the_batch_naming_its_index_and_applies
   BOOST_TEST(s["apps"]["Planning"]["Budget"]["status"] == "Blank", "item 1 must not be applied");
   BOOST_TEST(s["apps"]["FCCS"]["Consolidation"]["status"] == "Blank");
   BOOST_TEST(!s["apps"]["Planning"].contains("Extra"));
-  auto file = svc.state_json();
+  auto file = svc.settled_state_json();
   BOOST_REQUIRE(file.is_object());
   BOOST_TEST(file["apps"]["Planning"]["domains"]["Actual"]["status"] == "Blank");
 }

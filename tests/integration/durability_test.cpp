@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <regex>
 
 #include "tests/support/api_checks.hpp"
@@ -62,6 +63,15 @@ json pushed(const std::string& domain, const std::string& status, const std::str
   return update("Planning", domain, status, {{"job_id", job}});
 }
 
+/// The JSON state file (not the service) shows `job` for a Planning domain.
+bool snapshot_shows(service& svc, const std::string& domain, const std::string& job) {
+  auto doc = svc.state_json();
+  if (!doc.is_object())
+    return false;
+  auto d = doc.value(json::json_pointer("/apps/Planning/domains/" + domain), json());
+  return d.is_object() && d["job_id"].is_string() && d["job_id"] == job;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(missing_state_file_is_created_from_the_config_with_mode_0600) {
@@ -82,16 +92,24 @@ BOOST_AUTO_TEST_CASE(state_file_has_the_documented_layout_and_stays_0600_after_w
   service svc;
   check_success(svc.writer().post("/api/v1/status",
                                   pushed("Actual", "Loading", "LAYOUT_1")));
+  // The change log has it at once; the JSON snapshot follows within seconds.
+  BOOST_REQUIRE(eventually([&] { return snapshot_shows(svc, "Actual", "LAYOUT_1"); }, 10s));
   BOOST_TEST(mode_of(svc.state_file()) == 0600u);
-  auto d = svc.state_json()["apps"]["Planning"]["domains"]["Actual"];
+  auto f = svc.state_json();
+  auto d = f["apps"]["Planning"]["domains"]["Actual"];
   for (const char* key : {"status", "job_id", "message", "updated", "duration_sec"})
     BOOST_TEST(d.contains(key), "domain entry lacks '" << key << "': " << d.dump());
   BOOST_TEST(d["status"] == "Loading");
-  // No temp files are left behind by the atomic write.
+  BOOST_TEST(f["metadata"]["log_seq"].is_number_unsigned(), f["metadata"].dump());
+  // No temp files are left behind by the atomic write; the change log, when
+  // present, is private too.
   for (const auto& e : fs::directory_iterator(svc.data_dir())) {
     auto name = e.path().filename().string();
-    BOOST_TEST((name == "apps_status.json" || name == "backups" || name == "api_keys.json"),
+    BOOST_TEST((name == "apps_status.json" || name == "backups" || name == "api_keys.json"
+                || name == "apps_status.wal" || name == "apps_status.wal.prev"),
                "unexpected file in the data dir: " << name);
+    if (name.rfind("apps_status.wal", 0) == 0)
+      BOOST_TEST(mode_of(e.path()) == 0600u, name);
   }
 }
 
@@ -115,6 +133,9 @@ BOOST_AUTO_TEST_CASE(sigterm_exits_zero_with_state_flushed) {
   BOOST_TEST(svc.server().stop() == 0);
   auto f = svc.state_json();
   BOOST_TEST(f["apps"]["Planning"]["domains"]["Budget"]["job_id"] == "TERM_1");
+  // Shutdown writes the final snapshot and leaves no change log behind.
+  BOOST_TEST(!fs::exists(svc.data_dir() / "apps_status.wal"));
+  BOOST_TEST(!fs::exists(svc.data_dir() / "apps_status.wal.prev"));
 }
 
 BOOST_AUTO_TEST_CASE(sigint_exits_zero_too) {
@@ -129,9 +150,49 @@ BOOST_AUTO_TEST_CASE(acknowledged_update_survives_a_crash) {
   service svc;
   check_success(svc.writer().post("/api/v1/status", pushed("Forecast", "OK", "CRASH_1")));
   svc.server().kill(); // SIGKILL: no flush, no goodbye
-  BOOST_TEST(svc.state_json()["apps"]["Planning"]["domains"]["Forecast"]["job_id"] == "CRASH_1");
   svc.server().restart();
   BOOST_TEST(svc.domain("Planning", "Forecast")["job_id"] == "CRASH_1");
+  // Start-up folds the change log into the state file and empties the log.
+  BOOST_TEST(svc.state_json()["apps"]["Planning"]["domains"]["Forecast"]["job_id"] == "CRASH_1");
+  BOOST_TEST(!fs::exists(svc.data_dir() / "apps_status.wal"));
+}
+
+BOOST_AUTO_TEST_CASE(every_acknowledged_update_of_a_burst_survives_a_crash) {
+  service svc;
+  std::vector<std::string> acknowledged;
+  for (int i = 0; i < 40; ++i) {
+    auto job = "BURST_" + std::to_string(i);
+    auto r = svc.writer().post("/api/v1/status",
+                               update("Planning", "Burst " + std::to_string(i % 8), "OK",
+                                      {{"job_id", job}}));
+    check_success(r);
+    acknowledged.push_back(job);
+  }
+  svc.server().kill();
+  svc.server().restart();
+  // The last acknowledged job of each domain is what is served.
+  for (int d = 0; d < 8; ++d) {
+    auto got = svc.domain("Planning", "Burst " + std::to_string(d));
+    BOOST_TEST(got["job_id"] == acknowledged[static_cast<std::size_t>(32 + d)], got.dump());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_torn_change_log_tail_is_skipped_at_start_up) {
+  service svc;
+  check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "TORN_1")));
+  svc.server().kill();
+  // A crash in the middle of an append leaves half a record (never acknowledged).
+  {
+    std::ofstream wal(svc.data_dir() / "apps_status.wal", std::ios::app);
+    wal << R"({"seq": 999999, "at": "2026-02-16T14:30:00Z", "updates": [{"app": "Plan)";
+  }
+  svc.server().restart();
+  BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "TORN_1");
+  BOOST_TEST(logged_at_level(svc.server(), "warn"), "the skipped line should be reported");
+  check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "TORN_2")));
+  svc.server().kill();
+  svc.server().restart();
+  BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "TORN_2");
 }
 
 BOOST_AUTO_TEST_CASE(loading_domains_stay_loading_across_restart) {
@@ -205,27 +266,78 @@ BOOST_AUTO_TEST_CASE(corrupt_state_file_is_recovered_from_the_newest_valid_backu
   BOOST_TEST(d["job_id"] == "FROM_BACKUP", "the valid backup should be restored: " << d.dump());
 }
 
-BOOST_AUTO_TEST_CASE(a_failed_write_is_not_confirmed_degrades_health_and_is_retried) {
+BOOST_AUTO_TEST_CASE(a_failed_log_append_is_not_confirmed_degrades_health_and_is_retried) {
   service svc;
   BOOST_TEST_REQUIRE(svc.writer().post("/api/v1/status", update("Planning", "Actual", "Loading",
                                                                 {{"job_id", "W_1"}})).status
                      == 200);
-  // A non-empty directory where the state file was: the rename over it fails
-  // (even for root, unlike a read-only mode).
-  fs::remove(svc.state_file());
-  fs::create_directories(svc.state_file() / "blocker");
-  auto r = svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK", {{"job_id", "W_1"}}));
+  // Once the snapshot holds W_1 the log has been moved aside and dropped.
+  BOOST_REQUIRE(eventually([&] { return snapshot_shows(svc, "Actual", "W_1"); }, 10s));
+  // A directory where the change log goes: the append cannot open it (even
+  // for root, unlike a read-only mode).
+  auto wal = svc.data_dir() / "apps_status.wal";
+  BOOST_REQUIRE(eventually([&] { return !fs::exists(wal); }, 10s));
+  fs::create_directories(wal / "blocker");
+  auto r = svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK",
+                                                      {{"job_id", "W_2"}}));
   check_error(r, 500, "STATE_ERROR");
   auto health = svc.anonymous().get("/api/v1/health");
   BOOST_TEST(health.status == 503, health.describe());
   BOOST_TEST(health.json()["status"] == "degraded");
+  BOOST_TEST(health.json()["checks"]["change_log"] != "ok", health.body);
   BOOST_TEST(!leaks_internals(health.body));
 
-  fs::remove_all(svc.state_file());
-  // The change stayed in memory and the retry writes it: nothing else pushes.
+  fs::remove_all(wal);
+  // The change stayed in memory and the retry logs it: nothing else pushes.
   BOOST_REQUIRE(eventually([&] { return svc.anonymous().get("/api/v1/health").status == 200; },
                            10s));
-  BOOST_TEST(svc.state_json()["apps"]["Planning"]["domains"]["Actual"]["status"] == "OK");
+  BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "W_2");
+  BOOST_REQUIRE(eventually([&] { return snapshot_shows(svc, "Actual", "W_2"); }, 10s));
+  svc.server().kill();
+  svc.server().restart();
+  BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "W_2");
+}
+
+BOOST_AUTO_TEST_CASE(a_state_file_that_cannot_be_rewritten_loses_nothing) {
+  service svc;
+  // A non-empty directory where the state file was: the snapshot's rename
+  // over it fails. Pushes stay confirmed: the change log holds them.
+  fs::remove(svc.state_file());
+  fs::create_directories(svc.state_file() / "blocker");
+  check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "SNAP_1")));
+  BOOST_REQUIRE(eventually(
+    [&] {
+      auto h = svc.anonymous().get("/api/v1/health");
+      return h.status == 200 && h.json()["checks"]["state_file"] != "ok";
+    },
+    10s));
+  auto health = svc.anonymous().get("/api/v1/health");
+  BOOST_TEST(health.json()["status"] == "degraded", health.body);
+  BOOST_TEST(health.json()["checks"]["change_log"] == "ok", health.body);
+  BOOST_TEST(!leaks_internals(health.body));
+  check_success(svc.writer().post("/api/v1/status", pushed("Budget", "OK", "SNAP_2")));
+
+  // The snapshot is retried and catches up once the file can be written.
+  fs::remove_all(svc.state_file());
+  BOOST_REQUIRE(eventually([&] { return snapshot_shows(svc, "Budget", "SNAP_2"); }, 15s));
+  BOOST_TEST(svc.state_json()["apps"]["Planning"]["domains"]["Actual"]["job_id"] == "SNAP_1");
+  BOOST_REQUIRE(eventually(
+    [&] { return svc.anonymous().get("/api/v1/health").json()["status"] == "healthy"; }, 10s));
+}
+
+BOOST_AUTO_TEST_CASE(a_crash_while_the_state_file_is_stale_is_recovered_from_the_log) {
+  service svc;
+  fs::remove(svc.state_file());
+  fs::create_directories(svc.state_file() / "blocker");
+  check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "STALE_1")));
+  BOOST_REQUIRE(eventually(
+    [&] { return svc.anonymous().get("/api/v1/health").json()["checks"]["state_file"] != "ok"; },
+    10s));
+  svc.server().kill();
+  // Whoever unblocks the disk puts an older state file back.
+  fs::remove_all(svc.state_file());
+  svc.server().restart();
+  BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "STALE_1");
 }
 
 BOOST_AUTO_TEST_CASE(recent_jobs_are_bounded_to_fifty) {
@@ -234,7 +346,7 @@ BOOST_AUTO_TEST_CASE(recent_jobs_are_bounded_to_fifty) {
     check_success(svc.writer().post("/api/v1/status",
                                     pushed("Actual", i % 2 ? "OK" : "Loading",
                                            "RJ_" + std::to_string(i / 2))));
-  auto f = svc.state_json();
+  auto f = svc.settled_state_json();
   BOOST_REQUIRE(f["recent_jobs"].is_array());
   BOOST_TEST(f["recent_jobs"].size() <= 50u);
   BOOST_TEST(!f["recent_jobs"].empty());

@@ -23,6 +23,16 @@ struct fresh_service {
   service svc;
 
   http_result push(const json& body) const { return svc.writer().post("/api/v1/status", body); }
+
+  /// Change-log appends so far (from /metrics).
+  long commits() const {
+    auto r = svc.reader().get("/metrics");
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    const std::string name = "\nepmpulse_state_commits_total ";
+    auto at = r.body.find(name);
+    BOOST_REQUIRE(at != std::string::npos);
+    return std::stol(r.body.substr(at + name.size()));
+  }
 };
 
 struct file_identity {
@@ -55,7 +65,7 @@ BOOST_AUTO_TEST_CASE(older_event_is_acknowledged_but_not_applied) {
   BOOST_TEST(d["status"] == "OK");
   BOOST_TEST(d["job_id"] == "NEW_1");
   BOOST_TEST((parse_rfc3339(d.value("updated", "")) == t), d.dump());
-  auto file = svc.state_json();
+  auto file = svc.settled_state_json();
   BOOST_TEST(file["apps"]["Planning"]["domains"]["Actual"]["job_id"] == "NEW_1");
 }
 
@@ -102,12 +112,16 @@ BOOST_AUTO_TEST_CASE(identical_update_is_not_applied_and_not_written) {
   auto first = push(body);
   check_success(first);
   BOOST_TEST(first.json()["updated"]["applied"] == true);
+  svc.settled_state_json(); // the first push's snapshot is written
   const auto before = identity_of(svc.state_file());
+  const auto appends = commits();
 
   auto second = push(body);
   check_success(second);
   BOOST_TEST(second.json()["updated"]["applied"] == false, second.body);
-  // A write would replace the file (new inode via rename) or at least touch it.
+  BOOST_TEST(commits() == appends, "a no-op update was appended to the change log");
+  // A snapshot would replace the file (new inode via rename) or touch it.
+  BOOST_TEST(svc.settled_state_json().is_object());
   const auto after = identity_of(svc.state_file());
   BOOST_TEST(after.inode == before.inode, "the state file was rewritten");
   BOOST_TEST(after.mtime_ns == before.mtime_ns, "the state file was touched");
@@ -118,8 +132,12 @@ BOOST_AUTO_TEST_CASE(identical_batch_is_not_written_either) {
   json b = {{"updates", {update("Planning", "Actual", "OK"), update("FCCS", "Consolidation", "OK")}},
             {"job_id", "IDEM_B"}};
   check_success(svc.writer().post("/api/v1/status/batch", b));
+  svc.settled_state_json();
   const auto before = identity_of(svc.state_file());
+  const auto appends = commits();
   check_success(svc.writer().post("/api/v1/status/batch", b));
+  BOOST_TEST(commits() == appends, "a no-op batch was appended to the change log");
+  BOOST_TEST(svc.settled_state_json().is_object());
   BOOST_TEST((identity_of(svc.state_file()) == before), "a no-op batch rewrote the state file");
 }
 
@@ -142,7 +160,7 @@ BOOST_AUTO_TEST_CASE(loading_then_ok_with_the_same_job_sets_duration) {
   auto d = svc.domain("Planning", "Actual");
   BOOST_TEST(d["status"] == "OK");
   BOOST_TEST(d["duration_sec"] == 145, d.dump());
-  auto file = svc.state_json();
+  auto file = svc.settled_state_json();
   BOOST_TEST(file["apps"]["Planning"]["domains"]["Actual"]["duration_sec"] == 145);
 }
 

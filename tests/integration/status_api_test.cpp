@@ -120,6 +120,7 @@ BOOST_AUTO_TEST_CASE(health_is_healthy_with_state_file_ok_and_last_update) {
   auto j = r.json();
   BOOST_TEST(j["status"] == "healthy");
   BOOST_TEST(j["checks"]["state_file"] == "ok", j.dump());
+  BOOST_TEST(j["checks"]["change_log"] == "ok", j.dump());
   BOOST_TEST(j["checks"].contains("last_update"), j.dump());
   BOOST_TEST(is_time(j["checks"]["last_update"]), j.dump());
 }

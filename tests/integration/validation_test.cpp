@@ -288,7 +288,7 @@ BOOST_AUTO_TEST_CASE(rejected_updates_leave_no_trace_in_state) {
   push(update("Planning", "Ghost", "OK", {{"timestamp", "never"}}));
   push(update("Planning", "Ghost", "OK", {{"extra", 1}}));
   BOOST_TEST(svc().domain("Planning", "Ghost").is_null());
-  auto file = svc().state_json();
+  auto file = svc().settled_state_json();
   BOOST_REQUIRE(file.is_object());
   BOOST_TEST(!file["apps"]["Planning"]["domains"].contains("Ghost"));
 }

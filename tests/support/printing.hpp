@@ -15,6 +15,10 @@ inline std::ostream& boost_test_print_type(std::ostream& os, job_status s) {
   return os << to_string(s);
 }
 
+inline std::ostream& boost_test_print_type(std::ostream& os, update_source s) {
+  return os << to_string(s);
+}
+
 inline std::ostream& boost_test_print_type(std::ostream& os, const domain_state& d) {
   return os << to_json(d).dump();
 }

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "tests/support/wait.hpp"
+
 namespace epmpulse::test {
 
 service::service(service_options opts) : opts_(std::move(opts)), dir_("epmpulse-svc-") {
@@ -29,6 +31,16 @@ nlohmann::json service::state_json() const {
   } catch (...) {
     return nlohmann::json(nlohmann::json::value_t::discarded);
   }
+}
+
+nlohmann::json service::settled_state_json(std::chrono::milliseconds timeout) const {
+  auto caught_up = [this] {
+    auto r = reader().get("/metrics");
+    return r.status == 200 && r.body.find("\nepmpulse_state_snapshot_lag 0\n") != std::string::npos;
+  };
+  if (!eventually(caught_up, timeout, std::chrono::milliseconds(50)))
+    throw std::runtime_error("the state file did not catch up with the change log in time");
+  return state_json();
 }
 
 nlohmann::json service::status() const {

@@ -4,6 +4,7 @@
 // data dir, the server process on an ephemeral loopback port, and API
 // clients for each key role.
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -43,6 +44,12 @@ public:
 
   /// The state file parsed (discarded value when missing or broken).
   nlohmann::json state_json() const;
+
+  /// The state file once it holds every change applied so far: the JSON
+  /// snapshot trails the change log, so this waits (up to `timeout`) until
+  /// the service reports no snapshot lag. Throws when it never catches up.
+  nlohmann::json settled_state_json(
+    std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
 
   std::string base_url() const { return server_->base_url(); }
 

@@ -58,6 +58,12 @@ BOOST_AUTO_TEST_CASE(rfc3339_times_parse_with_zulu_offsets_and_fractions) {
   BOOST_TEST(format_time(at("2026-02-16T14:30:00Z")) == "2026-02-16T14:30:00Z");
   BOOST_TEST(format_time(at("2026-02-16T16:30:00+02:00")) == "2026-02-16T14:30:00Z");
   BOOST_TEST(format_time(at("2026-02-16T14:30:00.250Z")) == "2026-02-16T14:30:00.250Z");
+  // Calendar edges and zero padding of the hand-assembled format.
+  BOOST_TEST(format_time(at("2028-02-29T23:59:59.005Z")) == "2028-02-29T23:59:59.005Z");
+  BOOST_TEST(format_time(at("2026-12-31T23:59:59+00:00")) == "2026-12-31T23:59:59Z");
+  BOOST_TEST(format_time(at("2027-01-01T00:00:00-01:00")) == "2027-01-01T01:00:00Z");
+  BOOST_TEST(format_time(at("1970-01-01T00:00:00Z")) == "1970-01-01T00:00:00Z");
+  BOOST_TEST(format_time(at("1969-12-31T23:59:59.999Z")) == "1969-12-31T23:59:59.999Z");
   BOOST_TEST(!parse_time("2026-02-16 14:30"));
   BOOST_TEST(!parse_time("yesterday"));
   BOOST_TEST(!parse_time("2026-02-30T14:30:00Z"));

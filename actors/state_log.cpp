@@ -1,0 +1,145 @@
+#include "actors/state_log.hpp"
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+namespace epmpulse {
+
+namespace {
+
+json logged_update_json(const status_update& u) {
+  json out = {{"app", u.app}, {"domain", u.domain}, {"status", to_string(u.status)},
+              {"source", to_string(u.source)}};
+  if (u.job_id)
+    out["job_id"] = *u.job_id;
+  if (u.message)
+    out["message"] = *u.message;
+  if (u.event_time)
+    out["event_time"] = format_time(*u.event_time);
+  return out;
+}
+
+std::optional<std::string> logged_string(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string())
+    return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::optional<status_update> logged_update_from(const json& j) {
+  if (!j.is_object())
+    return std::nullopt;
+  auto app = logged_string(j, "app");
+  auto domain = logged_string(j, "domain");
+  auto status_text = logged_string(j, "status");
+  auto source_text = logged_string(j, "source");
+  if (!app || !domain || !status_text || !source_text)
+    return std::nullopt;
+  auto status = parse_status(*status_text);
+  auto source = parse_source(*source_text);
+  if (!status || !source)
+    return std::nullopt;
+  status_update u;
+  u.app = std::move(*app);
+  u.domain = std::move(*domain);
+  u.status = *status;
+  u.source = *source;
+  u.job_id = logged_string(j, "job_id");
+  u.message = logged_string(j, "message");
+  if (auto when = logged_string(j, "event_time")) {
+    u.event_time = parse_time(*when);
+    if (!u.event_time)
+      return std::nullopt;
+  }
+  return u;
+}
+
+std::optional<log_record> log_record_from(std::string_view line) {
+  auto doc = json::parse(line, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    return std::nullopt;
+  auto seq = doc.find("seq");
+  auto at = logged_string(doc, "at");
+  auto updates = doc.find("updates");
+  if (seq == doc.end() || !seq->is_number_unsigned() || !at || updates == doc.end()
+      || !updates->is_array())
+    return std::nullopt;
+  log_record record;
+  record.seq = seq->get<std::uint64_t>();
+  auto when = parse_time(*at);
+  if (!when)
+    return std::nullopt;
+  record.at = *when;
+  for (const auto& u : *updates) {
+    auto update = logged_update_from(u);
+    if (!update)
+      return std::nullopt;
+    record.updates.push_back(std::move(*update));
+  }
+  return record;
+}
+
+} // namespace
+
+std::string encode_log_record(const log_record& record) {
+  json updates = json::array();
+  for (const auto& u : record.updates)
+    updates.push_back(logged_update_json(u));
+  json doc = {{"seq", record.seq}, {"at", format_time(record.at)}, {"updates", std::move(updates)}};
+  // dump() escapes control characters, so a record never spans two lines.
+  auto line = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+  line += '\n';
+  return line;
+}
+
+log_contents decode_log(std::string_view text) {
+  log_contents out;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (line.empty())
+      continue;
+    if (auto record = log_record_from(line))
+      out.records.push_back(std::move(*record));
+    else
+      ++out.unreadable_lines;
+  }
+  return out;
+}
+
+std::uint64_t replay_log(status_snapshot& snap, std::uint64_t position,
+                         const std::vector<log_record>& records, const merge_settings& settings) {
+  for (const auto& record : records) {
+    // Records at or below the position are already in the snapshot (a log
+    // moved aside for a snapshot that completed, or an append retried).
+    if (record.seq <= position)
+      continue;
+    for (const auto& u : record.updates)
+      if (snap.apps.count(u.app) != 0)
+        merge_update(snap, u, record.at, settings.max_future_skew, settings.recent_jobs_limit);
+    position = record.seq;
+  }
+  return position;
+}
+
+std::uint64_t snapshot_log_seq(const json& doc) {
+  if (!doc.is_object())
+    return 0;
+  auto meta = doc.find("metadata");
+  if (meta == doc.end() || !meta->is_object())
+    return 0;
+  auto seq = meta->find("log_seq");
+  if (seq == meta->end() || !seq->is_number_unsigned())
+    return 0;
+  return seq->get<std::uint64_t>();
+}
+
+json snapshot_document(const status_snapshot& snap, std::uint64_t seq) {
+  json doc = to_json(snap);
+  doc["metadata"]["log_seq"] = seq;
+  return doc;
+}
+
+} // namespace epmpulse
