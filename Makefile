@@ -22,12 +22,9 @@ build: configure
 run: build
 	./$(BUILD_DIR)/epmpulse --config $(CONFIG) --data-dir $(DATA_DIR)
 
-# --repeat: unit.canvas_actor still has a rare race (about 1 run in 3 on a
-# loaded 2-core machine, not yet found; docs/notes/session-2.md). A failure is
-# printed even when the rerun passes.
 test: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --repeat until-pass:3
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: deps
 	@bash bench/run.sh $(BENCH_ARGS)
