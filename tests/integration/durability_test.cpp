@@ -63,6 +63,13 @@ json pushed(const std::string& domain, const std::string& status, const std::str
   return update("Planning", domain, status, {{"job_id", job}});
 }
 
+/// Puts a non-empty directory where `path` was: opening it for writing and
+/// renaming a file over it both fail, even for root (unlike a read-only mode).
+void block_with_directory(const fs::path& path) {
+  fs::remove(path);
+  fs::create_directories(path / "blocker");
+}
+
 /// The JSON state file (not the service) shows `job` for a Planning domain.
 bool snapshot_shows(service& svc, const std::string& domain, const std::string& job) {
   auto doc = svc.state_json();
@@ -273,11 +280,10 @@ BOOST_AUTO_TEST_CASE(a_failed_log_append_is_not_confirmed_degrades_health_and_is
                      == 200);
   // Once the snapshot holds W_1 the log has been moved aside and dropped.
   BOOST_REQUIRE(eventually([&] { return snapshot_shows(svc, "Actual", "W_1"); }, 10s));
-  // A directory where the change log goes: the append cannot open it (even
-  // for root, unlike a read-only mode).
+  // A directory where the change log goes: the append cannot open it.
   auto wal = svc.data_dir() / "apps_status.wal";
   BOOST_REQUIRE(eventually([&] { return !fs::exists(wal); }, 10s));
-  fs::create_directories(wal / "blocker");
+  block_with_directory(wal);
   auto r = svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK",
                                                       {{"job_id", "W_2"}}));
   check_error(r, 500, "STATE_ERROR");
@@ -300,10 +306,9 @@ BOOST_AUTO_TEST_CASE(a_failed_log_append_is_not_confirmed_degrades_health_and_is
 
 BOOST_AUTO_TEST_CASE(a_state_file_that_cannot_be_rewritten_loses_nothing) {
   service svc;
-  // A non-empty directory where the state file was: the snapshot's rename
-  // over it fails. Pushes stay confirmed: the change log holds them.
-  fs::remove(svc.state_file());
-  fs::create_directories(svc.state_file() / "blocker");
+  // The snapshot's rename over the state file fails. Pushes stay
+  // confirmed: the change log holds them.
+  block_with_directory(svc.state_file());
   check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "SNAP_1")));
   BOOST_REQUIRE(eventually(
     [&] {
@@ -327,8 +332,7 @@ BOOST_AUTO_TEST_CASE(a_state_file_that_cannot_be_rewritten_loses_nothing) {
 
 BOOST_AUTO_TEST_CASE(a_crash_while_the_state_file_is_stale_is_recovered_from_the_log) {
   service svc;
-  fs::remove(svc.state_file());
-  fs::create_directories(svc.state_file() / "blocker");
+  block_with_directory(svc.state_file());
   check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "STALE_1")));
   BOOST_REQUIRE(eventually(
     [&] { return svc.anonymous().get("/api/v1/health").json()["checks"]["state_file"] != "ok"; },
