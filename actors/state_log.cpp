@@ -2,22 +2,27 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/json_writer.hpp"
+
 using nlohmann::json;
 
 namespace epmpulse {
 
 namespace {
 
-json logged_update_json(const status_update& u) {
-  json out = {{"app", u.app}, {"domain", u.domain}, {"status", to_string(u.status)},
-              {"source", to_string(u.source)}};
+void write_logged_update(json_writer& out, const status_update& u) {
+  out.begin_object()
+    .key("app").value(u.app)
+    .key("domain").value(u.domain)
+    .key("status").value(to_string(u.status))
+    .key("source").value(to_string(u.source));
   if (u.job_id)
-    out["job_id"] = *u.job_id;
+    out.key("job_id").value(*u.job_id);
   if (u.message)
-    out["message"] = *u.message;
+    out.key("message").value(*u.message);
   if (u.event_time)
-    out["event_time"] = format_time(*u.event_time);
-  return out;
+    out.key("event_time").value(format_time(*u.event_time));
+  out.end_object();
 }
 
 std::optional<std::string> logged_string(const json& obj, const char* key) {
@@ -83,12 +88,15 @@ std::optional<log_record> log_record_from(std::string_view line) {
 } // namespace
 
 std::string encode_log_record(const log_record& record) {
-  json updates = json::array();
+  // json_writer escapes control characters, so a record never spans two lines.
+  std::string line;
+  line.reserve(64 + 192 * record.updates.size());
+  json_writer out{line};
+  out.begin_object().key("seq").value(record.seq).key("at").value(format_time(record.at));
+  out.key("updates").begin_array();
   for (const auto& u : record.updates)
-    updates.push_back(logged_update_json(u));
-  json doc = {{"seq", record.seq}, {"at", format_time(record.at)}, {"updates", std::move(updates)}};
-  // dump() escapes control characters, so a record never spans two lines.
-  auto line = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+    write_logged_update(out, u);
+  out.end_array().end_object();
   line += '\n';
   return line;
 }

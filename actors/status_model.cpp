@@ -1,9 +1,10 @@
 #include "actors/status_model.hpp"
 
 #include <algorithm>
-#include <sstream>
+#include <charconv>
 
 #include <date/date.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -21,10 +22,10 @@ time_point now_ms() {
 }
 
 std::string format_time(time_point t) {
-  // Calendar arithmetic and fmt rather than date::format, which sets up an
-  // ostream and its locale per call: that was 28% of the instructions of a
-  // state commit in callgrind (bench/RESULTS.md), and every serialised
-  // domain carries a time.
+  // Calendar arithmetic and a format compiled at build time: date::format
+  // sets up an ostream and its locale per call (28% of a state commit in
+  // callgrind) and a run-time fmt format string is parsed per call (about
+  // 20,000 instructions per push, three times per push); bench/RESULTS.md.
   auto day = std::chrono::floor<date::days>(t);
   date::year_month_day ymd{day};
   date::hh_mm_ss<milliseconds> clock{t - day};
@@ -33,34 +34,95 @@ std::string format_time(time_point t) {
   auto month = static_cast<unsigned>(ymd.month());
   auto mday = static_cast<unsigned>(ymd.day());
   if (ms == 0)
-    return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", year, month, mday,
+    return fmt::format(FMT_COMPILE("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z"), year, month, mday,
                        clock.hours().count(), clock.minutes().count(), clock.seconds().count());
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", year, month, mday,
-                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(), ms);
+  return fmt::format(FMT_COMPILE("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z"), year, month,
+                     mday, clock.hours().count(), clock.minutes().count(),
+                     clock.seconds().count(), ms);
 }
 
+namespace {
+
+// Exactly `width` decimal digits at text[at], or nothing.
+std::optional<unsigned> fixed_digits(std::string_view text, std::size_t at, std::size_t width) {
+  if (at + width > text.size())
+    return std::nullopt;
+  unsigned value = 0;
+  const char* first = text.data() + at;
+  const char* last = first + width;
+  auto [end, ec] = std::from_chars(first, last, value); // unsigned: no sign accepted
+  if (ec != std::errc{} || end != last)
+    return std::nullopt;
+  return value;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+} // namespace
+
 std::optional<time_point> parse_time(std::string_view text) {
-  // RFC 3339: date "T" time, optional fraction, then "Z" or a numeric offset.
+  // RFC 3339: "YYYY-MM-DDTHH:MM:SS", an optional fraction of any length
+  // (Python's isoformat() writes six digits; milliseconds are kept), then "Z"
+  // or "+HH:MM"/"-HH:MM". Fixed positions read with from_chars, the calendar
+  // checked by the date library: date::parse reads through an istringstream,
+  // about 10,000 instructions per timestamp in callgrind (bench/RESULTS.md).
   if (text.size() < 20 || text.size() > 40)
     return std::nullopt;
-  std::string s(text);
-  if (s[10] == 't' || s[10] == ' ')
-    s[10] = 'T';
-  std::istringstream in(s);
-  date::sys_time<milliseconds> tp;
-  if (s.back() == 'Z' || s.back() == 'z') {
-    s.back() = 'Z';
-    in.str(s);
-    in >> date::parse("%Y-%m-%dT%H:%M:%SZ", tp);
-  } else {
-    in >> date::parse("%Y-%m-%dT%H:%M:%S%Ez", tp);
+  auto year = fixed_digits(text, 0, 4);
+  auto month = fixed_digits(text, 5, 2);
+  auto mday = fixed_digits(text, 8, 2);
+  auto hour = fixed_digits(text, 11, 2);
+  auto minute = fixed_digits(text, 14, 2);
+  auto second = fixed_digits(text, 17, 2);
+  char separator = text[10];
+  if (!year || !month || !mday || !hour || !minute || !second || text[4] != '-'
+      || text[7] != '-' || (separator != 'T' && separator != 't' && separator != ' ')
+      || text[13] != ':' || text[16] != ':')
+    return std::nullopt;
+  date::year_month_day ymd{date::year{static_cast<int>(*year)}, date::month{*month},
+                           date::day{*mday}};
+  if (!ymd.ok() || *hour > 23 || *minute > 59 || *second > 59)
+    return std::nullopt;
+
+  std::size_t at = 19;
+  unsigned fraction_ms = 0;
+  if (text[at] == '.') {
+    std::size_t first_digit = ++at;
+    for (; at < text.size() && is_digit(text[at]); ++at)
+      if (at - first_digit < 3)
+        fraction_ms = fraction_ms * 10 + static_cast<unsigned>(text[at] - '0');
+    auto digits = at - first_digit;
+    if (digits == 0)
+      return std::nullopt;
+    for (; digits < 3; ++digits)
+      fraction_ms *= 10;
   }
-  if (in.fail())
+  if (at >= text.size())
     return std::nullopt;
-  in.peek();
-  if (!in.eof())
+
+  std::chrono::minutes offset{0};
+  char zone = text[at];
+  if (zone == 'Z' || zone == 'z') {
+    if (at + 1 != text.size())
+      return std::nullopt;
+  } else if (zone == '+' || zone == '-') {
+    auto offset_hours = fixed_digits(text, at + 1, 2);
+    auto offset_minutes = fixed_digits(text, at + 4, 2);
+    if (at + 6 != text.size() || text[at + 3] != ':' || !offset_hours || !offset_minutes
+        || *offset_hours > 23 || *offset_minutes > 59)
+      return std::nullopt;
+    offset = std::chrono::hours{*offset_hours} + std::chrono::minutes{*offset_minutes};
+    if (zone == '-')
+      offset = -offset;
+  } else {
     return std::nullopt;
-  return time_point{tp.time_since_epoch()};
+  }
+  // The text is local time at `offset` east of UTC.
+  auto local = date::sys_days{ymd} + std::chrono::hours{*hour} + std::chrono::minutes{*minute}
+               + std::chrono::seconds{*second} + milliseconds{fraction_ms};
+  return time_point{local - offset};
 }
 
 // -- enums ---------------------------------------------------------------------

@@ -282,7 +282,11 @@ mkdir -p "$WORK/commit"
 
 mkdir -p "$ROOT/bench/results"
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
-OUT=$ROOT/bench/results/$STAMP$([ "$QUICK" = 1 ] && echo -quick).json
+# Not `$([ "$QUICK" = 1 ] && echo -quick)` inside the assignment: under set -e
+# an assignment takes its substitution's status, so a full run stopped here.
+SUFFIX=
+if [ "$QUICK" = 1 ]; then SUFFIX=-quick; fi
+OUT=$ROOT/bench/results/$STAMP$SUFFIX.json
 echo
 python3 "$ROOT/bench/bench_util.py" report --rows "$ROWS" --out "$OUT" --command "$COMMAND" \
   --commit-cost "$WORK/commit_cost.jsonl" \

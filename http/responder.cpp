@@ -47,6 +47,16 @@ void responder::add_header(std::string name, std::string value) {
 }
 
 void responder::send(int status, std::string body) {
+  finish(status, std::move(body));
+}
+
+void responder::send(int status, std::shared_ptr<const std::string> body) {
+  if (!body) // RESTinio throws on an empty shared_ptr
+    return finish(status, std::string{});
+  finish(status, std::move(body));
+}
+
+void responder::finish(int status, restinio::writable_item_t body) {
   if (sent_.exchange(true))
     return;
   auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()

@@ -30,6 +30,10 @@ public:
   /// Sends `body` (already JSON) with `status`. Later calls are ignored.
   void send(int status, std::string body);
 
+  /// The same for a body shared with other responses (the cached GET body):
+  /// sent from the shared buffer, never copied.
+  void send(int status, std::shared_ptr<const std::string> body);
+
   /// Sends the error body {"success": false, "error": {...}}.
   void send_error(const api_error& err);
 
@@ -40,6 +44,8 @@ public:
   void set_content_type(std::string value) { content_type_ = std::move(value); }
 
 private:
+  void finish(int status, restinio::writable_item_t body);
+
   restinio::request_handle_t req_;
   std::string request_id_;
   std::shared_ptr<server_counters> counters_;

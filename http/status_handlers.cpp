@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/json_writer.hpp"
 #include "http/status_request.hpp"
 
 namespace epmpulse::http {
@@ -26,29 +27,36 @@ const char* reason_of(merge_outcome::kind k) {
   return nullptr;
 }
 
-json optional_json(const std::optional<std::string>& s) {
-  return s ? json(*s) : json(nullptr);
-}
-
-json outcome_json(const status_update& u, const merge_outcome& o) {
+// The answer for one update, in the order of the API documentation.
+void write_outcome(json_writer& out, const status_update& u, const merge_outcome& o) {
   const auto& d = o.after;
-  json out = {{"app", u.app},
-              {"domain", u.domain},
-              {"status", to_string(d.status)},
-              {"job_id", optional_json(d.job_id)},
-              {"message", optional_json(d.message)},
-              {"updated_at", d.updated ? json(format_time(*d.updated)) : json(nullptr)},
-              {"duration_sec", d.duration_sec ? json(*d.duration_sec) : json(nullptr)},
-              {"applied", o.result == merge_outcome::kind::applied}};
+  out.begin_object()
+    .key("app").value(u.app)
+    .key("domain").value(u.domain)
+    .key("status").value(to_string(d.status))
+    .key("job_id").value(d.job_id)
+    .key("message").value(d.message)
+    .key("updated_at");
+  if (d.updated)
+    out.value(format_time(*d.updated));
+  else
+    out.null();
+  out.key("duration_sec");
+  if (d.duration_sec)
+    out.value(*d.duration_sec);
+  else
+    out.null();
+  out.key("applied").value(o.result == merge_outcome::kind::applied);
   if (auto reason = reason_of(o.result))
-    out["reason"] = reason;
+    out.key("reason").value(reason);
   if (o.clamped)
-    out["timestamp_clamped"] = true;
-  return out;
+    out.key("timestamp_clamped").value(true);
+  out.end_object();
 }
 
-// Sends the updates to the state actor; `answer` builds the 200 body once
-// the write that holds them is durable.
+// Sends the updates to the state actor; once the write that holds them is
+// durable, `answer` writes the members of the 200 body between "success" and
+// "canvas_updated".
 template <class Answer>
 void apply_and_answer(request_scope& scope, std::vector<status_update> updates, Answer answer) {
   // "canvas_updated" promises a Slack edit is on its way: not with Slack off.
@@ -60,7 +68,13 @@ void apply_and_answer(request_scope& scope, std::vector<status_update> updates, 
       out->send_error(state_write_failed);
       return;
     }
-    out->send(200, answer(*shared_updates, reply, canvas_listens && reply.changed).dump());
+    std::string body;
+    body.reserve(256 * shared_updates->size());
+    json_writer writer{body};
+    writer.begin_object().key("success").value(true);
+    answer(writer, *shared_updates, reply);
+    writer.key("canvas_updated").value(canvas_listens && reply.changed).end_object();
+    out->send(200, std::move(body));
   };
   caf::anon_send(scope.services.state, apply_atom_v, std::move(updates), std::move(done));
 }
@@ -81,7 +95,7 @@ void send_body(request_scope& scope, status_body body) {
                            {{"app", scope.path_param}}});
     return;
   }
-  scope.out->send(200, *body.json);
+  scope.out->send(200, std::move(body.json));
 }
 
 } // namespace
@@ -91,11 +105,10 @@ void handle_post_status(request_scope& scope) {
   if (reject_if_error(scope, decoded))
     return;
   apply_and_answer(scope, std::move(std::get<std::vector<status_update>>(decoded)),
-                   [](const std::vector<status_update>& updates, const apply_reply& reply,
-                      bool canvas_updated) {
-                     return json{{"success", true},
-                                 {"updated", outcome_json(updates[0], reply.outcomes[0])},
-                                 {"canvas_updated", canvas_updated}};
+                   [](json_writer& out, const std::vector<status_update>& updates,
+                      const apply_reply& reply) {
+                     out.key("updated");
+                     write_outcome(out, updates[0], reply.outcomes[0]);
                    });
 }
 
@@ -104,20 +117,18 @@ void handle_post_batch(request_scope& scope) {
   if (reject_if_error(scope, decoded))
     return;
   apply_and_answer(scope, std::move(std::get<std::vector<status_update>>(decoded)),
-                   [](const std::vector<status_update>& updates, const apply_reply& reply,
-                      bool canvas_updated) {
-                     json items = json::array();
-                     std::size_t applied = 0;
-                     for (std::size_t i = 0; i < updates.size(); ++i) {
-                       items.push_back(outcome_json(updates[i], reply.outcomes[i]));
-                       if (reply.outcomes[i].result == merge_outcome::kind::applied)
+                   [](json_writer& out, const std::vector<status_update>& updates,
+                      const apply_reply& reply) {
+                     std::uint64_t applied = 0;
+                     for (const auto& outcome : reply.outcomes)
+                       if (outcome.result == merge_outcome::kind::applied)
                          ++applied;
-                     }
-                     return json{{"success", true},
-                                 {"updated_count", applied},
-                                 {"received_count", updates.size()},
-                                 {"updates", std::move(items)},
-                                 {"canvas_updated", canvas_updated}};
+                     out.key("updated_count").value(applied);
+                     out.key("received_count").value(std::uint64_t{updates.size()});
+                     out.key("updates").begin_array();
+                     for (std::size_t i = 0; i < updates.size(); ++i)
+                       write_outcome(out, updates[i], reply.outcomes[i]);
+                     out.end_array();
                    });
 }
 

@@ -109,6 +109,39 @@ BOOST_AUTO_TEST_CASE(a_record_is_one_line_and_round_trips_every_field) {
   BOOST_TEST(r.updates[1].source == update_source::push);
 }
 
+BOOST_AUTO_TEST_CASE(any_text_a_job_sends_is_logged_as_one_readable_line) {
+  // Every control character, the JSON metacharacters, multi-byte UTF-8 and
+  // bytes that are not UTF-8 at all: the record must stay one line and parse
+  // back, or start-up would skip it and lose an acknowledged update.
+  std::string controls;
+  for (char c = 1; c < 0x20; ++c)
+    controls += c;
+  const std::string unicode = "Z\u00fcrich \u2713 \U0001F680 \\ \"quoted\" /";
+  const std::string broken = "ok \xff\xfe then \xe2\x82 cut, overlong \xc0\xaf, surrogate \xed\xa0\x80";
+
+  log_record record{7, at("2026-02-16T14:30:00Z"), {}};
+  record.updates.push_back(pushed("Planning", "Actual", job_status::warning, controls, unicode));
+  record.updates.push_back(pushed("FCCS", "Consolidation", job_status::ok, "JOB", broken));
+
+  auto line = encode_log_record(record);
+  BOOST_TEST(line.find('\n') == line.size() - 1, "a record must not span lines: " << line);
+  auto decoded = decode_log(line);
+  BOOST_TEST(decoded.unreadable_lines == 0u);
+  BOOST_REQUIRE_EQUAL(decoded.records.size(), 1u);
+  const auto& updates = decoded.records[0].updates;
+  BOOST_REQUIRE_EQUAL(updates.size(), 2u);
+  BOOST_TEST(updates[0].job_id.value_or("") == controls);
+  BOOST_TEST(updates[0].message.value_or("") == unicode);
+  // Invalid bytes become U+FFFD, one per byte; the valid text around them stays.
+  const std::string fffd = "\xef\xbf\xbd";
+  BOOST_TEST(updates[1].message.value_or("")
+             == "ok " + fffd + fffd + " then " + fffd + fffd + " cut, overlong " + fffd + fffd
+                  + ", surrogate " + fffd + fffd + fffd);
+  // What nlohmann::json makes of the line agrees.
+  auto doc = nlohmann::json::parse(line);
+  BOOST_TEST(doc["updates"][0]["message"].get<std::string>() == unicode);
+}
+
 BOOST_AUTO_TEST_CASE(damaged_lines_are_counted_and_skipped_and_a_torn_tail_is_ignored) {
   log_record first{1, at("2026-02-16T14:30:00Z"), {pushed("Planning", "Actual", job_status::ok)}};
   log_record second{2, at("2026-02-16T14:30:01Z"), {pushed("FCCS", "Consolidation", job_status::ok)}};

@@ -70,6 +70,29 @@ BOOST_AUTO_TEST_CASE(rfc3339_times_parse_with_zulu_offsets_and_fractions) {
   BOOST_TEST(!parse_time("2026-02-16T14:30:00Zjunk"));
 }
 
+BOOST_AUTO_TEST_CASE(times_from_python_java_and_groovy_clients_parse) {
+  // Python's isoformat() writes microseconds; fractions are cut to milliseconds.
+  BOOST_TEST(format_time(at("2026-02-16T14:30:00.123456+00:00")) == "2026-02-16T14:30:00.123Z");
+  BOOST_TEST(format_time(at("2026-02-16T14:30:00.999999999Z")) == "2026-02-16T14:30:00.999Z");
+  BOOST_TEST(format_time(at("2026-02-16T14:30:00.5Z")) == "2026-02-16T14:30:00.500Z");
+  BOOST_TEST(format_time(at("2026-02-16t14:30:00z")) == "2026-02-16T14:30:00Z");
+  BOOST_TEST(format_time(at("2026-02-16 14:30:00Z")) == "2026-02-16T14:30:00Z");
+  BOOST_TEST(format_time(at("2026-02-16T20:00:00+05:30")) == "2026-02-16T14:30:00Z");
+  BOOST_TEST(format_time(at("2026-02-16T23:30:00-09:00")) == "2026-02-17T08:30:00Z");
+  BOOST_TEST(format_time(at("2024-02-29T00:00:00.001Z")) == "2024-02-29T00:00:00.001Z");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_times_are_refused_whole) {
+  for (const char* text : {"2026-02-16T24:00:00Z", "2026-02-16T14:60:00Z", "2026-02-16T14:30:60Z",
+                           "2026-13-01T14:30:00Z", "2026-00-10T14:30:00Z", "2025-02-29T14:30:00Z",
+                           "2026-02-16T14:30:00.Z", "2026-02-16T14:30:00+0200",
+                           "2026-02-16T14:30:00+24:00", "2026-02-16T14:30:00+02:00junk",
+                           "2026-02-16T14:30:00", "2026-02-16X14:30:00Z", "2026/02/16T14:30:00Z",
+                           "-026-02-16T14:30:00Z", "2026-02-16T+4:30:00Z", "2026-02-16T14:30:00 Z",
+                           "2026-02-16T14:30:00.12a4Z"})
+    BOOST_TEST(!parse_time(text).has_value(), text);
+}
+
 BOOST_AUTO_TEST_CASE(status_names_are_exact) {
   BOOST_TEST(parse_status("OK").has_value());
   BOOST_TEST(!parse_status("ok").has_value());

@@ -1,0 +1,168 @@
+#include "actors/json_writer.hpp"
+
+#include <charconv>
+
+namespace epmpulse {
+
+namespace {
+
+// The length of the well-formed UTF-8 sequence at text[at], 0 when it is not
+// one (the table of well-formed sequences in Unicode 15, section 3.9).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char lead = byte(at);
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  std::size_t length = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    low = lead == 0xE0 ? 0xA0 : low;   // no overlong forms
+    high = lead == 0xED ? 0x9F : high; // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    low = lead == 0xF0 ? 0x90 : low;
+    high = lead == 0xF4 ? 0x8F : high; // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (at + length > text.size() || byte(at + 1) < low || byte(at + 1) > high)
+    return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if ((byte(at + i) & 0xC0) != 0x80)
+      return 0;
+  return length;
+}
+
+bool needs_care(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+void append_escaped(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t at = 0;
+  while (at < text.size()) {
+    auto plain_end = at;
+    while (plain_end < text.size() && !needs_care(static_cast<unsigned char>(text[plain_end])))
+      ++plain_end;
+    out.append(text, at, plain_end - at);
+    at = plain_end;
+    if (at == text.size())
+      break;
+    auto c = static_cast<unsigned char>(text[at]);
+    if (c >= 0x80) {
+      auto length = utf8_sequence_length(text, at);
+      if (length == 0) {
+        out += "\xEF\xBF\xBD"; // U+FFFD REPLACEMENT CHARACTER
+        ++at;
+      } else {
+        out.append(text, at, length);
+        at += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xF];
+    }
+    ++at;
+  }
+  out += '"';
+}
+
+template <class Integer>
+void append_integer(std::string& out, Integer number) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+  (void) ec; // 24 characters hold every 64-bit integer
+  out.append(digits, end);
+}
+
+} // namespace
+
+void json_writer::before_value() {
+  if (needs_comma_)
+    out_ += ',';
+  needs_comma_ = true;
+}
+
+json_writer& json_writer::begin_object() {
+  before_value();
+  out_ += '{';
+  needs_comma_ = false;
+  return *this;
+}
+
+json_writer& json_writer::end_object() {
+  out_ += '}';
+  needs_comma_ = true;
+  return *this;
+}
+
+json_writer& json_writer::begin_array() {
+  before_value();
+  out_ += '[';
+  needs_comma_ = false;
+  return *this;
+}
+
+json_writer& json_writer::end_array() {
+  out_ += ']';
+  needs_comma_ = true;
+  return *this;
+}
+
+json_writer& json_writer::key(std::string_view name) {
+  before_value();
+  append_escaped(out_, name);
+  out_ += ':';
+  needs_comma_ = false;
+  return *this;
+}
+
+json_writer& json_writer::value(std::string_view text) {
+  before_value();
+  append_escaped(out_, text);
+  return *this;
+}
+
+json_writer& json_writer::value(const std::optional<std::string>& text) {
+  return text ? value(std::string_view{*text}) : null();
+}
+
+json_writer& json_writer::value(bool flag) {
+  before_value();
+  out_ += flag ? "true" : "false";
+  return *this;
+}
+
+json_writer& json_writer::value(std::int64_t number) {
+  before_value();
+  append_integer(out_, number);
+  return *this;
+}
+
+json_writer& json_writer::value(std::uint64_t number) {
+  before_value();
+  append_integer(out_, number);
+  return *this;
+}
+
+json_writer& json_writer::null() {
+  before_value();
+  out_ += "null";
+  return *this;
+}
+
+} // namespace epmpulse
