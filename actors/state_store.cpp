@@ -51,6 +51,26 @@ struct pending_reply {
   apply_reply reply;
 };
 
+// How one kind of write (change-log appends, JSON file rewrites) is doing: for
+// health, and to log the end of an outage once.
+struct write_health {
+  bool ok = true;
+  std::string error; ///< the last failure's reason while !ok
+
+  /// Records a success; true when it ends an outage.
+  bool succeeded() {
+    bool recovered = !ok;
+    ok = true;
+    error.clear();
+    return recovered;
+  }
+
+  void failed(std::string reason) {
+    ok = false;
+    error = std::move(reason);
+  }
+};
+
 struct state_store_state {
   static inline constexpr const char* name = "state_store";
 
@@ -80,12 +100,10 @@ struct state_store_state {
   std::vector<caf::typed_response_promise<bool>> flush_waiters;
 
   // -- health and counters --
-  bool file_ok = true;
-  std::string file_error;
+  write_health log_health;      ///< change-log appends
+  write_health snapshot_health; ///< JSON file rewrites
   std::uint64_t commits = 0;
   std::uint64_t committed_updates = 0;
-  bool snapshot_ok = true;
-  std::string snapshot_error;
   std::uint64_t snapshots = 0;
 
   // -- readers --
@@ -185,7 +203,7 @@ void advance_flush(store_ptr self) {
     start_snapshot(self);
     return;
   }
-  deliver_flush(self, st.snapshot_ok);
+  deliver_flush(self, st.snapshot_health.ok);
 }
 
 void schedule_snapshot(store_ptr self) {
@@ -202,16 +220,13 @@ void on_snapshot_done(store_ptr self, const caf::error* failure) {
   auto& st = self->state;
   st.snapshot_in_flight = false;
   if (failure == nullptr) {
-    if (!st.snapshot_ok)
+    if (st.snapshot_health.succeeded())
       log::info("state file writable again", {{"path", st.state_file}});
-    st.snapshot_ok = true;
-    st.snapshot_error.clear();
     ++st.snapshots;
   } else {
-    st.snapshot_ok = false;
-    st.snapshot_error = error_reason(self, *failure);
+    st.snapshot_health.failed(error_reason(self, *failure));
     log::error("state snapshot failed: changes stay safe in the change log",
-               {{"path", st.state_file}, {"reason", st.snapshot_error}});
+               {{"path", st.state_file}, {"reason", st.snapshot_health.error}});
     // Shutdown must not wait for a retry: the log keeps everything.
     deliver_flush(self, false);
   }
@@ -263,10 +278,8 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   auto replies = std::move(st.in_flight);
   st.in_flight.clear();
   if (failure == nullptr) {
-    if (!st.file_ok)
+    if (st.log_health.succeeded())
       log::info("change log writable again", {{"path", st.state_file}});
-    st.file_ok = true;
-    st.file_error.clear();
     ++st.commits;
     st.committed_updates += replies.size();
     for (auto& p : replies)
@@ -279,10 +292,8 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
         caf::anon_send(s, changed_atom_v, changes);
     }
   } else {
-    auto reason = error_reason(self, *failure);
-    st.file_ok = false;
-    st.file_error = reason;
-    log::error("change log append failed", {{"reason", reason}});
+    st.log_health.failed(error_reason(self, *failure));
+    log::error("change log append failed", {{"reason", st.log_health.error}});
     for (auto& p : replies) {
       p.reply.error = ec::state_error;
       p.callback(std::move(p.reply));
@@ -414,14 +425,14 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
     [self](health_atom, const health_callback& callback) {
       auto& st = self->state;
       state_health h;
-      h.file_ok = st.file_ok;
-      h.file_error = st.file_error;
+      h.file_ok = st.log_health.ok;
+      h.file_error = st.log_health.error;
       h.last_update = st.snapshot.last_updated;
       h.commits = st.commits;
       h.committed_updates = st.committed_updates;
       h.version = st.version;
-      h.snapshot_ok = st.snapshot_ok;
-      h.snapshot_error = st.snapshot_error;
+      h.snapshot_ok = st.snapshot_health.ok;
+      h.snapshot_error = st.snapshot_health.error;
       h.snapshots = st.snapshots;
       h.snapshot_lag = st.version - st.snapshot_seq;
       callback(std::move(h));
@@ -434,7 +445,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
       auto& st = self->state;
       if (st.pending_records.empty() && !st.append_in_flight && !st.snapshot_in_flight
           && st.snapshot_seq == st.version)
-        return st.snapshot_ok;
+        return st.snapshot_health.ok;
       auto promise = self->make_response_promise<bool>();
       st.flush_waiters.push_back(promise);
       advance_flush(self);
