@@ -102,6 +102,20 @@ COMMITS = "epmpulse_state_commits_total"
 COMMITTED = "epmpulse_state_committed_requests_total"
 
 
+def steal_percent(before, after):
+    """Share of CPU time the hypervisor took from this VM between two
+    /proc/stat "cpu" lines: while it is high, latency tails measure the host."""
+    if not before or not after:
+        return None
+    b = [int(x) for x in before.split()[1:]]
+    e = [int(x) for x in after.split()[1:]]
+    if len(b) < 8 or len(e) < 8:
+        return None
+    # user nice system idle iowait irq softirq steal; guest time is in user.
+    total = sum(e[:8]) - sum(b[:8])
+    return round(100.0 * (e[7] - b[7]) / total, 1) if total > 0 else None
+
+
 def cmd_row(a):
     with open(a.tool_json) as f:
         text = f.read().strip()
@@ -128,6 +142,9 @@ def cmd_row(a):
         row["metrics_error"] = "GET /metrics gave nothing readable"
     if a.rss_kb:
         row["rss_mib"] = round(int(a.rss_kb) / 1024.0, 1)
+    steal = steal_percent(a.cpu_before, a.cpu_after)
+    if steal is not None:
+        row["cpu_steal_pct"] = steal
     if a.extra:
         row.update(json.loads(a.extra))
     print(json.dumps(row))
@@ -270,7 +287,7 @@ def cmd_report(a):
             r["updates_per_s"] = r["req_per_s"]
 
     head = ["scenario", "tool", "req/s", "upd/s", "x base", "p50 ms", "p99 ms", "errors", "lost",
-            "commits", "avg group", "canvas edits", "RSS MiB"]
+            "commits", "avg group", "canvas edits", "RSS MiB", "steal %"]
     table = []
     for r in rows:
         table.append([
@@ -282,6 +299,7 @@ def cmd_report(a):
             fmt(r.get("state_commits")), fmt(r.get("avg_commit_group"), "{:.1f}"),
             fmt(r.get("canvas_max_edits") if "canvas_edits" in r else None),
             fmt(r.get("rss_mib"), "{:.1f}"),
+            fmt(r.get("cpu_steal_pct"), "{:.1f}"),
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *table)]
     lines = ["| " + " | ".join(str(h).ljust(w) for h, w in zip(head, widths)) + " |",
@@ -401,6 +419,8 @@ def main():
     r.add_argument("--after")
     r.add_argument("--rss-kb")
     r.add_argument("--extra")
+    r.add_argument("--cpu-before", help='the "cpu" line of /proc/stat before the run')
+    r.add_argument("--cpu-after")
     cv = sub.add_parser("canvas")
     cv.add_argument("--slack", required=True, help="fake Slack base URL")
     cv.add_argument("--server", required=True, help="EPMPulse base URL")

@@ -182,6 +182,8 @@ run_tool() {
     metrics_args=(--before "$before" --after "$after")
   fi
   log "$scenario: $kind $*"
+  local cpu_before
+  cpu_before=$(head -n1 /proc/stat)
   if [ "$kind" = wrk ]; then
     local script=$1
     shift
@@ -193,7 +195,8 @@ run_tool() {
   if [ "$pid" != "$BASELINE_PID" ]; then scrape "$url" "$after"; fi
   [ -s "$out" ] || echo '{"tool":"'"$kind"'","tool_error":"no output"}' >"$out"
   python3 "$ROOT/bench/bench_util.py" row --scenario "$scenario" --tool-json "$out" \
-    "${metrics_args[@]}" --rss-kb "$(rss_kb "$pid")" >>"$ROWS"
+    "${metrics_args[@]}" --rss-kb "$(rss_kb "$pid")" \
+    --cpu-before "$cpu_before" --cpu-after "$(head -n1 /proc/stat)" >>"$ROWS"
   tail -n1 "$ROWS" >&2
 }
 

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Before/after comparison of two server binaries on a noisy machine: the same
+# wrk scenario runs on A, then on B, then on A again, ... so both see the same
+# machine weather, and the median of the paired B/A ratios is reported.
+# (Two whole `make bench` runs minutes apart differed by 2x on this VM for
+# the same binary; interleaving is what makes a before/after figure honest.)
+#
+#   bash bench/ab.sh A_BINARY B_BINARY [--rounds 5] [--duration 4]
+#
+# Scenarios: single POSTs and batches of 10 at 3 x 50 domains, single POSTs
+# and GET /api/v1/status at 3 x 1,000 domains; 64 connections, wrk -t2.
+# Prints one JSON line per scenario and a table. Loopback only; everything it
+# starts it stops. Needs wrk and python3 (scripts/install-deps.sh).
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+[ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
+A=$(realpath "$1")
+B=$(realpath "$2")
+shift 2
+ROUNDS=5
+DURATION=4
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    *) echo "bench/ab.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/epmpulse-ab.XXXXXX")
+PID=
+cleanup() {
+  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+KEY=bench-w-$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+APPS=Planning,FCCS,ARCS
+
+# run_one binary domains lua: starts the binary on a fresh data dir, runs wrk,
+# prints wrk's JSON line, stops the server.
+run_one() {
+  local bin=$1 domains=$2 script=$3 dir port= i
+  dir=$(mktemp -d "$WORK/run.XXXXXX")
+  mkdir -p "$dir/data"
+  python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$domains" \
+    --write-key "$KEY" --admin-key "bench-a-$KEY" --read-key "bench-r-$KEY" >"$dir/config.json"
+  env -u SLACK_API_URL -u SLACK_BOT_TOKEN -u EPMPULSE_API_KEY -u EPMPULSE_ADMIN_KEY \
+    "$bin" --config "$dir/config.json" --data-dir "$dir/data" --host 127.0.0.1 --port 0 \
+    2>"$dir/server.log" >/dev/null &
+  PID=$!
+  for ((i = 0; i < 600; i++)); do
+    port=$(grep '"message":"listening"' "$dir/server.log" | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "server $bin did not start" >&2; exit 1; }
+  # GET scenarios read the key given to the Lua script: the read key.
+  local key=$KEY
+  [ "$script" = get_status.lua ] && key=bench-r-$KEY
+  wrk -t2 -c64 -d"${DURATION}s" --timeout 10s -s "$ROOT/bench/$script" \
+    "http://127.0.0.1:$port" -- "$key" "$domains" "$APPS" | sed -n 's/^WRKJSON //p'
+  kill -TERM "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  PID=
+  rm -rf "$dir"
+}
+
+RESULTS=$WORK/results.jsonl
+: >"$RESULTS"
+for scenario in "post_150 150 post_status.lua" "batch_150 150 post_batch.lua" \
+                "post_1000 1000 post_status.lua" "get_1000 1000 get_status.lua"; do
+  read -r name domains script <<<"$scenario"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for side in A B; do
+      bin=$A
+      [ "$side" = B ] && bin=$B
+      line=$(run_one "$bin" "$domains" "$script")
+      echo "{\"scenario\":\"$name\",\"side\":\"$side\",\"round\":$round,\"wrk\":$line}" | tee -a "$RESULTS" >&2
+    done
+  done
+done
+
+python3 - "$RESULTS" "$A" "$B" <<'EOF'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(f"A = {sys.argv[2]}\nB = {sys.argv[3]}\n")
+print("| scenario | A req/s (median) | B req/s (median) | B/A (median of paired rounds) | A p50 ms | B p50 ms |")
+print("|---|---|---|---|---|---|")
+for name in dict.fromkeys(r["scenario"] for r in rows):
+    a = {r["round"]: r["wrk"] for r in rows if r["scenario"] == name and r["side"] == "A"}
+    b = {r["round"]: r["wrk"] for r in rows if r["scenario"] == name and r["side"] == "B"}
+    pairs = [b[k]["req_per_s"] / a[k]["req_per_s"] for k in a if k in b and a[k]["req_per_s"]]
+    med = lambda side, key: statistics.median(v[key] for v in side.values())
+    print(f"| {name} | {med(a, 'req_per_s'):.0f} | {med(b, 'req_per_s'):.0f} | "
+          f"{statistics.median(pairs):.2f} | {med(a, 'p50_ms'):.2f} | {med(b, 'p50_ms'):.2f} |")
+    print(json.dumps({"scenario": name, "a_req_per_s": [a[k]["req_per_s"] for k in sorted(a)],
+                      "b_req_per_s": [b[k]["req_per_s"] for k in sorted(b)],
+                      "b_over_a_median": round(statistics.median(pairs), 3)}), file=sys.stderr)
+EOF
