@@ -44,7 +44,7 @@ private:
   void before_value();
 
   std::string& out_;
-  bool needs_comma_ = false; // a value ended and no key or '[' followed yet
+  bool needs_comma_ = false; // a value ended: the next key or value needs a ','
 };
 
 } // namespace epmpulse

@@ -26,12 +26,9 @@ struct fresh_service {
 
   /// Change-log appends so far (from /metrics).
   long commits() const {
-    auto r = svc.reader().get("/metrics");
-    BOOST_REQUIRE_EQUAL(r.status, 200);
-    const std::string name = "\nepmpulse_state_commits_total ";
-    auto at = r.body.find(name);
-    BOOST_REQUIRE(at != std::string::npos);
-    return std::stol(r.body.substr(at + name.size()));
+    auto value = svc.metric("epmpulse_state_commits_total");
+    BOOST_REQUIRE(value.has_value());
+    return static_cast<long>(*value);
   }
 };
 

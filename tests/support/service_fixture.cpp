@@ -34,13 +34,28 @@ nlohmann::json service::state_json() const {
 }
 
 nlohmann::json service::settled_state_json(std::chrono::milliseconds timeout) const {
-  auto caught_up = [this] {
-    auto r = reader().get("/metrics");
-    return r.status == 200 && r.body.find("\nepmpulse_state_snapshot_lag 0\n") != std::string::npos;
-  };
+  auto caught_up = [this] { return metric("epmpulse_state_snapshot_lag") == 0.0; };
   if (!eventually(caught_up, timeout, std::chrono::milliseconds(50)))
     throw std::runtime_error("the state file did not catch up with the change log in time");
   return state_json();
+}
+
+std::optional<double> service::metric(const std::string& name) const {
+  auto r = reader().get("/metrics");
+  if (r.status != 200)
+    return std::nullopt;
+  // A series line is "name value"; the newline keeps "name" from matching
+  // the tail of a longer name.
+  const auto text = "\n" + r.body;
+  const auto prefix = "\n" + name + " ";
+  auto at = text.find(prefix);
+  if (at == std::string::npos)
+    return std::nullopt;
+  try {
+    return std::stod(text.substr(at + prefix.size()));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 nlohmann::json service::status() const {

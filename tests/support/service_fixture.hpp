@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,10 @@ public:
 
   /// The stored entry of one domain from GET /api/v1/status (null if absent).
   nlohmann::json domain(const std::string& app, const std::string& name) const;
+
+  /// The value of an unlabelled series from GET /metrics (read key);
+  /// nothing when the request fails or the series is absent.
+  std::optional<double> metric(const std::string& name) const;
 
 private:
   service_options opts_;
