@@ -6,7 +6,12 @@
 // does (RESTinio parses headers and body) but does no work: whatever the real
 // server achieves below this rate is the cost of EPMPulse itself.
 //
-//   baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1]
+//   baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1] [--actor-hop]
+//
+// --actor-hop: the handler sends the request to a CAF actor (one scheduler
+// thread, as the service's default) and the actor answers it: the first step
+// of the service's path without its parsing, state or disk, i.e. the cost of
+// the architecture itself on this machine.
 //
 // The bound port is printed on stdout (one line: the number) once the
 // acceptor is bound; SIGINT/SIGTERM stop it.
@@ -15,9 +20,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <restinio/all.hpp>
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(restinio::request_handle_t)
 
 namespace {
 
@@ -30,11 +43,13 @@ struct options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::size_t io_threads = 1;
+  bool actor_hop = false;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::cerr << "baseline_server: " << why
-            << "\nusage: baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1]\n";
+            << "\nusage: baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1]"
+               " [--actor-hop]\n";
   std::exit(2);
 }
 
@@ -53,6 +68,8 @@ options parse_options(int argc, char** argv) {
       opt.port = static_cast<std::uint16_t>(std::stoi(value()));
     else if (arg == "--io-threads")
       opt.io_threads = static_cast<std::size_t>(std::max(1, std::stoi(value())));
+    else if (arg == "--actor-hop")
+      opt.actor_hop = true;
     else
       usage(("unknown option " + arg).c_str());
   }
@@ -60,6 +77,17 @@ options parse_options(int argc, char** argv) {
   if (opt.host != "127.0.0.1" && opt.host != "localhost")
     usage("only 127.0.0.1 is allowed");
   return opt;
+}
+
+restinio::request_handling_status_t answer(const restinio::request_handle_t& req) {
+  return req->create_response()
+    .append_header(restinio::http_field::content_type, "application/json")
+    .set_body(fixed_body)
+    .done();
+}
+
+caf::behavior answering_actor(caf::event_based_actor*) {
+  return {[](const restinio::request_handle_t& req) { answer(req); }};
 }
 
 } // namespace
@@ -73,17 +101,26 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto opt = parse_options(argc, argv);
+  // Only the hop mode has an actor system: the bare baseline runs no other threads.
+  caf::actor_system_config sys_cfg;
+  sys_cfg.set("scheduler.max-threads", std::size_t{1});
+  sys_cfg.set("logger.console", caf::atom("none"));
+  std::optional<caf::actor_system> sys;
+  caf::actor responder;
+  if (opt.actor_hop)
+    responder = sys.emplace(sys_cfg).spawn(answering_actor);
+
   restinio::server_settings_t<restinio::default_traits_t> settings;
   settings.address(opt.host)
       .port(opt.port)
       .acceptor_post_bind_hook([](asio::ip::tcp::acceptor& acceptor) {
         std::cout << acceptor.local_endpoint().port() << std::endl;
       })
-      .request_handler([](restinio::request_handle_t req) {
-        return req->create_response()
-          .append_header(restinio::http_field::content_type, "application/json")
-          .set_body(fixed_body)
-          .done();
+      .request_handler([responder](restinio::request_handle_t req) {
+        if (!responder)
+          return answer(req);
+        caf::anon_send(responder, std::move(req));
+        return restinio::request_accepted();
       });
   try {
     auto server = restinio::run_async(restinio::own_io_context(), std::move(settings),
@@ -92,6 +129,8 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     server->stop();
     server->wait();
+    if (responder)
+      caf::anon_send_exit(responder, caf::exit_reason::user_shutdown);
   } catch (const std::exception& e) {
     std::cerr << "baseline_server: " << e.what() << "\n";
     return 1;

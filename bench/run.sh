@@ -3,6 +3,8 @@
 # bench config, rate limits off) and a bare RESTinio baseline with the same
 # io-thread setting on 127.0.0.1 ephemeral ports, drives both with wrk and
 # the C++ load client, and prints the table (also bench/results/<date>.json).
+# An "actor_hop" row measures the baseline answering through one CAF actor:
+# the price of the architecture alone, before any work of the service.
 #
 #   bash bench/run.sh [--quick] [--duration S] [--canvas-duration S]
 #                     [--connections N] [--wrk-threads N] [--io-threads N]
@@ -142,20 +144,27 @@ start_server() { # name domains [slack_url]: sets SERVER_PID, SERVER_URL
 
 BASELINE_PID=
 BASELINE_URL=
-start_baseline() {
-  local out=$WORK/baseline.port port= i
-  "$BASELINE" --host 127.0.0.1 --port 0 --io-threads "$IO_THREADS" >"$out" &
-  BASELINE_PID=$!
-  PIDS+=("$BASELINE_PID")
+HOP_PID=
+HOP_URL=
+STARTED_PID=
+STARTED_URL=
+start_baseline() { # [--actor-hop]: sets STARTED_PID, STARTED_URL
+  local out=$WORK/baseline$#.port port= i
+  "$BASELINE" --host 127.0.0.1 --port 0 --io-threads "$IO_THREADS" "$@" >"$out" &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
   for ((i = 0; i < 600; i++)); do
     port=$(head -n1 "$out" 2>/dev/null || true)
     [ -n "$port" ] && break
     sleep 0.1
   done
-  [ -n "$port" ] || die "baseline server did not report its port"
-  BASELINE_URL=http://127.0.0.1:$port
-  log "baseline server pid $BASELINE_PID on $BASELINE_URL"
+  [ -n "$port" ] || die "baseline server $* did not report its port"
+  STARTED_URL=http://127.0.0.1:$port
+  log "baseline server $* pid $STARTED_PID on $STARTED_URL"
 }
+
+# The baselines serve no /metrics.
+serves_metrics() { [ "$1" != "$BASELINE_PID" ] && [ "$1" != "$HOP_PID" ]; }
 
 stop_server() { stop_pid "$1"; forget_pid "$1"; }
 
@@ -177,7 +186,7 @@ run_tool() {
   N=$((N + 1))
   local out=$WORK/run-$N.json before=$WORK/run-$N.before after=$WORK/run-$N.after
   local metrics_args=()
-  if [ "$pid" != "$BASELINE_PID" ]; then
+  if serves_metrics "$pid"; then
     scrape "$url" "$before"
     metrics_args=(--before "$before" --after "$after")
   fi
@@ -192,7 +201,7 @@ run_tool() {
   else
     "$LOAD_CLIENT" --url "$url" --key "$WRITE_KEY" --connections "$CONNECTIONS" "$@" >"$out" || true
   fi
-  if [ "$pid" != "$BASELINE_PID" ]; then scrape "$url" "$after"; fi
+  if serves_metrics "$pid"; then scrape "$url" "$after"; fi
   [ -s "$out" ] || echo '{"tool":"'"$kind"'","tool_error":"no output"}' >"$out"
   python3 "$ROOT/bench/bench_util.py" row --scenario "$scenario" --tool-json "$out" \
     "${metrics_args[@]}" --rss-kb "$(rss_kb "$pid")" \
@@ -211,8 +220,18 @@ log "work dir $WORK; $CONNECTIONS connections, ${DURATION}s per run, io threads 
 
 # Baseline (start): the same POST bodies, answered without any work.
 start_baseline
+BASELINE_PID=$STARTED_PID
+BASELINE_URL=$STARTED_URL
 run_tool baseline "$BASELINE_URL" "$BASELINE_PID" wrk post_status.lua "$WRITE_KEY" 150 "$APPS"
 run_tool baseline "$BASELINE_URL" "$BASELINE_PID" lc $(lc) --domains 150 --no-check
+
+# The same answer after one hop through a CAF actor: what the architecture
+# alone costs on this machine, before any parsing, state or disk.
+start_baseline --actor-hop
+HOP_PID=$STARTED_PID
+HOP_URL=$STARTED_URL
+run_tool actor_hop "$HOP_URL" "$HOP_PID" wrk post_status.lua "$WRITE_KEY" 150 "$APPS"
+stop_server "$HOP_PID"
 
 # 3 apps x 50 domains: single pushes, batches of 10, mixed 90/10.
 start_server s150 150
