@@ -362,13 +362,16 @@ def cmd_report(a):
     clines = []
     if commit_cost:
         clines = ["| domains | file KiB | to_json ms | dump(2) ms | write+fsync+rename ms | rewrite commit ms "
-                  "| rewrites/s | WAL append+fdatasync ms (1 / 32 records) |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| rewrites/s | WAL append+fdatasync ms (1 / 32 records) "
+                  "| preallocated overwrite+fdatasync ms (1 / 32) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for c in commit_cost:
-            clines.append("| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f | %.2f / %.2f |" % (
+            over = c.get("prealloc_overwrite_fdatasync_ms"), c.get("prealloc_overwrite32_fdatasync_ms")
+            clines.append("| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f | %.2f / %.2f | %s |" % (
                 c["domains"], c["file_bytes"] / 1024, c["to_json_ms"], c["dump_ms"],
                 c["write_fsync_rename_ms"], c["rewrite_commit_ms"], c["rewrite_commits_per_s"],
-                c["wal_append_fdatasync_ms"], c["wal_append32_fdatasync_ms"]))
+                c["wal_append_fdatasync_ms"], c["wal_append32_fdatasync_ms"],
+                "%.2f / %.2f" % over if None not in over else "-"))
 
     tlines = ["%s %s: %s" % ("PASS" if t["ok"] else "FAIL", t["target"], t["detail"]) for t in targets]
     print("\n".join(lines))

@@ -7,7 +7,10 @@
 //     DOM), .dump(2) (the text), and write_file_atomically (temp file, fsync,
 //     rename, fsync of the directory);
 //   - the alternative: appending one change record (~the JSON of one update)
-//     to an O_APPEND log and fdatasync'ing it, alone and as a group of 32.
+//     to an O_APPEND log and fdatasync'ing it, alone and as a group of 32;
+//   - the same records written over a preallocated, zero-filled file (as
+//     databases' log segments are): the file's size does not change, so an
+//     fdatasync has no metadata to commit.
 //
 //   commit_cost [--dir DIR] [--domains 150,1000,10000] [--writes 20]
 //
@@ -110,6 +113,37 @@ double wal_append_ms(const std::string& path, int n, std::size_t group) {
   return median(times);
 }
 
+/// The same, written over a file zero-filled and synced beforehand.
+double wal_overwrite_ms(const std::string& path, int n, std::size_t group) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -1;
+  const std::string zeros(static_cast<std::size_t>(n) * group * change_record(1).size() * 2 + 4096, '\0');
+  if (::write(fd, zeros.data(), zeros.size()) != static_cast<ssize_t>(zeros.size())
+      || ::fsync(fd) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  std::vector<double> times;
+  std::size_t seq = 0;
+  off_t offset = 0;
+  for (int i = 0; i < n; ++i) {
+    std::string buf;
+    for (std::size_t k = 0; k < group; ++k)
+      buf += change_record(++seq);
+    auto t0 = steady::now();
+    if (::pwrite(fd, buf.data(), buf.size(), offset) != static_cast<ssize_t>(buf.size())
+        || ::fdatasync(fd) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    times.push_back(ms_since(t0));
+    offset += static_cast<off_t>(buf.size());
+  }
+  ::close(fd);
+  return median(times);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -175,6 +209,9 @@ int main(int argc, char** argv) {
     double wal1 = wal_append_ms(wal_path, writes, 1);
     double wal32 = wal_append_ms(wal_path, writes, 32);
     std::filesystem::remove(wal_path);
+    double over1 = wal_overwrite_ms(wal_path, writes, 1);
+    double over32 = wal_overwrite_ms(wal_path, writes, 32);
+    std::filesystem::remove(wal_path);
     auto rewrite = median(dom_ms) + median(dump_ms) + median(write_ms);
     json out = {{"tool", "commit_cost"},
                 {"domains", n},
@@ -187,7 +224,9 @@ int main(int argc, char** argv) {
                 {"rewrite_commits_per_s", rewrite > 0 ? 1000.0 / rewrite : 0},
                 {"wal_record_bytes", change_record(1).size()},
                 {"wal_append_fdatasync_ms", wal1},
-                {"wal_append32_fdatasync_ms", wal32}};
+                {"wal_append32_fdatasync_ms", wal32},
+                {"prealloc_overwrite_fdatasync_ms", over1},
+                {"prealloc_overwrite32_fdatasync_ms", over32}};
     std::cout << out.dump() << std::endl;
   }
   if (own_dir)
