@@ -97,28 +97,15 @@ void json_writer::before_value() {
   needs_comma_ = true;
 }
 
-json_writer& json_writer::begin_object() {
+json_writer& json_writer::open(char bracket) {
   before_value();
-  out_ += '{';
+  out_ += bracket;
   needs_comma_ = false;
   return *this;
 }
 
-json_writer& json_writer::end_object() {
-  out_ += '}';
-  needs_comma_ = true;
-  return *this;
-}
-
-json_writer& json_writer::begin_array() {
-  before_value();
-  out_ += '[';
-  needs_comma_ = false;
-  return *this;
-}
-
-json_writer& json_writer::end_array() {
-  out_ += ']';
+json_writer& json_writer::close(char bracket) {
+  out_ += bracket;
   needs_comma_ = true;
   return *this;
 }
@@ -135,10 +122,6 @@ json_writer& json_writer::value(std::string_view text) {
   before_value();
   append_escaped(out_, text);
   return *this;
-}
-
-json_writer& json_writer::value(const std::optional<std::string>& text) {
-  return text ? value(std::string_view{*text}) : null();
 }
 
 json_writer& json_writer::value(bool flag) {

@@ -22,10 +22,10 @@ class json_writer {
 public:
   explicit json_writer(std::string& out) : out_(out) {}
 
-  json_writer& begin_object();
-  json_writer& end_object();
-  json_writer& begin_array();
-  json_writer& end_array();
+  json_writer& begin_object() { return open('{'); }
+  json_writer& end_object() { return close('}'); }
+  json_writer& begin_array() { return open('['); }
+  json_writer& end_array() { return close(']'); }
 
   /// The next member's name; a value or a begin_* must follow.
   json_writer& key(std::string_view name);
@@ -33,15 +33,22 @@ public:
   json_writer& value(std::string_view text);
   json_writer& value(const char* text) { return value(std::string_view{text}); }
   json_writer& value(const std::string& text) { return value(std::string_view{text}); }
-  json_writer& value(const std::optional<std::string>& text); ///< null when empty
   json_writer& value(bool flag);
   json_writer& value(std::int64_t number);
   json_writer& value(std::uint64_t number);
   json_writer& value(int number) { return value(static_cast<std::int64_t>(number)); }
   json_writer& null();
 
+  /// The value, or null when there is none.
+  template <class T>
+  json_writer& value(const std::optional<T>& maybe) {
+    return maybe ? value(*maybe) : null();
+  }
+
 private:
   void before_value();
+  json_writer& open(char bracket);
+  json_writer& close(char bracket);
 
   std::string& out_;
   bool needs_comma_ = false; // a value ended: the next key or value needs a ','

@@ -15,6 +15,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib.sh"
 [ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
 A=$(realpath "$1")
 B=$(realpath "$2")
@@ -50,12 +51,11 @@ run_one() {
   mkdir -p "$dir/data"
   python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$domains" \
     --write-key "$KEY" --admin-key "bench-a-$KEY" --read-key "bench-r-$KEY" >"$dir/config.json"
-  env -u SLACK_API_URL -u SLACK_BOT_TOKEN -u EPMPULSE_API_KEY -u EPMPULSE_ADMIN_KEY \
-    "$bin" --config "$dir/config.json" --data-dir "$dir/data" --host 127.0.0.1 --port 0 \
+  "${BENCH_SERVER_ENV[@]}" "$bin" --config "$dir/config.json" --data-dir "$dir/data" --host 127.0.0.1 --port 0 \
     2>"$dir/server.log" >/dev/null &
   PID=$!
   for ((i = 0; i < 600; i++)); do
-    port=$(grep '"message":"listening"' "$dir/server.log" | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1 || true)
+    port=$(listening_port "$dir/server.log")
     [ -n "$port" ] && break
     sleep 0.1
   done

@@ -91,29 +91,41 @@ std::string change_record(std::size_t seq) {
   return rec.dump() + "\n";
 }
 
-/// Median ms of `n` appends of `group` records followed by one fdatasync.
-double wal_append_ms(const std::string& path, int n, std::size_t group) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return -1;
+/// Median ms of `n` writes of `group` records, each followed by one
+/// fdatasync; `write_at(fd, bytes, offset)` writes them (appends or writes in
+/// place). Closes `fd`; -1 on any failure.
+template <class WriteAt>
+double synced_writes_ms(int fd, int n, std::size_t group, WriteAt write_at) {
   std::vector<double> times;
   std::size_t seq = 0;
+  off_t offset = 0;
   for (int i = 0; i < n; ++i) {
     std::string buf;
     for (std::size_t k = 0; k < group; ++k)
       buf += change_record(++seq);
     auto t0 = steady::now();
-    if (::write(fd, buf.data(), buf.size()) != static_cast<ssize_t>(buf.size()) || ::fdatasync(fd) != 0) {
+    if (write_at(fd, buf, offset) != static_cast<ssize_t>(buf.size()) || ::fdatasync(fd) != 0) {
       ::close(fd);
       return -1;
     }
     times.push_back(ms_since(t0));
+    offset += static_cast<off_t>(buf.size());
   }
   ::close(fd);
   return median(times);
 }
 
-/// The same, written over a file zero-filled and synced beforehand.
+/// Appends to an O_APPEND log, as the service does.
+double wal_append_ms(const std::string& path, int n, std::size_t group) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -1;
+  return synced_writes_ms(fd, n, group, [](int out, const std::string& buf, off_t) {
+    return ::write(out, buf.data(), buf.size());
+  });
+}
+
+/// Writes over a file zero-filled and synced beforehand: its size never changes.
 double wal_overwrite_ms(const std::string& path, int n, std::size_t group) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -124,24 +136,9 @@ double wal_overwrite_ms(const std::string& path, int n, std::size_t group) {
     ::close(fd);
     return -1;
   }
-  std::vector<double> times;
-  std::size_t seq = 0;
-  off_t offset = 0;
-  for (int i = 0; i < n; ++i) {
-    std::string buf;
-    for (std::size_t k = 0; k < group; ++k)
-      buf += change_record(++seq);
-    auto t0 = steady::now();
-    if (::pwrite(fd, buf.data(), buf.size(), offset) != static_cast<ssize_t>(buf.size())
-        || ::fdatasync(fd) != 0) {
-      ::close(fd);
-      return -1;
-    }
-    times.push_back(ms_since(t0));
-    offset += static_cast<off_t>(buf.size());
-  }
-  ::close(fd);
-  return median(times);
+  return synced_writes_ms(fd, n, group, [](int out, const std::string& buf, off_t offset) {
+    return ::pwrite(out, buf.data(), buf.size(), offset);
+  });
 }
 
 } // namespace

@@ -19,6 +19,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib.sh"
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build}
 DOMAINS=1000
 REQUESTS=2000
@@ -74,16 +75,14 @@ python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$DOMAINS" \
   --write-key "$KEY" --admin-key "$ADMIN" --read-key "bench-r-$KEY" >"$WORK/config.json"
 
 log "starting the server under callgrind ($DOMAINS domains)"
-env -u SLACK_API_URL -u SLACK_BOT_TOKEN -u EPMPULSE_API_KEY -u EPMPULSE_ADMIN_KEY \
-  valgrind --tool=callgrind --instr-atstart=no --log-file="$WORK/valgrind.log" \
+"${BENCH_SERVER_ENV[@]}" valgrind --tool=callgrind --instr-atstart=no --log-file="$WORK/valgrind.log" \
   --callgrind-out-file="$WORK/callgrind.out" \
   "$EPMPULSE" --config "$WORK/config.json" --data-dir "$WORK/data" --host 127.0.0.1 --port 0 \
   2>"$WORK/server.log" >/dev/null &
 PID=$!
 port=
 for ((i = 0; i < 6000; i++)); do
-  # The log line carries its fields before its message: find the line, then the port.
-  port=$(grep '"message":"listening"' "$WORK/server.log" 2>/dev/null | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1 || true)
+  port=$(listening_port "$WORK/server.log")
   [ -n "$port" ] && break
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/valgrind.log" "$WORK/server.log" >&2; die "server exited"; }
   sleep 0.1

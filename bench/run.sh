@@ -23,6 +23,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib.sh"
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build}
 DURATION=10
 CANVAS_DURATION=60
@@ -113,10 +114,6 @@ ADMIN_KEY=bench-a-$(rand_key)
 READ_KEY=bench-r-$(rand_key)
 APPS=Planning,FCCS,ARCS
 
-# The server's environment: nothing from the caller's Slack or key settings.
-server_env=(env -u SLACK_API_URL -u SLACK_BOT_TOKEN -u EPMPULSE_API_KEY -u EPMPULSE_ADMIN_KEY
-            -u EPMPULSE_CONFIG -u EPMPULSE_DATA_DIR -u EPMPULSE_HOST -u EPMPULSE_PORT)
-
 SERVER_PID=
 SERVER_URL=
 start_server() { # name domains [slack_url]: sets SERVER_PID, SERVER_URL
@@ -127,12 +124,12 @@ start_server() { # name domains [slack_url]: sets SERVER_PID, SERVER_URL
   python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$domains" \
     --write-key "$WRITE_KEY" --admin-key "$ADMIN_KEY" --read-key "$READ_KEY" \
     --io-threads "$IO_THREADS" --actor-threads "$ACTOR_THREADS" "${slack_args[@]}" >"$dir/config.json"
-  "${server_env[@]}" "$EPMPULSE" --config "$dir/config.json" --data-dir "$dir/data" \
+  "${BENCH_SERVER_ENV[@]}" "$EPMPULSE" --config "$dir/config.json" --data-dir "$dir/data" \
     --host 127.0.0.1 --port 0 2>"$dir/server.log" >/dev/null &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for ((i = 0; i < 1200; i++)); do
-    port=$(grep '"message":"listening"' "$dir/server.log" | sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p' | head -n1 || true)
+    port=$(listening_port "$dir/server.log")
     [ -n "$port" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$dir/server.log" >&2; die "server $name exited at start-up"; }
     sleep 0.1

@@ -41,11 +41,7 @@ void write_outcome(json_writer& out, const status_update& u, const merge_outcome
     out.value(format_time(*d.updated));
   else
     out.null();
-  out.key("duration_sec");
-  if (d.duration_sec)
-    out.value(*d.duration_sec);
-  else
-    out.null();
+  out.key("duration_sec").value(d.duration_sec);
   out.key("applied").value(o.result == merge_outcome::kind::applied);
   if (auto reason = reason_of(o.result))
     out.key("reason").value(reason);
