@@ -88,41 +88,6 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
   return fsync_dir_of(path);
 }
 
-std::optional<std::string> append_durably(const std::string& path, std::string_view content,
-                                          mode_t mode) {
-  bool created = false;
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    created = fd >= 0;
-  }
-  if (fd < 0)
-    return errno_text("cannot open", path);
-  struct stat before {};
-  if (::fstat(fd, &before) != 0) {
-    auto reason = errno_text("cannot stat", path);
-    ::close(fd);
-    return reason;
-  }
-  auto fail = [&](const char* what) {
-    auto reason = errno_text(what, path);
-    // Best effort: a torn record must not glue itself to the next append.
-    [[maybe_unused]] int ignored = ::ftruncate(fd, before.st_size);
-    ::close(fd);
-    return reason;
-  };
-  if (!write_all(fd, content))
-    return fail("cannot append to");
-  // fdatasync also makes the new length durable, which is all an append needs.
-  if (::fdatasync(fd) != 0)
-    return fail("cannot fdatasync");
-  if (::close(fd) != 0)
-    return errno_text("cannot close", path);
-  if (created)
-    return fsync_dir_of(path);
-  return std::nullopt;
-}
-
 std::optional<std::string> rename_durably(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     return errno_text("cannot rename", from);

@@ -17,12 +17,6 @@ namespace epmpulse {
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
                                                  mode_t mode = 0600);
 
-/// Appends `content` to `path` (created with `mode` when missing, and then its
-/// directory entry made durable) and fdatasyncs it. On failure the file is cut
-/// back to its previous length, so a later append never follows a torn one.
-std::optional<std::string> append_durably(const std::string& path, std::string_view content,
-                                          mode_t mode = 0600);
-
 /// Renames `from` to `to` and makes the directory entry durable.
 std::optional<std::string> rename_durably(const std::string& from, const std::string& to);
 

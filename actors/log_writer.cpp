@@ -7,6 +7,7 @@
 
 #include "actors/durable_file.hpp"
 #include "actors/errors.hpp"
+#include "actors/log_file.hpp"
 #include "actors/state_log.hpp"
 
 namespace fs = std::filesystem;
@@ -17,28 +18,30 @@ namespace {
 
 struct log_writer_state {
   static inline constexpr const char* name = "log_writer";
-  std::string log_path;
+  std::unique_ptr<log_file> log; ///< open between rotations
   std::string previous_path;
 };
 
 log_writer_actor::behavior_type
 log_writer(log_writer_actor::stateful_pointer<log_writer_state> self, std::string data_dir) {
-  self->state.log_path = (fs::path(data_dir) / log_file_name).string();
+  self->state.log = std::make_unique<log_file>((fs::path(data_dir) / log_file_name).string());
   self->state.previous_path = (fs::path(data_dir) / previous_log_file_name).string();
   return {
     [self](append_atom, const log_bytes& bytes) -> caf::result<bool> {
-      if (auto failure = append_durably(self->state.log_path, *bytes))
+      if (auto failure = self->state.log->append(*bytes))
         return caf::make_error(ec::state_error, *failure);
       return true;
     },
     [self](rotate_atom) -> caf::result<bool> {
-      const auto& st = self->state;
+      auto& st = self->state;
       std::error_code err;
       if (fs::exists(st.previous_path, err))
         return false;
-      if (!fs::exists(st.log_path, err))
+      const auto& log_path = st.log->path();
+      if (!st.log->is_open() && !fs::exists(log_path, err))
         return true; // nothing logged since the last snapshot
-      if (auto failure = rename_durably(st.log_path, st.previous_path))
+      st.log->close();
+      if (auto failure = rename_durably(log_path, st.previous_path))
         return caf::make_error(ec::state_error, *failure);
       return true;
     },

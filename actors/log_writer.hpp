@@ -4,7 +4,8 @@
 // state actor, which alone drives it. Appends block on fdatasync, so they run
 // here, off the shared workers; while one is in flight the state actor keeps
 // merging updates, which then go out together in the next append (group
-// commit). See actors/state_log.hpp for the record format.
+// commit). The file is written in place over zero-filled space
+// (actors/log_file.hpp); see actors/state_log.hpp for the record format.
 
 #include <memory>
 #include <string>

@@ -104,6 +104,13 @@ std::string encode_log_record(const log_record& record) {
 log_contents decode_log(std::string_view text) {
   log_contents out;
   while (!text.empty()) {
+    // Zero bytes are the log file's preallocated space not yet written
+    // (actors/log_file.hpp); a record torn by a crash keeps any that follow
+    // it on its line, so it still counts as unreadable.
+    auto start = text.find_first_not_of('\0');
+    if (start == std::string_view::npos)
+      break;
+    text.remove_prefix(start);
     auto end = text.find('\n');
     auto line = text.substr(0, end);
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);

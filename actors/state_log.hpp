@@ -37,7 +37,8 @@ struct log_contents {
 };
 
 /// Parses every line of `text`; lines that are not a valid record are counted
-/// and skipped (the records after them are still good).
+/// and skipped (the records after them are still good). Zero bytes between
+/// lines are unwritten preallocated space and skipped silently.
 log_contents decode_log(std::string_view text);
 
 /// How merges behave (from the config's settings).
