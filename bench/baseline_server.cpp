@@ -7,11 +7,16 @@
 // server achieves below this rate is the cost of EPMPulse itself.
 //
 //   baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1] [--actor-hop]
+//                   [--body-bytes N]
 //
 // --actor-hop: the handler sends the request to a CAF actor (one scheduler
 // thread, as the service's default) and the actor answers it: the first step
 // of the service's path without its parsing, state or disk, i.e. the cost of
 // the architecture itself on this machine.
+//
+// --body-bytes N: the answer is a JSON body of N bytes, sent from one shared
+// buffer as the service sends its cached GET body: the ceiling for reading a
+// large state (what moving N bytes a request costs here, before any work).
 //
 // The bound port is printed on stdout (one line: the number) once the
 // acceptor is bound; SIGINT/SIGTERM stop it.
@@ -44,12 +49,16 @@ struct options {
   std::uint16_t port = 0;
   std::size_t io_threads = 1;
   bool actor_hop = false;
+  std::size_t body_bytes = 0; ///< 0: the small fixed body
 };
+
+// The large body of --body-bytes, built once before the server starts.
+std::shared_ptr<const std::string> large_body;
 
 [[noreturn]] void usage(const char* why) {
   std::cerr << "baseline_server: " << why
             << "\nusage: baseline_server [--host 127.0.0.1] [--port 0] [--io-threads 1]"
-               " [--actor-hop]\n";
+               " [--actor-hop] [--body-bytes N]\n";
   std::exit(2);
 }
 
@@ -70,6 +79,8 @@ options parse_options(int argc, char** argv) {
       opt.io_threads = static_cast<std::size_t>(std::max(1, std::stoi(value())));
     else if (arg == "--actor-hop")
       opt.actor_hop = true;
+    else if (arg == "--body-bytes")
+      opt.body_bytes = static_cast<std::size_t>(std::stoul(value()));
     else
       usage(("unknown option " + arg).c_str());
   }
@@ -80,10 +91,13 @@ options parse_options(int argc, char** argv) {
 }
 
 restinio::request_handling_status_t answer(const restinio::request_handle_t& req) {
-  return req->create_response()
-    .append_header(restinio::http_field::content_type, "application/json")
-    .set_body(fixed_body)
-    .done();
+  auto response = req->create_response();
+  response.append_header(restinio::http_field::content_type, "application/json");
+  if (large_body)
+    response.set_body(large_body);
+  else
+    response.set_body(fixed_body);
+  return response.done();
 }
 
 caf::behavior answering_actor(caf::event_based_actor*) {
@@ -101,6 +115,11 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto opt = parse_options(argc, argv);
+  if (opt.body_bytes > 0) {
+    const std::string open = R"({"pad":")", close = R"("})";
+    auto pad = opt.body_bytes > open.size() + close.size() ? opt.body_bytes - open.size() - close.size() : 0;
+    large_body = std::make_shared<const std::string>(open + std::string(pad, 'x') + close);
+  }
   // Only the hop mode has an actor system: the bare baseline runs no other threads.
   caf::actor_system_config sys_cfg;
   sys_cfg.set("scheduler.max-threads", std::size_t{1});

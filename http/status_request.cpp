@@ -2,11 +2,9 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
+#include "http/status_body_reader.hpp"
 
 namespace epmpulse::http {
-
-using nlohmann::json;
 
 namespace {
 
@@ -38,20 +36,20 @@ std::string allowed_apps(const config::service_config& cfg) {
   return out;
 }
 
-// Fields an update item may carry; inherited ones may also come from the batch.
-const std::vector<std::string_view> item_fields = {"app", "domain", "status", "job_id", "message",
-                                                   "timestamp"};
-
 /// Optional string field: absent/null → nullopt; other non-strings → error.
-std::optional<api_error> read_optional_string(const json& obj, const char* field,
+std::optional<api_error> read_optional_string(raw_field& found, const char* field,
                                               std::optional<std::string>& out) {
-  auto it = obj.find(field);
-  if (it == obj.end() || it->is_null())
-    return std::nullopt;
-  if (!it->is_string())
-    return bad_request(field, std::string("'") + field + "' must be a string.");
-  out = it->get<std::string>();
-  return std::nullopt;
+  switch (found.found) {
+    case raw_field::kind::absent:
+    case raw_field::kind::null:
+      return std::nullopt;
+    case raw_field::kind::string:
+      out = std::move(found.text);
+      return std::nullopt;
+    case raw_field::kind::other:
+      break;
+  }
+  return bad_request(field, std::string("'") + field + "' must be a string.");
 }
 
 /// Inherited values a batch gives its items.
@@ -70,9 +68,9 @@ std::optional<api_error> check_job_id(const std::optional<std::string>& job_id) 
   return std::nullopt;
 }
 
-std::optional<api_error> read_timestamp(const json& obj, std::optional<time_point>& out) {
+std::optional<api_error> read_timestamp(raw_field& found, std::optional<time_point>& out) {
   std::optional<std::string> text;
-  if (auto err = read_optional_string(obj, "timestamp", text))
+  if (auto err = read_optional_string(found, "timestamp", text))
     return err;
   if (!text)
     return std::nullopt;
@@ -83,39 +81,39 @@ std::optional<api_error> read_timestamp(const json& obj, std::optional<time_poin
   return std::nullopt;
 }
 
-std::variant<status_update, api_error> decode_item(const json& obj, const config::service_config& cfg,
+std::variant<status_update, api_error> decode_item(raw_item& item, const config::service_config& cfg,
                                                    const batch_defaults& defaults) {
-  if (!obj.is_object())
+  if (!item.is_object)
     return bad_request("", "An update must be a JSON object.");
-  for (const auto& [key, value] : obj.items())
-    if (std::find(item_fields.begin(), item_fields.end(), key) == item_fields.end())
-      return bad_request(key, "Unknown field '" + key
-                                + "'. Allowed: app, domain, status, job_id, message, timestamp.");
+  if (item.unknown_key)
+    return bad_request(*item.unknown_key,
+                       "Unknown field '" + *item.unknown_key
+                         + "'. Allowed: app, domain, status, job_id, message, timestamp.");
   status_update u;
   // app
-  auto app_it = obj.find("app");
-  if (app_it == obj.end() || !app_it->is_string())
+  auto& app_field = item[item_field::app];
+  if (app_field.found != raw_field::kind::string)
     return bad_request("app", "'app' is required and must be a string.");
-  u.app = app_it->get<std::string>();
+  u.app = std::move(app_field.text);
   const auto* app = cfg.find_app(u.app);
   if (app == nullptr)
     return api_error{ec::invalid_app, "Unknown app '" + u.app + "'. Configured apps: "
                                         + allowed_apps(cfg) + ".",
                      {{"field", "app"}}};
   // status
-  auto status_it = obj.find("status");
-  if (status_it == obj.end() || !status_it->is_string())
+  const auto& status_field = item[item_field::status];
+  if (status_field.found != raw_field::kind::string)
     return bad_request("status", "'status' is required and must be a string.");
-  auto status = parse_status(status_it->get<std::string>());
+  auto status = parse_status(status_field.text);
   if (!status)
     return api_error{ec::invalid_status, "Status must be one of: Blank, Loading, OK, Warning.",
                      {{"field", "status"}}};
   u.status = *status;
   // domain
   std::optional<std::string> domain;
-  if (auto err = read_optional_string(obj, "domain", domain))
+  if (auto err = read_optional_string(item[item_field::domain], "domain", domain))
     return *err;
-  u.domain = domain.value_or("default");
+  u.domain = domain ? std::move(*domain) : std::string("default");
   // An open app takes any well-formed name, so the (linear, up to thousands of
   // names) search of its configured domains is only needed when the name is
   // not well-formed: callgrind put it at 10,000 instructions per update.
@@ -135,13 +133,13 @@ std::variant<status_update, api_error> decode_item(const json& obj, const config
                        {{"field", "domain"}}};
   }
   // job_id, message, timestamp
-  if (auto err = read_optional_string(obj, "job_id", u.job_id))
+  if (auto err = read_optional_string(item[item_field::job_id], "job_id", u.job_id))
     return *err;
   if (!u.job_id)
     u.job_id = defaults.job_id;
   if (auto err = check_job_id(u.job_id))
     return *err;
-  if (auto err = read_optional_string(obj, "message", u.message))
+  if (auto err = read_optional_string(item[item_field::message], "message", u.message))
     return *err;
   if (u.message) {
     if (code_point_count(*u.message) > max_message_chars)
@@ -151,20 +149,19 @@ std::variant<status_update, api_error> decode_item(const json& obj, const config
     if (u.message->empty())
       u.message.reset();
   }
-  if (auto err = read_timestamp(obj, u.event_time))
+  if (auto err = read_timestamp(item[item_field::timestamp], u.event_time))
     return *err;
   if (!u.event_time)
     u.event_time = defaults.timestamp;
   return u;
 }
 
-std::variant<json, api_error> parse_object(std::string_view body) {
-  auto doc = json::parse(body.begin(), body.end(), nullptr, false);
-  if (doc.is_discarded())
+std::optional<api_error> check_body(const raw_body& body) {
+  if (!body.valid_json)
     return bad_request("", "The body is not valid JSON.");
-  if (!doc.is_object())
+  if (!body.is_object)
     return bad_request("", "The body must be a JSON object.");
-  return doc;
+  return std::nullopt;
 }
 
 } // namespace
@@ -179,40 +176,38 @@ bool valid_domain_name(std::string_view name) {
 }
 
 decoded_updates decode_status_body(std::string_view body, const config::service_config& cfg) {
-  auto parsed = parse_object(body);
-  if (auto* err = std::get_if<api_error>(&parsed))
+  auto raw = read_status_body(body, body_shape::single);
+  if (auto err = check_body(raw))
     return *err;
-  auto item = decode_item(std::get<json>(parsed), cfg, {});
+  auto item = decode_item(raw.root, cfg, {});
   if (auto* err = std::get_if<api_error>(&item))
     return *err;
   return std::vector<status_update>{std::move(std::get<status_update>(item))};
 }
 
 decoded_updates decode_batch_body(std::string_view body, const config::service_config& cfg) {
-  auto parsed = parse_object(body);
-  if (auto* err = std::get_if<api_error>(&parsed))
+  auto raw = read_status_body(body, body_shape::batch);
+  if (auto err = check_body(raw))
     return *err;
-  const auto& doc = std::get<json>(parsed);
-  for (const auto& [key, value] : doc.items())
-    if (key != "updates" && key != "job_id" && key != "timestamp")
-      return bad_request(key, "Unknown field '" + key + "'. Allowed: updates, job_id, timestamp.");
+  if (raw.root.unknown_key)
+    return bad_request(*raw.root.unknown_key, "Unknown field '" + *raw.root.unknown_key
+                                                + "'. Allowed: updates, job_id, timestamp.");
   batch_defaults defaults;
-  if (auto err = read_optional_string(doc, "job_id", defaults.job_id))
+  if (auto err = read_optional_string(raw.root[item_field::job_id], "job_id", defaults.job_id))
     return *err;
   if (auto err = check_job_id(defaults.job_id))
     return *err;
-  if (auto err = read_timestamp(doc, defaults.timestamp))
+  if (auto err = read_timestamp(raw.root[item_field::timestamp], defaults.timestamp))
     return *err;
-  auto updates = doc.find("updates");
-  if (updates == doc.end() || !updates->is_array() || updates->empty())
+  if (!raw.updates_is_array || raw.updates.empty())
     return bad_request("updates", "'updates' is required: an array of 1 to 100 updates.");
-  if (updates->size() > max_batch_items)
+  if (raw.updates.size() > max_batch_items)
     return bad_request("updates", "A batch carries at most 100 updates; got "
-                                    + std::to_string(updates->size()) + ".");
+                                    + std::to_string(raw.updates.size()) + ".");
   std::vector<status_update> out;
-  out.reserve(updates->size());
-  for (std::size_t i = 0; i < updates->size(); ++i) {
-    auto item = decode_item((*updates)[i], cfg, defaults);
+  out.reserve(raw.updates.size());
+  for (std::size_t i = 0; i < raw.updates.size(); ++i) {
+    auto item = decode_item(raw.updates[i], cfg, defaults);
     if (auto* err = std::get_if<api_error>(&item)) {
       api_error located = *err;
       located.details["index"] = i;

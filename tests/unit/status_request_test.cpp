@@ -115,4 +115,57 @@ BOOST_AUTO_TEST_CASE(batch_limits_are_enforced) {
               == "x"));
 }
 
+// The body is read in one SAX pass, without a JSON document: it must still
+// follow a document's rules for repeated keys, nesting and shapes.
+BOOST_AUTO_TEST_CASE(a_repeated_key_keeps_its_last_value_as_in_a_json_document) {
+  auto cfg = test_config();
+  auto u = updates_of(decode_status_body(
+    R"({"app":"Planning","status":"Warning","job_id":"FIRST","status":"OK","job_id":"LAST"})", cfg));
+  BOOST_TEST((u[0].status == job_status::ok));
+  BOOST_TEST(*u[0].job_id == "LAST");
+  auto batch = updates_of(decode_batch_body(
+    R"({"updates":[{"app":"Planning","status":"OK"}],
+        "updates":[{"app":"Planning","domain":"Budget","status":"OK"},{"app":"Planning","status":"OK"}]})",
+    cfg));
+  BOOST_REQUIRE(batch.size() == 2u);
+  BOOST_TEST(batch[0].domain == "Budget");
+  BOOST_TEST((error_of(decode_batch_body(R"({"updates":[{"app":"Planning","status":"OK"}],"updates":null})",
+                                         cfg)).details["field"] == "updates"));
+}
+
+BOOST_AUTO_TEST_CASE(values_of_the_wrong_shape_are_named_however_deep_they_go) {
+  auto cfg = test_config();
+  auto field = [&](const std::string& body) {
+    return error_of(decode_status_body(body, cfg)).details.value("field", std::string{});
+  };
+  BOOST_TEST(field(R"({"app":{"name":"Planning"},"status":"OK"})") == "app");
+  BOOST_TEST(field(R"({"app":"Planning","status":["OK"]})") == "status");
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","message":{"a":[1,{"b":"c"}]}})") == "message");
+  BOOST_TEST(field(R"({"app":"Planning","status":"OK","domain":true})") == "domain");
+  // Unknown keys are reported by name order, as a JSON object lists them,
+  // whatever they hold; the fields after a nested value are still read.
+  BOOST_TEST(field(R"({"zeta":{"app":"x"},"app":"Planning","status":"OK","beta":[{"status":1}]})")
+             == "beta");
+  auto u = updates_of(decode_status_body(
+    R"({"app":"Planning","domain":null,"status":"OK","message":"after","job_id":"J"})", cfg));
+  BOOST_TEST(u[0].domain == "default");
+  BOOST_TEST(*u[0].message == "after");
+}
+
+BOOST_AUTO_TEST_CASE(bodies_and_items_that_are_not_objects_are_refused) {
+  auto cfg = test_config();
+  for (const char* body : {"[]", R"("text")", "42", "null", R"([{"app":"Planning","status":"OK"}])"})
+    BOOST_TEST(error_of(decode_status_body(body, cfg)).message == "The body must be a JSON object.",
+               body);
+  for (const char* body : {"", "{", R"({"app":"Planning","status":"OK"} x)", R"({"app":"Plan\xning"})"})
+    BOOST_TEST(error_of(decode_status_body(body, cfg)).message == "The body is not valid JSON.", body);
+  auto decoded = decode_batch_body(
+    R"({"updates":[{"app":"Planning","status":"OK"},[{"app":"Planning"}],"x"]})", cfg);
+  const auto& e = error_of(decoded);
+  BOOST_TEST(e.details.value("index", -1) == 1);
+  BOOST_TEST(e.message == "updates[1]: An update must be a JSON object.");
+  BOOST_TEST(error_of(decode_batch_body(R"({"updates":{"app":"Planning","status":"OK"}})", cfg))
+               .details["field"] == "updates");
+}
+
 BOOST_AUTO_TEST_SUITE_END() // status_request_tests
