@@ -87,18 +87,27 @@ std::optional<log_record> log_record_from(std::string_view line) {
 
 } // namespace
 
-std::string encode_log_record(const log_record& record) {
+std::string encode_log_record(std::uint64_t seq, time_point at,
+                              std::span<const status_update* const> updates) {
   // json_writer escapes control characters, so a record never spans two lines.
   std::string line;
-  line.reserve(64 + 192 * record.updates.size());
+  line.reserve(64 + 192 * updates.size());
   json_writer out{line};
-  out.begin_object().key("seq").value(record.seq).key("at").value(format_time(record.at));
+  out.begin_object().key("seq").value(seq).key("at").value(format_time(at));
   out.key("updates").begin_array();
-  for (const auto& u : record.updates)
-    write_logged_update(out, u);
+  for (const auto* u : updates)
+    write_logged_update(out, *u);
   out.end_array().end_object();
   line += '\n';
   return line;
+}
+
+std::string encode_log_record(const log_record& record) {
+  std::vector<const status_update*> updates;
+  updates.reserve(record.updates.size());
+  for (const auto& u : record.updates)
+    updates.push_back(&u);
+  return encode_log_record(record.seq, record.at, updates);
 }
 
 log_contents decode_log(std::string_view text) {

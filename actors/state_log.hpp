@@ -12,6 +12,7 @@
 // replay reaches exactly the state the live apply reached.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,11 @@ struct log_record {
 
 /// The record as one line, '\n' included.
 std::string encode_log_record(const log_record& record);
+
+/// The same for updates held elsewhere: the state actor logs a request's
+/// applied updates without copying them into a log_record.
+std::string encode_log_record(std::uint64_t seq, time_point at,
+                              std::span<const status_update* const> updates);
 
 /// What reading a log file found.
 struct log_contents {

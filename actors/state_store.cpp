@@ -336,19 +336,18 @@ void start_append(store_ptr self) {
 
 // -- applying ----------------------------------------------------------------------
 
-void apply_updates(store_ptr self, const std::vector<status_update>& updates,
-                   apply_callback callback) {
+void apply_updates(store_ptr self, std::vector<status_update> updates, apply_callback callback) {
   auto& st = self->state;
-  log_record record;
-  record.at = now_ms();
+  auto at = now_ms();
   apply_reply reply;
   reply.outcomes.reserve(updates.size());
+  std::vector<const status_update*> applied;
   for (const auto& u : updates) {
-    auto outcome = merge_update(st.snapshot, u, record.at, st.merging.max_future_skew,
+    auto outcome = merge_update(st.snapshot, u, at, st.merging.max_future_skew,
                                 st.merging.recent_jobs_limit);
     if (outcome.result == merge_outcome::kind::applied) {
       reply.changed = true;
-      record.updates.push_back(u);
+      applied.push_back(&u);
       st.waiting_changes.push_back({u.app, u.domain, outcome.before, outcome.after});
     }
     reply.outcomes.push_back(std::move(outcome));
@@ -356,9 +355,9 @@ void apply_updates(store_ptr self, const std::vector<status_update>& updates,
   if (reply.changed) {
     // Only the updates that changed the state are logged: the others change
     // nothing on replay either.
-    record.seq = ++st.version;
-    st.pending_records += encode_log_record(record);
+    st.pending_records += encode_log_record(++st.version, at, applied);
   }
+  reply.updates = std::move(updates);
   // An unchanged request is answered once the state it saw is durable: at
   // once when nothing is pending, else with the append that carries it.
   if (st.pending_records.empty() && !st.append_in_flight) {
@@ -381,7 +380,7 @@ void sweep_stale(store_ptr self) {
   for (const auto& u : updates)
     log::warn("loading domain went stale",
               {{"app", u.app}, {"domain", u.domain}, {"message", *u.message}});
-  apply_updates(self, updates, [](apply_reply) {});
+  apply_updates(self, std::move(updates), [](apply_reply) {});
 }
 
 // -- behaviour ---------------------------------------------------------------------
@@ -409,7 +408,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
                      std::uint8_t{backup}, std::uint64_t{0});
   return {
     [self](apply_atom, std::vector<status_update>& updates, apply_callback& callback) {
-      apply_updates(self, updates, std::move(callback));
+      apply_updates(self, std::move(updates), std::move(callback));
     },
     [self](get_atom, const status_query& query, const body_callback& callback) {
       status_body body;

@@ -36,6 +36,7 @@ namespace epmpulse {
 /// What the state actor answers to an apply.
 struct apply_reply {
   ec error = ec::none;                 ///< ec::state_error when the write failed
+  std::vector<status_update> updates;  ///< the request's updates, handed back for the answer
   std::vector<merge_outcome> outcomes; ///< one per update, in request order
   bool changed = false;                ///< at least one update was applied
 };

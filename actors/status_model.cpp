@@ -4,7 +4,6 @@
 #include <charconv>
 
 #include <date/date.h>
-#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -21,29 +20,51 @@ time_point now_ms() {
   return std::chrono::time_point_cast<milliseconds>(clock_type::now());
 }
 
+namespace {
+
+// `value`'s last `width` decimal digits, zero-padded, at `out`.
+char* put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+} // namespace
+
 std::string format_time(time_point t) {
-  // Calendar arithmetic and a format compiled at build time: date::format
-  // sets up an ostream and its locale per call (28% of a state commit in
-  // callgrind), and a run-time fmt format string is parsed on every call
-  // (about 22,000 instructions per push); bench/RESULTS.md.
+  // Calendar arithmetic and digits written in place: date::format sets up an
+  // ostream and its locale per call (28% of a state commit in callgrind), a
+  // run-time fmt format string is parsed on every call (~22,000
+  // instructions), and even a compiled fmt format's padded fields cost ~1,700
+  // instructions, two or three times per update (bench/RESULTS.md).
   auto day = std::chrono::floor<date::days>(t);
   date::year_month_day ymd{day};
   date::hh_mm_ss<milliseconds> clock{t - day};
-  auto ms = clock.subseconds().count();
   auto year = static_cast<int>(ymd.year());
-  auto month = static_cast<unsigned>(ymd.month());
-  auto mday = static_cast<unsigned>(ymd.day());
-  // Formatted into a stack buffer: through a std::string's back inserter fmt
-  // appends one character at a time.
-  char text[32];
-  auto end = ms == 0 ? fmt::format_to(text, FMT_COMPILE("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z"),
-                                      year, month, mday, clock.hours().count(),
-                                      clock.minutes().count(), clock.seconds().count())
-                     : fmt::format_to(text,
-                                      FMT_COMPILE("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z"),
-                                      year, month, mday, clock.hours().count(),
-                                      clock.minutes().count(), clock.seconds().count(), ms);
-  return std::string(text, end);
+  if (year < 0 || year > 9999) // not representable in RFC 3339's four digits
+    return fmt::format("{}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", year,
+                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                       clock.hours().count(), clock.minutes().count(), clock.seconds().count());
+  char text[24]; // "YYYY-MM-DDTHH:MM:SS.mmmZ"
+  char* p = put_digits(text, static_cast<unsigned>(year), 4);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(ymd.day()), 2);
+  *p++ = 'T';
+  p = put_digits(p, static_cast<unsigned>(clock.hours().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(clock.minutes().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(clock.seconds().count()), 2);
+  if (auto ms = clock.subseconds().count(); ms != 0) {
+    *p++ = '.';
+    p = put_digits(p, static_cast<unsigned>(ms), 3);
+  }
+  *p++ = 'Z';
+  return std::string(text, p);
 }
 
 namespace {

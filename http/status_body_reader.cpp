@@ -1,12 +1,13 @@
 #include "http/status_body_reader.hpp"
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 namespace epmpulse::http {
 
 namespace {
 
-using nlohmann::json;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
 
 std::optional<item_field> item_field_named(std::string_view key) {
   static constexpr std::array<std::pair<std::string_view, item_field>, item_field_count> names{{
@@ -23,138 +24,89 @@ std::optional<item_field> item_field_named(std::string_view key) {
   return std::nullopt;
 }
 
-void note_unknown(raw_item& item, std::string& key) {
+void note_unknown(raw_item& item, std::string_view key) {
   if (!item.unknown_key || key < *item.unknown_key)
-    item.unknown_key = std::move(key);
+    item.unknown_key = std::string(key);
 }
 
-// The SAX handler nlohmann's parser drives. The value after a key lands in
-// the slot key() chose; containers nobody reads (a field given an object, an
-// unknown key's array, ...) are walked through as skipped frames.
-class status_body_sax {
-public:
-  status_body_sax(raw_body& out, body_shape shape) : out_(out), shape_(shape) {}
-
-  bool null() { return scalar(raw_field::kind::null, nullptr); }
-  bool boolean(bool) { return scalar(raw_field::kind::other, nullptr); }
-  bool number_integer(json::number_integer_t) { return scalar(raw_field::kind::other, nullptr); }
-  bool number_unsigned(json::number_unsigned_t) { return scalar(raw_field::kind::other, nullptr); }
-  bool number_float(json::number_float_t, const json::string_t&) {
-    return scalar(raw_field::kind::other, nullptr);
-  }
-  bool string(json::string_t& value) { return scalar(raw_field::kind::string, &value); }
-  bool binary(json::binary_t&) { return scalar(raw_field::kind::other, nullptr); }
-
-  bool start_object(std::size_t) { return open(true); }
-  bool start_array(std::size_t) { return open(false); }
-  bool end_object() { return close(); }
-  bool end_array() { return close(); }
-
-  bool key(json::string_t& key) {
-    auto top = frames_.back();
-    if (top == frame::skipped)
-      return true;
-    auto& item = top == frame::item ? out_.updates.back() : out_.root;
-    if (top == frame::root && shape_ == body_shape::batch) {
-      if (key == "updates")
-        target_updates_ = true;
-      else if (key == "job_id")
-        target_ = &item[item_field::job_id];
-      else if (key == "timestamp")
-        target_ = &item[item_field::timestamp];
-      else
-        note_unknown(item, key);
-      return true;
+// Later keys overwrite earlier ones: a repeated key keeps its last value.
+void read_field(element value, raw_field& out) {
+  out.text.clear();
+  switch (value.type()) {
+    case element_type::STRING: {
+      std::string_view text;
+      if (value.get_string().get(text) == simdjson::SUCCESS) {
+        out.found = raw_field::kind::string;
+        out.text.assign(text);
+        return;
+      }
+      break;
     }
+    case element_type::NULL_VALUE:
+      out.found = raw_field::kind::null;
+      return;
+    default:
+      break;
+  }
+  out.found = raw_field::kind::other;
+}
+
+raw_item read_item(element value) {
+  raw_item item;
+  simdjson::dom::object fields;
+  if (value.get_object().get(fields) != simdjson::SUCCESS) {
+    item.is_object = false;
+    return item;
+  }
+  for (auto [key, field_value] : fields) {
     if (auto field = item_field_named(key))
-      target_ = &item[*field];
+      read_field(field_value, item[*field]);
     else
       note_unknown(item, key);
-    return true;
   }
+  return item;
+}
 
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
-    return false;
-  }
-
-private:
-  enum class frame : std::uint8_t { root, item, updates, skipped };
-
-  // A scalar value: the root itself, a batch item, or the value of a key.
-  bool scalar(raw_field::kind kind, json::string_t* text) {
-    if (frames_.empty() || frames_.back() == frame::skipped)
-      return true; // a root that is not an object, or inside a skipped value
-    if (frames_.back() == frame::updates) {
-      out_.updates.emplace_back().is_object = false;
-      return true;
-    }
-    assign(kind, text);
-    return true;
-  }
-
-  bool open(bool object) {
-    if (frames_.empty()) {
-      out_.is_object = object;
-      frames_.push_back(object ? frame::root : frame::skipped);
-      return true;
-    }
-    switch (frames_.back()) {
-      case frame::updates:
-        out_.updates.emplace_back().is_object = object;
-        frames_.push_back(object ? frame::item : frame::skipped);
-        return true;
-      case frame::root:
-      case frame::item:
-        if (target_updates_ && !object) {
-          target_updates_ = false;
-          out_.updates_is_array = true;
-          out_.updates.clear(); // a repeated "updates" keeps its last value
-          frames_.push_back(frame::updates);
-          return true;
-        }
-        assign(raw_field::kind::other, nullptr);
-        break;
-      case frame::skipped:
-        break;
-    }
-    frames_.push_back(frame::skipped);
-    return true;
-  }
-
-  bool close() {
-    frames_.pop_back();
-    return true;
-  }
-
-  // The value of the key just read, in an object we read.
-  void assign(raw_field::kind kind, json::string_t* text) {
-    if (target_updates_) {
-      target_updates_ = false;
-      out_.updates_is_array = false;
-      out_.updates.clear();
-    } else if (target_ != nullptr) {
-      target_->found = kind;
-      if (text != nullptr)
-        target_->text = std::move(*text);
-      else
-        target_->text.clear();
-      target_ = nullptr;
-    }
-  }
-
-  raw_body& out_;
-  body_shape shape_;
-  std::vector<frame> frames_;
-  raw_field* target_ = nullptr;  ///< where the next value goes (cleared once used)
-  bool target_updates_ = false;  ///< the next value is the batch's "updates"
-};
+void read_updates(element value, raw_body& out) {
+  out.updates.clear();
+  simdjson::dom::array items;
+  out.updates_is_array = value.get_array().get(items) == simdjson::SUCCESS;
+  if (!out.updates_is_array)
+    return;
+  out.updates.reserve(items.size());
+  for (element item : items)
+    out.updates.push_back(read_item(item));
+}
 
 } // namespace
 
 raw_body read_status_body(std::string_view body, body_shape shape) {
+  // One parser per io thread: its buffers are kept for the next body.
+  thread_local simdjson::dom::parser parser;
   raw_body out;
-  status_body_sax sax(out, shape);
-  out.valid_json = json::sax_parse(body.begin(), body.end(), &sax);
+  element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS)
+    return out;
+  out.valid_json = true;
+  if (shape == body_shape::single) {
+    out.root = read_item(doc);
+    out.is_object = out.root.is_object;
+    return out;
+  }
+  simdjson::dom::object fields;
+  if (doc.get_object().get(fields) != simdjson::SUCCESS)
+    return out;
+  out.is_object = true;
+  for (auto [key, value] : fields) {
+    if (key == "updates")
+      read_updates(value, out);
+    else if (key == "job_id")
+      read_field(value, out.root[item_field::job_id]);
+    else if (key == "timestamp")
+      read_field(value, out.root[item_field::timestamp]);
+    else
+      note_unknown(out.root, key);
+  }
   return out;
 }
 

@@ -58,17 +58,16 @@ void apply_and_answer(request_scope& scope, std::vector<status_update> updates, 
   // "canvas_updated" promises a Slack edit is on its way: not with Slack off.
   bool canvas_listens = static_cast<bool>(scope.services.canvas)
                         && !scope.services.config->settings.slack.bot_token.empty();
-  auto shared_updates = std::make_shared<const std::vector<status_update>>(updates);
-  apply_callback done = [out = scope.out, shared_updates, answer, canvas_listens](apply_reply reply) {
+  apply_callback done = [out = scope.out, answer, canvas_listens](apply_reply reply) {
     if (reply.error != ec::none) {
       out->send_error(state_write_failed);
       return;
     }
     std::string body;
-    body.reserve(256 * shared_updates->size());
+    body.reserve(256 * reply.updates.size());
     json_writer writer{body};
     writer.begin_object().key("success").value(true);
-    answer(writer, *shared_updates, reply);
+    answer(writer, reply.updates, reply);
     writer.key("canvas_updated").value(canvas_listens && reply.changed).end_object();
     out->send(200, std::move(body));
   };

@@ -11,6 +11,7 @@ packages=(
   libcurl4-openssl-dev
   libboost-test-dev
   nlohmann-json3-dev
+  libsimdjson-dev                 # request bodies (http/status_body_reader)
   libspdlog-dev libcli11-dev
   libhowardhinnant-date-dev
   wrk                             # make bench

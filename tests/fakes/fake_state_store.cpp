@@ -51,6 +51,7 @@ apply_reply state_recorder::record(const std::vector<status_update>& ups) {
     reply.outcomes.push_back(o);
   }
   reply.changed = !ups.empty();
+  reply.updates = ups;
   return reply;
 }
 
