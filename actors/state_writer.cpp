@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -41,6 +44,17 @@ void prune_backups(const std::string& data_dir, std::int32_t keep) {
   }
 }
 
+// The snapshot's JSON document is built and dropped here about once a second
+// under load: at 10,000 domains ~20 MB that glibc keeps in this thread's arena
+// and never gives back on its own (RSS 74 MiB after a bench run, 64 allowed).
+// Trimming returns the freed pages; it runs on this detached thread, after
+// the document is gone, and costs a fraction of the snapshot itself.
+void return_freed_memory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+}
+
 struct state_writer_state {
   static inline constexpr const char* name = "state_writer";
   std::string state_file;
@@ -52,6 +66,7 @@ state_writer(state_writer_actor::stateful_pointer<state_writer_state> self, std:
   return {
     [self](write_atom, const snapshot_ptr& snap, std::uint64_t seq) -> caf::result<state_bytes> {
       auto bytes = std::make_shared<const std::string>(snapshot_document(*snap, seq).dump(2));
+      return_freed_memory();
       if (auto failure = write_file_atomically(self->state.state_file, *bytes))
         return caf::make_error(ec::state_error, *failure);
       return bytes;
