@@ -1,5 +1,6 @@
 #include "actors/json_writer.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace epmpulse {
@@ -35,8 +36,17 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
   return length;
 }
 
+// Bytes that go out as they are: printable ASCII but the quote and the
+// backslash. A table, as every byte of every string written passes here.
+constexpr auto plain_bytes = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c)
+    plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
+
 bool needs_care(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return !plain_bytes[c];
 }
 
 void append_escaped(std::string& out, std::string_view text) {
