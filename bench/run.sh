@@ -143,6 +143,7 @@ BASELINE_PID=
 BASELINE_URL=
 HOP_PID=
 HOP_URL=
+GET_BASE_PID=
 STARTED_PID=
 STARTED_URL=
 start_baseline() { # [--actor-hop]: sets STARTED_PID, STARTED_URL
@@ -161,7 +162,7 @@ start_baseline() { # [--actor-hop]: sets STARTED_PID, STARTED_URL
 }
 
 # The baselines serve no /metrics.
-serves_metrics() { [ "$1" != "$BASELINE_PID" ] && [ "$1" != "$HOP_PID" ]; }
+serves_metrics() { [ "$1" != "$BASELINE_PID" ] && [ "$1" != "$HOP_PID" ] && [ "$1" != "$GET_BASE_PID" ]; }
 
 stop_server() { stop_pid "$1"; forget_pid "$1"; }
 
@@ -248,7 +249,18 @@ run_tool post_1000 "$U" "$S" wrk post_status.lua "$WRITE_KEY" 1000 "$APPS"
 run_tool post_1000 "$U" "$S" lc $(lc) --domains 1000 --mode single
 run_tool get_1000 "$U" "$S" wrk get_status.lua "$READ_KEY"
 run_tool get_1000 "$U" "$S" lc $(lc) --domains 1000 --mode get
+GET_BODY_BYTES=$(curl -s --noproxy '*' --max-time 10 -H "Authorization: Bearer $READ_KEY" \
+  "$U/api/v1/status" | wc -c)
 stop_server "$S"
+
+# The bare baseline sending a body of that size, from one shared buffer as
+# the service does: what moving those bytes a request costs on this machine
+# before any work, the yardstick for the GET rows.
+start_baseline --body-bytes "$GET_BODY_BYTES"
+GET_BASE_PID=$STARTED_PID
+run_tool get_1000_bare "$STARTED_URL" "$GET_BASE_PID" wrk get_status.lua "$READ_KEY"
+run_tool get_1000_bare "$STARTED_URL" "$GET_BASE_PID" lc $(lc) --domains 1000 --mode get --no-check
+stop_server "$GET_BASE_PID"
 
 # 10,000 domains: the cost of a large state (commit size, RSS after the run).
 start_server s10000 10000
@@ -308,7 +320,7 @@ if [ "$QUICK" = 1 ]; then SUFFIX=-quick; fi
 OUT=$ROOT/bench/results/$STAMP$SUFFIX.json
 echo
 python3 "$ROOT/bench/bench_util.py" report --rows "$ROWS" --out "$OUT" --command "$COMMAND" \
-  --commit-cost "$WORK/commit_cost.jsonl" \
+  --commit-cost "$WORK/commit_cost.jsonl" --get-body-bytes "${GET_BODY_BYTES:-0}" \
   $([ "$QUICK" = 1 ] && echo --quick)
 echo
 log "results written to ${OUT#$ROOT/}"
