@@ -12,6 +12,7 @@ packages=(
   libboost-test-dev
   nlohmann-json3-dev
   libsimdjson-dev                 # request bodies (http/status_body_reader)
+  libjemalloc-dev                 # the allocator (CMakeLists.txt says why)
   libspdlog-dev libcli11-dev
   libhowardhinnant-date-dev
   wrk                             # make bench
