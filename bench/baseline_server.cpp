@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
   caf::actor_system_config sys_cfg;
   sys_cfg.set("scheduler.max-threads", std::size_t{1});
   sys_cfg.set("logger.console", caf::atom("none"));
+  sys_cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0}); // as the service (main.cpp)
   std::optional<caf::actor_system> sys;
   caf::actor responder;
   if (opt.actor_hop)
