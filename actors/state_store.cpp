@@ -350,7 +350,9 @@ void apply_updates(store_ptr self, std::vector<status_update> updates, apply_cal
     if (outcome.result == merge_outcome::kind::applied) {
       reply.changed = true;
       applied.push_back(&u);
-      st.waiting_changes.push_back({u.app, u.domain, outcome.before, outcome.after});
+      // The answer needs only the state after: the state before goes to the
+      // subscribers without a copy.
+      st.waiting_changes.push_back({u.app, u.domain, std::move(outcome.before), outcome.after});
     }
     reply.outcomes.push_back(std::move(outcome));
   }

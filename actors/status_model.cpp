@@ -275,8 +275,8 @@ merge_outcome merge_update(status_snapshot& snap, const status_update& u, time_p
     next.duration_sec =
       std::chrono::duration_cast<std::chrono::seconds>(when - start).count();
   }
-  stored = next;
   out.after = next;
+  stored = std::move(next);
   out.result = merge_outcome::kind::applied;
   if (!snap.last_updated || when > *snap.last_updated)
     snap.last_updated = when;
