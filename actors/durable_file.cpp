@@ -27,17 +27,6 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-std::optional<std::string> fsync_dir_of(const std::string& path) {
-  int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0)
-    return errno_text("cannot open directory of", path);
-  int rc = ::fsync(dir);
-  ::close(dir);
-  if (rc != 0)
-    return errno_text("cannot fsync directory of", path);
-  return std::nullopt;
-}
-
 bool write_all(int fd, std::string_view content) {
   const char* data = content.data();
   std::size_t left = content.size();
@@ -85,13 +74,24 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
     return reason;
   }
   // The rename is durable only once the directory entry is.
-  return fsync_dir_of(path);
+  return sync_parent_directory(path);
+}
+
+std::optional<std::string> sync_parent_directory(const std::string& path) {
+  int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return errno_text("cannot open directory of", path);
+  int rc = ::fsync(dir);
+  ::close(dir);
+  if (rc != 0)
+    return errno_text("cannot fsync directory of", path);
+  return std::nullopt;
 }
 
 std::optional<std::string> rename_durably(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     return errno_text("cannot rename", from);
-  return fsync_dir_of(to);
+  return sync_parent_directory(to);
 }
 
 std::optional<std::string> remove_durably(const std::string& path) {
@@ -100,7 +100,7 @@ std::optional<std::string> remove_durably(const std::string& path) {
       return std::nullopt;
     return errno_text("cannot remove", path);
   }
-  return fsync_dir_of(path);
+  return sync_parent_directory(path);
 }
 
 std::optional<std::string> read_file(const std::string& path) {

@@ -17,6 +17,10 @@ namespace epmpulse {
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
                                                  mode_t mode = 0600);
 
+/// fsyncs the directory that holds `path`: a new, renamed or removed entry is
+/// durable only once its directory is.
+std::optional<std::string> sync_parent_directory(const std::string& path);
+
 /// Renames `from` to `to` and makes the directory entry durable.
 std::optional<std::string> rename_durably(const std::string& from, const std::string& to);
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "actors/durable_file.hpp"
+
 namespace epmpulse {
 
 namespace {
@@ -33,19 +35,6 @@ bool write_at(int fd, const char* data, std::size_t size, std::uint64_t offset) 
     offset += static_cast<std::uint64_t>(n);
   }
   return true;
-}
-
-std::optional<std::string> sync_directory_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return failure("cannot open directory of", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0)
-    return failure("cannot fsync directory of", path);
-  return std::nullopt;
 }
 
 // The offset just after the last byte that is not zero: where records end in
@@ -104,7 +93,7 @@ std::optional<std::string> log_file::open() {
     if (!reason && ::fsync(fd_) != 0)
       reason = failure("cannot fsync", path_);
     if (!reason)
-      reason = sync_directory_of(path_);
+      reason = sync_parent_directory(path_);
     if (reason) {
       // Half-made: the next append starts again from nothing.
       close();
