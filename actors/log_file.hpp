@@ -5,7 +5,9 @@
 // changes neither the file's size nor its block map, so its fdatasync flushes
 // the data alone instead of also committing the file system's journal: on
 // the ext4 disks this runs on that halves the commit's latency
-// (bench/commit_cost). Readers skip the zero bytes (decode_log).
+// (bench/commit_cost). Readers skip the zero bytes (decode_log), and the end
+// of the records is the last byte that is not zero: a record never holds one
+// (json_writer writes control characters as \u escapes).
 //
 // Blocking (writes, fdatasync): used by the log writer actor alone.
 
