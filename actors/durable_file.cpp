@@ -27,22 +27,6 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-bool write_all(int fd, std::string_view content) {
-  const char* data = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    auto n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 } // namespace
 
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
@@ -59,7 +43,7 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
   };
   if (::fchmod(fd, mode) != 0)
     return fail("cannot chmod");
-  if (!write_all(fd, content))
+  if (!write_all_at(fd, content, 0))
     return fail("cannot write");
   if (::fsync(fd) != 0)
     return fail("cannot fsync");
@@ -75,6 +59,20 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
   }
   // The rename is durable only once the directory entry is.
   return sync_parent_directory(path);
+}
+
+bool write_all_at(int fd, std::string_view content, std::uint64_t offset) {
+  while (!content.empty()) {
+    auto n = ::pwrite(fd, content.data(), content.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    content.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return true;
 }
 
 std::optional<std::string> sync_parent_directory(const std::string& path) {

@@ -5,6 +5,7 @@
 // sees the old content or the new, never a torn file. Blocking: call it only
 // from a detached actor or at start-up.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@ namespace epmpulse {
 /// (no secret content is ever part of it).
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
                                                  mode_t mode = 0600);
+
+/// Writes all of `content` at `offset` of `fd` (pwrite, retried when
+/// interrupted or short); false with errno set on failure.
+bool write_all_at(int fd, std::string_view content, std::uint64_t offset);
 
 /// fsyncs the directory that holds `path`: a new, renamed or removed entry is
 /// durable only once its directory is.

@@ -22,21 +22,6 @@ std::string failure(const char* what, const std::string& path) {
   return fmt::format("{} {}: {}", what, path, std::strerror(errno));
 }
 
-bool write_at(int fd, const char* data, std::size_t size, std::uint64_t offset) {
-  while (size > 0) {
-    auto n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-
 // The offset just after the last byte that is not zero: where records end in
 // a file whose tail is zero-filled space. -1 when the file cannot be read.
 std::int64_t end_of_data(int fd, std::uint64_t size) {
@@ -79,7 +64,7 @@ std::optional<std::string> log_file::fill_zeros(std::uint64_t from, std::uint64_
   static const std::array<char, io_block> zeros{};
   while (from < to) {
     auto len = static_cast<std::size_t>(std::min<std::uint64_t>(to - from, zeros.size()));
-    if (!write_at(fd_, zeros.data(), len, from))
+    if (!write_all_at(fd_, {zeros.data(), len}, from))
       return failure("cannot zero-fill", path_);
     from += len;
   }
@@ -106,31 +91,29 @@ std::optional<std::string> log_file::open() {
   if (errno != EEXIST)
     return failure("cannot create", path_);
   // Left by a rotation that could not rename it: continue after its records.
+  auto give_up = [this](const char* what) {
+    auto reason = failure(what, path_);
+    close();
+    return reason;
+  };
   fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
   if (fd_ < 0)
     return failure("cannot open", path_);
   struct stat st {};
-  auto end = ::fstat(fd_, &st) == 0 ? end_of_data(fd_, static_cast<std::uint64_t>(st.st_size)) : -1;
-  if (end < 0) {
-    auto reason = failure("cannot read", path_);
-    close();
-    return reason;
-  }
+  if (::fstat(fd_, &st) != 0)
+    return give_up("cannot stat");
+  auto end = end_of_data(fd_, static_cast<std::uint64_t>(st.st_size));
+  if (end < 0)
+    return give_up("cannot read");
   capacity_ = static_cast<std::uint64_t>(st.st_size);
   end_ = static_cast<std::uint64_t>(end);
   char last = '\n';
-  if (end_ > 0 && ::pread(fd_, &last, 1, static_cast<off_t>(end_ - 1)) != 1) {
-    auto reason = failure("cannot read", path_);
-    close();
-    return reason;
-  }
+  if (end_ > 0 && ::pread(fd_, &last, 1, static_cast<off_t>(end_ - 1)) != 1)
+    return give_up("cannot read");
   if (last != '\n') {
     // A torn record: end its line so the next record is not glued to it.
-    if (!write_at(fd_, "\n", 1, end_)) {
-      auto reason = failure("cannot write", path_);
-      close();
-      return reason;
-    }
+    if (!write_all_at(fd_, "\n", end_))
+      return give_up("cannot write");
     ++end_;
     capacity_ = std::max(capacity_, end_);
   }
@@ -156,7 +139,7 @@ std::optional<std::string> log_file::append(std::string_view records) {
     if (auto reason = fill_zeros(capacity_, capacity))
       return undo(*reason);
   }
-  if (!write_at(fd_, records.data(), records.size(), start))
+  if (!write_all_at(fd_, records, start))
     return undo(failure("cannot write to", path_));
   if (::fdatasync(fd_) != 0)
     return undo(failure("cannot fdatasync", path_));

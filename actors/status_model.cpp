@@ -43,10 +43,15 @@ std::string format_time(time_point t) {
   date::year_month_day ymd{day};
   date::hh_mm_ss<milliseconds> clock{t - day};
   auto year = static_cast<int>(ymd.year());
-  if (year < 0 || year > 9999) // not representable in RFC 3339's four digits
-    return fmt::format("{}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", year,
-                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                       clock.hours().count(), clock.minutes().count(), clock.seconds().count());
+  if (year < 0 || year > 9999) { // not representable in RFC 3339's four digits
+    auto text = fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}", year,
+                            static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                            clock.hours().count(), clock.minutes().count(),
+                            clock.seconds().count());
+    if (auto ms = clock.subseconds().count(); ms != 0)
+      text += fmt::format(".{:03d}", ms);
+    return text + 'Z';
+  }
   char text[24]; // "YYYY-MM-DDTHH:MM:SS.mmmZ"
   char* p = put_digits(text, static_cast<unsigned>(year), 4);
   *p++ = '-';

@@ -2,11 +2,12 @@
 
 // One pass over a status push body with simdjson, keeping the fields an
 // update may carry as they were found. nlohmann's lexer, whether it built a
-// document or drove a SAX handler, spent about 80 instructions a byte: 26% of
-// a batch request's instructions (bench/RESULTS.md). What the fields must hold is
-// checked afterwards, in status_request.cpp; this reader only records what is
-// there, with a JSON document's rules: a repeated key keeps its last value,
-// and unknown keys are listed by name, as a JSON object orders them.
+// document or drove a SAX handler, spent about 80 instructions a byte: 26%
+// of a batch request's instructions (bench/RESULTS.md). What the fields must
+// hold is checked afterwards, in status_request.cpp; this reader only
+// records what is there, with a JSON document's rules: a repeated key keeps
+// its last value, and unknown keys are listed by name, as a JSON object
+// orders them.
 // simdjson's 30,000-line header is included here alone (and this file is
 // compiled outside the unity batches).
 
