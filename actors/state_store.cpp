@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <random>
 #include <sys/stat.h>
 
 #include <caf/actor_system.hpp>
@@ -108,9 +109,7 @@ struct state_store_state {
 
   // -- readers --
   std::vector<caf::actor> subscribers;
-  std::uint64_t cached_all_version = 0;
-  std::shared_ptr<const std::string> cached_all;
-  std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<const std::string>>> cached_app;
+  status_bodies bodies{std::random_device{}()};
   std::uint64_t cached_snapshot_version = 0;
   snapshot_ptr cached_snapshot;
 };
@@ -129,53 +128,6 @@ snapshot_ptr current_snapshot(state_store_state& st) {
     st.cached_snapshot_version = st.version;
   }
   return st.cached_snapshot;
-}
-
-// -- serialisation for readers ---------------------------------------------------
-
-json optional_time_json(const std::optional<time_point>& t) {
-  return t ? json(format_time(*t)) : json(nullptr);
-}
-
-json public_domain(const domain_state& d) {
-  json out = to_json(d);
-  out.erase("started");
-  return out;
-}
-
-json app_domains_json(const app_state& app) {
-  json domains = json::object();
-  for (const auto& [name, d] : app.domains)
-    domains[name] = public_domain(d);
-  return domains;
-}
-
-std::shared_ptr<const std::string> all_body(state_store_state& st) {
-  if (!st.cached_all || st.cached_all_version != st.version) {
-    json apps = json::object();
-    for (const auto& [name, app] : st.snapshot.apps)
-      apps[name] = app_domains_json(app);
-    json body = {{"last_updated", optional_time_json(st.snapshot.last_updated)},
-                 {"apps", std::move(apps)}};
-    st.cached_all = std::make_shared<const std::string>(body.dump());
-    st.cached_all_version = st.version;
-  }
-  return st.cached_all;
-}
-
-std::shared_ptr<const std::string> app_body(state_store_state& st, const std::string& app) {
-  auto it = st.snapshot.apps.find(app);
-  if (it == st.snapshot.apps.end())
-    return nullptr;
-  auto& slot = st.cached_app[app];
-  if (!slot.second || slot.first != st.version) {
-    json body = {{"app", app},
-                 {"display_name", it->second.display_name},
-                 {"domains", app_domains_json(it->second)},
-                 {"last_updated", optional_time_json(st.snapshot.last_updated)}};
-    slot = {st.version, std::make_shared<const std::string>(body.dump())};
-  }
-  return slot.second;
 }
 
 // -- writing: the change log, then snapshots -----------------------------------------
@@ -415,15 +367,16 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
       apply_updates(self, std::move(updates), std::move(callback));
     },
     [self](get_atom, const status_query& query, const body_callback& callback) {
-      status_body body;
+      auto& st = self->state;
+      status_body answer;
       if (query.app.empty()) {
-        body.json = all_body(self->state);
+        answer.body = st.bodies.all(st.snapshot, st.version, query.gzip);
       } else {
-        body.json = app_body(self->state, query.app);
-        if (!body.json)
-          body.error = ec::app_not_found;
+        answer.body = st.bodies.app(st.snapshot, st.version, query.app, query.gzip);
+        if (!answer.body.bytes)
+          answer.error = ec::app_not_found;
       }
-      callback(std::move(body));
+      callback(std::move(answer));
     },
     [self](health_atom, const health_callback& callback) {
       auto& st = self->state;

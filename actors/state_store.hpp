@@ -28,6 +28,7 @@
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
 #include "actors/state_writer.hpp"
+#include "actors/status_bodies.hpp"
 #include "actors/status_model.hpp"
 #include "config/config.hpp"
 
@@ -55,7 +56,7 @@ using change_set = std::shared_ptr<const std::vector<domain_change>>;
 /// state version and shared by every reader of that version.
 struct status_body {
   ec error = ec::none; ///< ec::app_not_found for an unknown app
-  std::shared_ptr<const std::string> json;
+  status_representation body;
 };
 
 /// The state side of GET /health.
@@ -76,9 +77,11 @@ using apply_callback = std::function<void(apply_reply)>;
 using body_callback = std::function<void(status_body)>;
 using health_callback = std::function<void(state_health)>;
 
-/// Which body a get asks for: all apps when `app` is empty.
+/// Which body a get asks for: all apps when `app` is empty; gzip-compressed
+/// when the client accepts that.
 struct status_query {
   std::string app;
+  bool gzip = false;
 };
 
 /// The protocol. Callbacks are invoked exactly once, from the actor's thread;

@@ -25,6 +25,7 @@
 // something was, 2 on bad usage or when the server could not be read.
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -33,6 +34,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <curl/curl.h>
@@ -46,7 +48,9 @@ using clock_type = std::chrono::steady_clock;
 
 // -- options ---------------------------------------------------------------------
 
-enum class mode { single, batch, mixed, get };
+// poll: a dashboard polling GET /status with gzip and If-None-Match (the ETag
+// of its last 200), answered 304 while nothing changed.
+enum class mode { single, batch, mixed, get, poll };
 
 struct options {
   std::string url;                 ///< http://127.0.0.1:PORT
@@ -68,7 +72,7 @@ struct options {
   std::cerr << "load_client: " << why << "\n"
             << "usage: load_client --url http://127.0.0.1:PORT --key KEY\n"
                "         [--connections 64] [--requests 0] [--duration 10]\n"
-               "         [--mode single|batch|mixed|get] [--apps A,B,C] [--domains 150]\n"
+               "         [--mode single|batch|mixed|get|poll] [--apps A,B,C] [--domains 150]\n"
                "         [--batch-size 10] [--get-ratio 0.1] [--no-check] [--timeout 30]\n"
                "         [--label NAME]\n";
   std::exit(2);
@@ -132,6 +136,8 @@ options parse_options(int argc, char** argv) {
           opt.run_mode = mode::mixed;
         else if (m == "get")
           opt.run_mode = mode::get;
+        else if (m == "poll")
+          opt.run_mode = mode::poll;
         else
           usage("unknown mode " + m);
       } else
@@ -227,7 +233,28 @@ struct slot {
   request_kind kind = request_kind::post_single;
   std::vector<std::pair<std::size_t, update_record>> updates; ///< (pair index, update)
   clock_type::time_point started;
+  // poll mode: the ETag of the last 200, the one of the response under way,
+  // and the request headers that send the former back.
+  std::string etag;
+  std::string received_etag;
+  curl_slist* poll_headers = nullptr;
 };
+
+std::size_t collect_etag(char* data, std::size_t size, std::size_t n, void* user) {
+  std::string_view line{data, size * n};
+  constexpr std::string_view name = "etag:";
+  if (line.size() > name.size()
+      && std::equal(name.begin(), name.end(), line.begin(),
+                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    auto value = line.substr(name.size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
+    static_cast<slot*>(user)->received_etag = value;
+  }
+  return size * n;
+}
 
 std::size_t collect_body(char* data, std::size_t size, std::size_t n, void* user) {
   static_cast<std::string*>(user)->append(data, size * n);
@@ -249,12 +276,19 @@ public:
       s.easy = curl_easy_init();
       configure(s.easy, s.response);
       curl_easy_setopt(s.easy, CURLOPT_PRIVATE, &s);
+      if (opt_.run_mode == mode::poll) {
+        curl_easy_setopt(s.easy, CURLOPT_HEADERFUNCTION, collect_etag);
+        curl_easy_setopt(s.easy, CURLOPT_HEADERDATA, &s);
+        use_etag(s, "");
+      }
     }
   }
 
   ~load_client() {
-    for (auto& s : slots_)
+    for (auto& s : slots_) {
       curl_easy_cleanup(s.easy);
+      curl_slist_free_all(s.poll_headers);
+    }
     curl_multi_cleanup(multi_);
     curl_slist_free_all(auth_);
   }
@@ -299,7 +333,7 @@ public:
     transport_errors_ += active; // abandoned at the drain limit
     json out = report(elapsed);
     int rc = 0;
-    if (opt_.check && opt_.run_mode != mode::get) {
+    if (opt_.check && opt_.run_mode != mode::get && opt_.run_mode != mode::poll) {
       if (!check_state(out))
         rc = 2;
       else if (out["lost"].get<std::uint64_t>() > 0)
@@ -319,6 +353,17 @@ private:
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.timeout_sec * 1000));
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
+  }
+
+  // The poll mode's request headers: the key, gzip, and the ETag held.
+  void use_etag(slot& s, const std::string& etag) {
+    s.etag = etag;
+    curl_slist_free_all(s.poll_headers);
+    s.poll_headers = curl_slist_append(nullptr, ("Authorization: Bearer " + opt_.key).c_str());
+    s.poll_headers = curl_slist_append(s.poll_headers, "Accept-Encoding: gzip");
+    if (!etag.empty())
+      s.poll_headers = curl_slist_append(s.poll_headers, ("If-None-Match: " + etag).c_str());
+    curl_easy_setopt(s.easy, CURLOPT_HTTPHEADER, s.poll_headers);
   }
 
   bool stopping() const {
@@ -357,7 +402,8 @@ private:
     s.response.clear();
     s.updates.clear();
     s.body.clear();
-    bool get = opt_.run_mode == mode::get
+    s.received_etag.clear();
+    bool get = opt_.run_mode == mode::get || opt_.run_mode == mode::poll
                || (opt_.run_mode == mode::mixed && coin_(rng_) < opt_.get_ratio);
     if (get) {
       s.kind = request_kind::get_status;
@@ -403,6 +449,14 @@ private:
     }
     long code = 0;
     curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &code);
+    if (opt_.run_mode == mode::poll && code == 304) {
+      get_lat_.add(took);
+      ++gets_ok_;
+      ++not_modified_;
+      return;
+    }
+    if (opt_.run_mode == mode::poll && code == 200 && s.received_etag != s.etag)
+      use_etag(s, s.received_etag);
     if (code != 200) {
       ++http_errors_;
       if (http_error_samples_.size() < 3)
@@ -432,7 +486,7 @@ private:
     latencies all;
     all.us = post_lat_.us;
     all.us.insert(all.us.end(), get_lat_.us.begin(), get_lat_.us.end());
-    const char* mode_name[] = {"single", "batch", "mixed", "get"};
+    const char* mode_name[] = {"single", "batch", "mixed", "get", "poll"};
     json out = {
       {"tool", "load_client"},
       {"label", opt_.label},
@@ -460,6 +514,8 @@ private:
       out["get_p99_ms"] = get_lat_.percentile_ms(99);
       out["gets"] = gets_ok_;
     }
+    if (opt_.run_mode == mode::poll)
+      out["not_modified"] = not_modified_;
     if (!http_error_samples_.empty())
       out["http_error_samples"] = http_error_samples_;
     if (!transport_error_samples_.empty())
@@ -545,6 +601,7 @@ private:
   std::uint64_t completed_ = 0;
   std::uint64_t posts_ok_ = 0;
   std::uint64_t gets_ok_ = 0;
+  std::uint64_t not_modified_ = 0; ///< poll mode: answered 304
   std::uint64_t acked_updates_ = 0;
   std::uint64_t not_applied_ = 0;
   std::uint64_t http_errors_ = 0;

@@ -257,8 +257,16 @@ run_tool post_1000 "$U" "$S" wrk post_status.lua "$WRITE_KEY" 1000 "$APPS"
 run_tool post_1000 "$U" "$S" lc $(lc) --domains 1000 --mode single
 run_tool get_1000 "$U" "$S" wrk get_status.lua "$READ_KEY"
 run_tool get_1000 "$U" "$S" lc $(lc) --domains 1000 --mode get
+# As browsers and `curl --compressed` ask: gzip, made once per state version.
+run_tool get_1000_gzip "$U" "$S" wrk get_status.lua "$READ_KEY" gzip
+# Dashboards polling with If-None-Match: 304 while the state is unchanged.
+# (The load client, not wrk: wrk's HTTP parser reads a 304 that states its
+# 200's Content-Length, as RFC 9110 allows, as if a body followed.)
+run_tool get_1000_poll "$U" "$S" lc $(lc) --domains 1000 --mode poll
 GET_BODY_BYTES=$(curl -s --noproxy '*' --max-time 10 -H "Authorization: Bearer $READ_KEY" \
   "$U/api/v1/status" | wc -c)
+GET_GZIP_BYTES=$(curl -s --noproxy '*' --max-time 10 -H "Authorization: Bearer $READ_KEY" \
+  -H "Accept-Encoding: gzip" "$U/api/v1/status" | wc -c)
 stop_server "$S"
 
 # The bare baseline sending a body of that size, from one shared buffer as
@@ -268,6 +276,10 @@ start_baseline --body-bytes "$GET_BODY_BYTES"
 GET_BASE_PID=$STARTED_PID
 run_tool get_1000_bare "$STARTED_URL" "$GET_BASE_PID" wrk get_status.lua "$READ_KEY"
 run_tool get_1000_bare "$STARTED_URL" "$GET_BASE_PID" lc $(lc) --domains 1000 --mode get --no-check
+stop_server "$GET_BASE_PID"
+start_baseline --body-bytes "$GET_GZIP_BYTES"
+GET_BASE_PID=$STARTED_PID
+run_tool get_1000_gzip_bare "$STARTED_URL" "$GET_BASE_PID" wrk get_status.lua "$READ_KEY"
 stop_server "$GET_BASE_PID"
 
 # 10,000 domains: the cost of a large state (commit size, RSS after the run).
@@ -328,7 +340,7 @@ if [ "$QUICK" = 1 ]; then SUFFIX=-quick; fi
 OUT=$ROOT/bench/results/$STAMP$SUFFIX.json
 echo
 python3 "$ROOT/bench/bench_util.py" report --rows "$ROWS" --out "$OUT" --command "$COMMAND" \
-  --commit-cost "$WORK/commit_cost.jsonl" --get-body-bytes "${GET_BODY_BYTES:-0}" \
+  --commit-cost "$WORK/commit_cost.jsonl" --get-body-bytes "${GET_BODY_BYTES:-0}" --get-gzip-bytes "${GET_GZIP_BYTES:-0}" \
   $([ "$QUICK" = 1 ] && echo --quick)
 echo
 log "results written to ${OUT#$ROOT/}"

@@ -9,6 +9,7 @@ namespace {
 std::string reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -56,20 +57,40 @@ void responder::send(int status, std::shared_ptr<const std::string> body) {
   finish(status, std::move(body));
 }
 
-void responder::finish(int status, restinio::writable_item_t body) {
-  if (sent_.exchange(true))
-    return;
-  auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
-                                                           - started_)
-                   .count();
-  auto resp = req_->create_response(restinio::http_status_line_t{
-    restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, reason_phrase(status)});
+template <class Response>
+void responder::add_headers(Response& resp) {
   resp.append_header(restinio::http_field::content_type, content_type_);
   resp.append_header("X-Request-ID", request_id_);
   for (auto& [name, value] : extra_headers_)
     resp.append_header(name, value);
+}
+
+void responder::finish(int status, restinio::writable_item_t body) {
+  if (sent_.exchange(true))
+    return;
+  auto resp = req_->create_response(restinio::http_status_line_t{
+    restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, reason_phrase(status)});
+  add_headers(resp);
   resp.set_body(std::move(body));
   resp.done();
+  account(status);
+}
+
+void responder::send_not_modified(std::size_t representation_length) {
+  if (sent_.exchange(true))
+    return;
+  auto resp = req_->create_response<restinio::user_controlled_output_t>(
+    restinio::http_status_line_t{restinio::status_not_modified()});
+  add_headers(resp);
+  resp.set_content_length(representation_length);
+  resp.done();
+  account(304);
+}
+
+void responder::account(int status) {
+  auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                           - started_)
+                   .count();
   if (status >= 500)
     counters_->responses_5xx.fetch_add(1, std::memory_order_relaxed);
   else if (status >= 400)

@@ -34,6 +34,10 @@ public:
   /// sent from the shared buffer, never copied.
   void send(int status, std::shared_ptr<const std::string> body);
 
+  /// Answers 304 Not Modified: no body; Content-Length is the length the 200
+  /// would have had, as RFC 9110 8.6 allows (0 would misstate it).
+  void send_not_modified(std::size_t representation_length);
+
   /// Sends the error body {"success": false, "error": {...}}.
   void send_error(const api_error& err);
 
@@ -45,6 +49,9 @@ public:
 
 private:
   void finish(int status, restinio::writable_item_t body);
+  template <class Response>
+  void add_headers(Response& resp);
+  void account(int status);
 
   restinio::request_handle_t req_;
   std::string request_id_;

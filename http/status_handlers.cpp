@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/json_writer.hpp"
+#include "http/negotiation.hpp"
 #include "http/status_request.hpp"
 
 namespace epmpulse::http {
@@ -83,14 +84,35 @@ bool reject_if_error(request_scope& scope, Decoded& decoded) {
   return false;
 }
 
-void send_body(request_scope& scope, status_body body) {
-  if (body.error != ec::none) {
-    scope.out->send_error({body.error,
+void send_body(request_scope& scope, status_body answer) {
+  if (answer.error != ec::none) {
+    scope.out->send_error({answer.error,
                            "Unknown app '" + scope.path_param + "'.",
                            {{"app", scope.path_param}}});
     return;
   }
-  scope.out->send(200, std::move(body.json));
+  auto& out = *scope.out;
+  const status_representation& body = answer.body;
+  // Caches and browsers may keep the body but must ask again before using it.
+  out.add_header("ETag", body.etag);
+  out.add_header("Cache-Control", "no-cache");
+  out.add_header("Vary", "Accept-Encoding");
+  auto if_none_match = out.request().header().opt_value_of(restinio::http_field::if_none_match);
+  if (if_none_match && etag_matches(*if_none_match, body.etag)) {
+    out.send_not_modified(body.bytes->size());
+    return;
+  }
+  if (body.gzip)
+    out.add_header("Content-Encoding", "gzip");
+  out.send(200, body.bytes);
+}
+
+void get_status(request_scope& scope, std::string app) {
+  status_query query{std::move(app), accepts_gzip(scope.out->request())};
+  caf::anon_send(scope.services.state, get_atom_v, std::move(query),
+                 body_callback{[scope](status_body answer) mutable {
+                   send_body(scope, std::move(answer));
+                 }});
 }
 
 } // namespace
@@ -128,13 +150,11 @@ void handle_post_batch(request_scope& scope) {
 }
 
 void handle_get_status(request_scope& scope) {
-  caf::anon_send(scope.services.state, get_atom_v, status_query{},
-                 body_callback{[scope](status_body body) mutable { send_body(scope, std::move(body)); }});
+  get_status(scope, {});
 }
 
 void handle_get_app_status(request_scope& scope) {
-  caf::anon_send(scope.services.state, get_atom_v, status_query{scope.path_param},
-                 body_callback{[scope](status_body body) mutable { send_body(scope, std::move(body)); }});
+  get_status(scope, scope.path_param);
 }
 
 } // namespace epmpulse::http

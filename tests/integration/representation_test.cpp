@@ -1,0 +1,139 @@
+#include <boost/test/unit_test.hpp>
+
+// How GET /status and GET /status/{app} are sent: entity tags and 304 for a
+// dashboard that polls, gzip for a client that accepts it, and bodies that
+// are exactly what a JSON library would write.
+
+#include <restinio/transforms/zlib.hpp>
+
+#include "tests/support/service_fixture.hpp"
+
+BOOST_AUTO_TEST_SUITE(representation_tests)
+
+using namespace epmpulse::test;
+using nlohmann::json;
+
+namespace {
+
+struct fresh_service {
+  service svc;
+};
+
+std::string gunzip(const std::string& bytes) {
+  return restinio::transforms::zlib::gzip_decompress(bytes);
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(representation, fresh_service)
+
+BOOST_AUTO_TEST_CASE(body_is_compact_json_with_members_in_name_order) {
+  BOOST_REQUIRE_EQUAL(svc.writer().post("/api/v1/status",
+                                        update("Planning", "Actual", "Loading",
+                                               {{"job_id", "J-1"}, {"message", "Tab\t\"quoted\""}}))
+                        .status,
+                      200);
+  for (const char* path : {"/api/v1/status", "/api/v1/status/Planning"}) {
+    auto r = svc.reader().get(path);
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    BOOST_REQUIRE(r.is_json());
+    // nlohmann's compact dump sorts members by name: the same bytes back.
+    BOOST_TEST(r.json().dump() == r.body, path);
+  }
+  BOOST_TEST(svc.domain("Planning", "Actual").at("message") == "Tab\t\"quoted\"");
+}
+
+BOOST_AUTO_TEST_CASE(body_carries_an_entity_tag_and_asks_caches_to_revalidate) {
+  auto r = svc.reader().get("/api/v1/status");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  auto etag = r.header("ETag");
+  BOOST_TEST(etag.size() > 2);
+  BOOST_TEST(etag.front() == '"');
+  BOOST_TEST(etag.back() == '"');
+  BOOST_TEST(r.header("Cache-Control") == "no-cache");
+  BOOST_TEST(r.header("Vary") == "Accept-Encoding");
+  BOOST_TEST(r.header("Content-Encoding").empty());
+}
+
+BOOST_AUTO_TEST_CASE(matching_if_none_match_is_answered_304_until_the_state_changes) {
+  auto reader = svc.reader();
+  auto first = reader.get("/api/v1/status");
+  BOOST_REQUIRE_EQUAL(first.status, 200);
+  auto etag = first.header("ETag");
+
+  auto again = reader.get("/api/v1/status", {{"If-None-Match", etag}});
+  BOOST_TEST(again.status == 304);
+  BOOST_TEST(again.body.empty());
+  BOOST_TEST(again.header("ETag") == etag);
+  BOOST_TEST(!again.header("X-Request-ID").empty());
+
+  // In a list, and as a weak tag: If-None-Match compares weakly.
+  BOOST_TEST(reader.get("/api/v1/status", {{"If-None-Match", "\"other\", " + etag}}).status == 304);
+  BOOST_TEST(reader.get("/api/v1/status", {{"If-None-Match", "W/" + etag}}).status == 304);
+  BOOST_TEST(reader.get("/api/v1/status", {{"If-None-Match", "*"}}).status == 304);
+  BOOST_TEST(reader.get("/api/v1/status", {{"If-None-Match", "\"other\""}}).status == 200);
+
+  BOOST_REQUIRE_EQUAL(
+    svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK")).status, 200);
+  auto changed = reader.get("/api/v1/status", {{"If-None-Match", etag}});
+  BOOST_REQUIRE_EQUAL(changed.status, 200);
+  BOOST_TEST(changed.header("ETag") != etag);
+  BOOST_TEST(changed.json()["apps"]["Planning"]["Actual"]["status"] == "OK");
+}
+
+BOOST_AUTO_TEST_CASE(one_apps_body_has_its_own_tags_and_304) {
+  auto reader = svc.reader();
+  auto first = reader.get("/api/v1/status/Planning");
+  BOOST_REQUIRE_EQUAL(first.status, 200);
+  auto etag = first.header("ETag");
+  BOOST_TEST(!etag.empty());
+  BOOST_TEST(reader.get("/api/v1/status/Planning", {{"If-None-Match", etag}}).status == 304);
+  // An unknown app is still a 404, whatever the client holds.
+  auto unknown = reader.get("/api/v1/status/Nope", {{"If-None-Match", "*"}});
+  BOOST_TEST(unknown.status == 404);
+  BOOST_TEST(unknown.header("ETag").empty());
+}
+
+BOOST_AUTO_TEST_CASE(gzip_is_sent_to_a_client_that_accepts_it) {
+  BOOST_REQUIRE_EQUAL(
+    svc.writer().post("/api/v1/status", update("Planning", "Actual", "Warning")).status, 200);
+  auto reader = svc.reader();
+  auto plain = reader.get("/api/v1/status");
+  BOOST_REQUIRE_EQUAL(plain.status, 200);
+
+  auto zipped = reader.get("/api/v1/status", {{"Accept-Encoding", "gzip, deflate, br"}});
+  BOOST_REQUIRE_EQUAL(zipped.status, 200);
+  BOOST_TEST(zipped.header("Content-Encoding") == "gzip");
+  BOOST_TEST(zipped.header("Vary") == "Accept-Encoding");
+  BOOST_TEST(zipped.body.size() < plain.body.size());
+  BOOST_TEST(gunzip(zipped.body) == plain.body);
+  // Each representation has its own tag, and each revalidates.
+  BOOST_TEST(zipped.header("ETag") != plain.header("ETag"));
+  BOOST_TEST(reader.get("/api/v1/status", {{"Accept-Encoding", "gzip"},
+                                           {"If-None-Match", zipped.header("ETag")}})
+               .status
+             == 304);
+
+  auto app = reader.get("/api/v1/status/Planning", {{"Accept-Encoding", "gzip"}});
+  BOOST_REQUIRE_EQUAL(app.status, 200);
+  BOOST_TEST(app.header("Content-Encoding") == "gzip");
+  BOOST_TEST(json::parse(gunzip(app.body))["domains"]["Actual"]["status"] == "Warning");
+}
+
+BOOST_AUTO_TEST_CASE(gzip_is_not_sent_when_refused_or_not_named) {
+  auto reader = svc.reader();
+  for (const char* value : {"gzip;q=0", "identity", "br", "*;q=0", "gzip;q=0, *", "?? not a list"}) {
+    auto r = reader.get("/api/v1/status", {{"Accept-Encoding", value}});
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    BOOST_TEST(r.header("Content-Encoding").empty(), value);
+    BOOST_TEST(r.is_json(), value);
+  }
+  for (const char* value : {"*", "x-gzip", "GZIP;q=0.5", "br;q=1.0, gzip;q=0.8"}) {
+    auto r = reader.get("/api/v1/status", {{"Accept-Encoding", value}});
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    BOOST_TEST(r.header("Content-Encoding") == "gzip", value);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+BOOST_AUTO_TEST_SUITE_END()
