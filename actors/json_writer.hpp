@@ -7,9 +7,10 @@
 // one-update log record and as much again for its answer (bench/RESULTS.md).
 // Reading JSON stays with nlohmann::json, and so does every other text.
 //
-// Strings are escaped as JSON requires; bytes that are not valid UTF-8 become
-// U+FFFD, as nlohmann's dump(error_handler_t::replace) does, so everything
-// written here parses back.
+// Strings are escaped as JSON requires, exactly as nlohmann's dump writes
+// them; each byte that is not part of a well-formed UTF-8 sequence becomes
+// U+FFFD (nlohmann's dump(error_handler_t::replace) writes one U+FFFD per
+// broken sequence instead), so everything written here parses back.
 
 #include <cstdint>
 #include <optional>
@@ -27,8 +28,27 @@ public:
   json_writer& begin_array() { return open('['); }
   json_writer& end_array() { return close(']'); }
 
+  /// A member name written in the source: checked at compile time to need no
+  /// escaping, so it is copied as it is.
+  class name {
+  public:
+    template <std::size_t N>
+    consteval name(const char (&text)[N]) : text_(text, N - 1) {
+      for (char c : text_)
+        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\')
+          throw "a json_writer::name must be printable ASCII without '\"' or '\\'";
+    }
+    std::string_view text() const { return text_; }
+
+  private:
+    std::string_view text_;
+  };
+
   /// The next member's name; a value or a begin_* must follow.
-  json_writer& key(std::string_view name);
+  json_writer& key(name member);
+
+  /// The same for a name that comes from data (an app or domain name): escaped.
+  json_writer& escaped_key(std::string_view member);
 
   json_writer& value(std::string_view text);
   json_writer& value(const char* text) { return value(std::string_view{text}); }

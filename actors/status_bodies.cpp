@@ -33,7 +33,7 @@ void write_domain(json_writer& out, const domain_state& d) {
 void write_domains(json_writer& out, const app_state& app) {
   out.begin_object();
   for (const auto& [name, d] : app.domains) {
-    out.key(name);
+    out.escaped_key(name);
     write_domain(out, d);
   }
   out.end_object();
@@ -87,7 +87,7 @@ status_representation status_bodies::all(const status_snapshot& snap, std::uint6
     json_writer out{text};
     out.begin_object().key("apps").begin_object();
     for (const auto& [name, app] : snap.apps) {
-      out.key(name);
+      out.escaped_key(name);
       write_domains(out, app);
     }
     out.end_object();

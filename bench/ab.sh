@@ -6,6 +6,7 @@
 # the same binary; interleaving is what makes a before/after figure honest.)
 #
 #   bash bench/ab.sh A_BINARY B_BINARY [--rounds 5] [--duration 4]
+#                    [--scenarios post_150,batch_150,post_1000,get_1000]
 #
 # Scenarios: single POSTs and batches of 10 at 3 x 50 domains, single POSTs
 # and GET /api/v1/status at 3 x 1,000 domains; 64 connections, wrk -t2.
@@ -16,16 +17,18 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/bench/lib.sh"
-[ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
 A=$(realpath "$1")
 B=$(realpath "$2")
 shift 2
 ROUNDS=5
 DURATION=4
+SCENARIOS=post_150,batch_150,post_1000,get_1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
+    --scenarios) SCENARIOS=$2; shift ;;
     *) echo "bench/ab.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -76,6 +79,7 @@ RESULTS=$WORK/results.jsonl
 for scenario in "post_150 150 post_status.lua" "batch_150 150 post_batch.lua" \
                 "post_1000 1000 post_status.lua" "get_1000 1000 get_status.lua"; do
   read -r name domains script <<<"$scenario"
+  [[ ",$SCENARIOS," == *",$name,"* ]] || continue
   for ((round = 1; round <= ROUNDS; round++)); do
     # ABBA order: the second run of a pair came out ~5% slower in an A/A
     # check (same binary twice), so the order alternates.
