@@ -204,14 +204,21 @@ void record_recent_job(status_snapshot& snap, const status_update& u, time_point
                        std::size_t limit) {
   if (!u.job_id || u.job_id->empty() || u.status == job_status::blank)
     return;
-  auto it = std::find_if(snap.recent_jobs.begin(), snap.recent_jobs.end(),
-                         [&](const recent_job& j) { return j.job_id == *u.job_id; });
+  // Ids of one family share their prefix and differ in their sequence
+  // suffix ("FULL_20260216_001"): compared from the end, most mismatches are
+  // found in the first byte. This runs for every applied update, over up to
+  // `limit` jobs.
+  const std::string& id = *u.job_id;
+  auto same_id = [&id](const recent_job& j) {
+    return j.job_id.size() == id.size() && std::equal(id.rbegin(), id.rend(), j.job_id.rbegin());
+  };
+  auto it = std::find_if(snap.recent_jobs.begin(), snap.recent_jobs.end(), same_id);
   recent_job job;
   if (it != snap.recent_jobs.end()) {
     job = std::move(*it);
     snap.recent_jobs.erase(it);
   } else {
-    job.job_id = *u.job_id;
+    job.job_id = id;
   }
   if (std::find(job.apps.begin(), job.apps.end(), u.app) == job.apps.end())
     job.apps.push_back(u.app);
