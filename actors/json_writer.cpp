@@ -191,6 +191,12 @@ json_writer& json_writer::value(std::uint64_t number) {
   return *this;
 }
 
+json_writer& json_writer::raw_member(std::string_view member) {
+  before_value();
+  out_ += member;
+  return *this;
+}
+
 json_writer& json_writer::null() {
   before_value();
   out_ += "null";

@@ -59,6 +59,10 @@ public:
   json_writer& value(int number) { return value(static_cast<std::int64_t>(number)); }
   json_writer& null();
 
+  /// A whole member, `"name":value`, already written (by another json_writer):
+  /// copied as it is, e.g. from a cache of serialised parts.
+  json_writer& raw_member(std::string_view member);
+
   /// The value, or null when there is none.
   template <class T>
   json_writer& value(const std::optional<T>& maybe) {

@@ -30,15 +30,6 @@ void write_domain(json_writer& out, const domain_state& d) {
   out.end_object();
 }
 
-void write_domains(json_writer& out, const app_state& app) {
-  out.begin_object();
-  for (const auto& [name, d] : app.domains) {
-    out.escaped_key(name);
-    write_domain(out, d);
-  }
-  out.end_object();
-}
-
 void write_last_updated(json_writer& out, const status_snapshot& snap) {
   out.key("last_updated");
   if (snap.last_updated)
@@ -53,6 +44,35 @@ constexpr std::size_t bytes_per_domain = 160;
 } // namespace
 
 status_bodies::status_bodies(std::uint64_t instance) : instance_(fmt::format("{:x}", instance)) {}
+
+void status_bodies::write_domains(json_writer& out, const std::string& app_name,
+                                  const app_state& app) {
+  auto& texts = domain_texts_[app_name];
+  // Both maps are in name order: walk them together.
+  auto text = texts.begin();
+  out.begin_object();
+  for (const auto& [name, d] : app.domains) {
+    while (text != texts.end() && text->first < name)
+      text = texts.erase(text);
+    if (text == texts.end() || text->first != name)
+      text = texts.emplace_hint(text, name, domain_text{});
+    else if (text->second.shown == d && !text->second.member.empty()) {
+      out.raw_member(text->second.member);
+      ++text;
+      continue;
+    }
+    auto& cached = text->second;
+    cached.shown = d;
+    cached.member.clear();
+    json_writer member{cached.member};
+    member.escaped_key(name);
+    write_domain(member, d);
+    out.raw_member(cached.member);
+    ++text;
+  }
+  texts.erase(text, texts.end());
+  out.end_object();
+}
 
 template <class Serialise>
 status_representation status_bodies::serve(cached& slot, std::uint64_t version, bool gzip,
@@ -79,7 +99,7 @@ status_representation status_bodies::serve(cached& slot, std::uint64_t version, 
 
 status_representation status_bodies::all(const status_snapshot& snap, std::uint64_t version,
                                           bool gzip) {
-  return serve(all_, version, gzip, [&snap](std::string& text) {
+  return serve(all_, version, gzip, [this, &snap](std::string& text) {
     std::size_t domains = 0;
     for (const auto& [name, app] : snap.apps)
       domains += app.domains.size();
@@ -88,7 +108,7 @@ status_representation status_bodies::all(const status_snapshot& snap, std::uint6
     out.begin_object().key("apps").begin_object();
     for (const auto& [name, app] : snap.apps) {
       out.escaped_key(name);
-      write_domains(out, app);
+      write_domains(out, name, app);
     }
     out.end_object();
     write_last_updated(out, snap);
@@ -112,7 +132,7 @@ status_representation status_bodies::app(const status_snapshot& snap, std::uint6
       .key("app").value(name)
       .key("display_name").value(app.display_name)
       .key("domains");
-    write_domains(out, app);
+    write_domains(out, name, app);
     write_last_updated(out, snap);
     out.end_object();
   });

@@ -3,7 +3,9 @@
 // The bodies GET /status and GET /status/{app} answer, kept by the state
 // actor: each is serialised once per state version and shared by every reader
 // of that version; its gzip form is made on the first request that accepts
-// it, also once per version. Every representation carries a strong entity tag
+// it, also once per version. Under pushes nearly every read meets a new
+// version, so each domain's member text is kept with the state it shows and
+// rewritten only when that state changed: a new body is mostly a copy. Every representation carries a strong entity tag
 // naming the process instance, the version and the coding, so a dashboard
 // that polls with If-None-Match is answered 304 while nothing changed.
 
@@ -12,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/json_writer.hpp"
 #include "actors/status_model.hpp"
 
 namespace epmpulse {
@@ -43,12 +46,24 @@ private:
     std::shared_ptr<const std::string> gzip; ///< made on demand
   };
 
+  /// One domain's `"name":{...}` and the state it was written from.
+  struct domain_text {
+    domain_state shown;
+    std::string member;
+  };
+  using app_texts = std::map<std::string, domain_text, std::less<>>;
+
   template <class Serialise>
   status_representation serve(cached& slot, std::uint64_t version, bool gzip, Serialise&& make);
+
+  /// Writes the app's domains object, rewriting only the members whose
+  /// domain changed (and dropping those of domains no longer there).
+  void write_domains(json_writer& out, const std::string& app_name, const app_state& app);
 
   std::string instance_;
   cached all_;
   std::map<std::string, cached, std::less<>> apps_;
+  std::map<std::string, app_texts, std::less<>> domain_texts_;
 };
 
 } // namespace epmpulse

@@ -4,6 +4,8 @@
 // dashboard that polls, gzip for a client that accepts it, and bodies that
 // are exactly what a JSON library would write.
 
+#include <map>
+
 #include <restinio/transforms/zlib.hpp>
 
 #include "tests/support/service_fixture.hpp"
@@ -41,6 +43,38 @@ BOOST_AUTO_TEST_CASE(body_is_compact_json_with_members_in_name_order) {
     BOOST_TEST(r.json().dump() == r.body, path);
   }
   BOOST_TEST(svc.domain("Planning", "Actual").at("message") == "Tab\t\"quoted\"");
+}
+
+BOOST_AUTO_TEST_CASE(each_body_shows_the_changes_before_it) {
+  // Bodies reuse each unchanged domain's text: every read must still show
+  // every change made before it, in every app, and nothing else.
+  auto writer = svc.writer();
+  auto reader = svc.reader();
+  std::map<std::string, std::string> expected; // "app/domain" -> status
+  const char* statuses[] = {"Loading", "OK", "Warning"};
+  const std::pair<const char*, const char*> pairs[] = {
+    {"Planning", "Actual"}, {"Planning", "Forecast"}, {"FCCS", "Consolidation"}, {"Planning", "Actual"}};
+  for (int round = 0; round < 6; ++round) {
+    auto [app, domain] = pairs[round % 4];
+    auto status = statuses[round % 3];
+    BOOST_REQUIRE_EQUAL(
+      writer.post("/api/v1/status", update(app, domain, status, {{"job_id", "J-" + std::to_string(round)}}))
+        .status,
+      200);
+    expected[std::string{app} + "/" + domain] = status;
+    auto all = reader.get("/api/v1/status");
+    BOOST_REQUIRE_EQUAL(all.status, 200);
+    BOOST_TEST(all.json().dump() == all.body);
+    for (const auto& [key, want] : expected) {
+      auto slash = key.find('/');
+      auto shown = all.json()["apps"][key.substr(0, slash)][key.substr(slash + 1)];
+      BOOST_TEST(shown["status"] == want, key << " after round " << round);
+    }
+    auto one = reader.get(std::string{"/api/v1/status/"} + app);
+    BOOST_REQUIRE_EQUAL(one.status, 200);
+    BOOST_TEST(one.json()["domains"][domain]["status"] == status);
+    BOOST_TEST(one.json()["domains"][domain]["job_id"] == "J-" + std::to_string(round));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(body_carries_an_entity_tag_and_asks_caches_to_revalidate) {
