@@ -27,6 +27,7 @@ using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using rotate_atom = caf::atom_constant<caf::atom("rotate")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;
+using compress_atom = caf::atom_constant<caf::atom("compress")>;
 
 // Values, spelled like CAF 0.18's so handlers read the same.
 inline constexpr apply_atom apply_atom_v{};
@@ -50,5 +51,6 @@ inline constexpr fetch_atom fetch_atom_v{};
 inline constexpr append_atom append_atom_v{};
 inline constexpr rotate_atom rotate_atom_v{};
 inline constexpr drop_atom drop_atom_v{};
+inline constexpr compress_atom compress_atom_v{};
 
 } // namespace epmpulse

@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/body_compressor.hpp"
 #include "actors/durable_file.hpp"
 #include "actors/log.hpp"
 #include "actors/log_writer.hpp"
@@ -110,6 +111,7 @@ struct state_store_state {
   // -- readers --
   std::vector<caf::actor> subscribers;
   status_bodies bodies{std::random_device{}()};
+  body_compressor_actor compressor; ///< gzips bodies off this actor's thread
   std::uint64_t cached_snapshot_version = 0;
   snapshot_ptr cached_snapshot;
 };
@@ -357,6 +359,8 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
   st.last_written = std::move(initial_bytes);
   self->link_to(log_actor);
   self->link_to(writer);
+  st.compressor = spawn_body_compressor(self->system());
+  self->link_to(st.compressor);
   const auto& s = st.config->settings;
   self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), tick_atom_v,
                      std::uint8_t{stale_sweep}, std::uint64_t{0});
@@ -370,13 +374,20 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
       auto& st = self->state;
       status_body answer;
       if (query.app.empty()) {
-        answer.body = st.bodies.all(st.snapshot, st.version, query.gzip);
+        answer.body = st.bodies.all(st.snapshot, st.version);
       } else {
-        answer.body = st.bodies.app(st.snapshot, st.version, query.app, query.gzip);
+        answer.body = st.bodies.app(st.snapshot, st.version, query.app);
         if (!answer.body.bytes)
           answer.error = ec::app_not_found;
       }
-      callback(std::move(answer));
+      if (!query.gzip || answer.error != ec::none) {
+        callback(std::move(answer));
+        return;
+      }
+      self->send(st.compressor, compress_atom_v, query.app, std::move(answer.body),
+                 compressed_callback{[callback](status_representation zipped) {
+                   callback(status_body{ec::none, std::move(zipped)});
+                 }});
     },
     [self](health_atom, const health_callback& callback) {
       auto& st = self->state;

@@ -78,14 +78,15 @@ using body_callback = std::function<void(status_body)>;
 using health_callback = std::function<void(state_health)>;
 
 /// Which body a get asks for: all apps when `app` is empty; gzip-compressed
-/// when the client accepts that.
+/// (by the body compressor, so the answer may come from its thread) when the
+/// client accepts that.
 struct status_query {
   std::string app;
   bool gzip = false;
 };
 
-/// The protocol. Callbacks are invoked exactly once, from the actor's thread;
-/// they must not block.
+/// The protocol. Callbacks are invoked exactly once, from the actor's thread
+/// (a gzip body's from the body compressor's); they must not block.
 using state_store_actor = caf::typed_actor<
   /// Validated updates (1 for POST /status, up to 100 for a batch), applied as
   /// one state transition; answered once the log append holding them is durable.

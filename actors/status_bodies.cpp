@@ -1,18 +1,12 @@
 #include "actors/status_bodies.hpp"
 
 #include <fmt/format.h>
-#include <restinio/transforms/zlib.hpp>
 
 #include "actors/json_writer.hpp"
 
 namespace epmpulse {
 
 namespace {
-
-// zlib's fastest level: the 1,000-domain body (~150 KB) still shrinks about
-// tenfold (bench/RESULTS.md), at a fraction of the default level's time on
-// the state actor's thread.
-constexpr int gzip_level = 1;
 
 // Members in name order, as the bodies were when nlohmann::json wrote them.
 void write_domain(json_writer& out, const domain_state& d) {
@@ -75,31 +69,17 @@ void status_bodies::write_domains(json_writer& out, const std::string& app_name,
 }
 
 template <class Serialise>
-status_representation status_bodies::serve(cached& slot, std::uint64_t version, bool gzip,
-                                           Serialise&& make) {
+status_representation status_bodies::serve(cached& slot, std::uint64_t version, Serialise&& make) {
   if (!slot.json || slot.version != version) {
     auto text = std::make_shared<std::string>();
     make(*text);
-    slot = {version, std::move(text), nullptr};
+    slot = {version, std::move(text)};
   }
-  status_representation out;
-  out.gzip = gzip;
-  if (gzip) {
-    if (!slot.gzip)
-      slot.gzip = std::make_shared<const std::string>(
-        restinio::transforms::zlib::gzip_compress(*slot.json, gzip_level));
-    out.bytes = slot.gzip;
-    out.etag = fmt::format("\"{}-{}-gz\"", instance_, version);
-  } else {
-    out.bytes = slot.json;
-    out.etag = fmt::format("\"{}-{}\"", instance_, version);
-  }
-  return out;
+  return {slot.json, fmt::format("\"{}-{}\"", instance_, version), false};
 }
 
-status_representation status_bodies::all(const status_snapshot& snap, std::uint64_t version,
-                                          bool gzip) {
-  return serve(all_, version, gzip, [this, &snap](std::string& text) {
+status_representation status_bodies::all(const status_snapshot& snap, std::uint64_t version) {
+  return serve(all_, version, [this, &snap](std::string& text) {
     std::size_t domains = 0;
     for (const auto& [name, app] : snap.apps)
       domains += app.domains.size();
@@ -117,7 +97,7 @@ status_representation status_bodies::all(const status_snapshot& snap, std::uint6
 }
 
 status_representation status_bodies::app(const status_snapshot& snap, std::uint64_t version,
-                                          const std::string& name, bool gzip) {
+                                          const std::string& name) {
   auto it = snap.apps.find(name);
   if (it == snap.apps.end())
     return {};
@@ -125,7 +105,7 @@ status_representation status_bodies::app(const status_snapshot& snap, std::uint6
   if (slot == apps_.end())
     slot = apps_.emplace(name, cached{}).first;
   const app_state& app = it->second;
-  return serve(slot->second, version, gzip, [&](std::string& text) {
+  return serve(slot->second, version, [&](std::string& text) {
     text.reserve(128 + app.domains.size() * bytes_per_domain);
     json_writer out{text};
     out.begin_object()

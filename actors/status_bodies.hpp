@@ -2,12 +2,12 @@
 
 // The bodies GET /status and GET /status/{app} answer, kept by the state
 // actor: each is serialised once per state version and shared by every reader
-// of that version; its gzip form is made on the first request that accepts
-// it, also once per version. Under pushes nearly every read meets a new
-// version, so each domain's member text is kept with the state it shows and
-// rewritten only when that state changed: a new body is mostly a copy. Every representation carries a strong entity tag
-// naming the process instance, the version and the coding, so a dashboard
-// that polls with If-None-Match is answered 304 while nothing changed.
+// of that version (their gzip form is made by actors/body_compressor). Under
+// pushes nearly every read meets a new version, so each domain's member text
+// is kept with the state it shows and rewritten only when that state changed:
+// a new body is mostly a copy. Every representation carries a strong entity
+// tag naming the process instance and the version, so a dashboard that polls
+// with If-None-Match is answered 304 while nothing changed.
 
 #include <cstdint>
 #include <map>
@@ -33,17 +33,16 @@ public:
   explicit status_bodies(std::uint64_t instance);
 
   /// All apps' domains (GET /status) at `version`.
-  status_representation all(const status_snapshot& snap, std::uint64_t version, bool gzip);
+  status_representation all(const status_snapshot& snap, std::uint64_t version);
 
   /// One app's (GET /status/{app}); no bytes when the app is unknown.
   status_representation app(const status_snapshot& snap, std::uint64_t version,
-                            const std::string& name, bool gzip);
+                            const std::string& name);
 
 private:
   struct cached {
     std::uint64_t version = 0;
     std::shared_ptr<const std::string> json;
-    std::shared_ptr<const std::string> gzip; ///< made on demand
   };
 
   /// One domain's `"name":{...}` and the state it was written from.
@@ -54,7 +53,7 @@ private:
   using app_texts = std::map<std::string, domain_text, std::less<>>;
 
   template <class Serialise>
-  status_representation serve(cached& slot, std::uint64_t version, bool gzip, Serialise&& make);
+  status_representation serve(cached& slot, std::uint64_t version, Serialise&& make);
 
   /// Writes the app's domains object, rewriting only the members whose
   /// domain changed (and dropping those of domains no longer there).

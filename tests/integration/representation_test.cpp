@@ -5,6 +5,8 @@
 // are exactly what a JSON library would write.
 
 #include <map>
+#include <thread>
+#include <vector>
 
 #include <restinio/transforms/zlib.hpp>
 
@@ -152,6 +154,43 @@ BOOST_AUTO_TEST_CASE(gzip_is_sent_to_a_client_that_accepts_it) {
   BOOST_REQUIRE_EQUAL(app.status, 200);
   BOOST_TEST(app.header("Content-Encoding") == "gzip");
   BOOST_TEST(json::parse(gunzip(app.body))["domains"]["Actual"]["status"] == "Warning");
+}
+
+BOOST_AUTO_TEST_CASE(gzip_readers_during_pushes_see_at_least_their_own_last_push) {
+  // Readers waiting on the compressor together share the newest state's
+  // body: never older than what they asked for, so a client that pushed and
+  // then reads sees its push.
+  constexpr int clients = 8;
+  constexpr int rounds = 15;
+  std::vector<std::thread> threads;
+  std::vector<std::string> failures(clients);
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto writer = svc.writer();
+      auto reader = svc.reader();
+      auto domain = "T" + std::to_string(c);
+      for (int round = 0; round < rounds && failures[c].empty(); ++round) {
+        auto job = domain + "-" + std::to_string(round);
+        auto pushed = writer.post("/api/v1/status", update("Planning", domain, "Loading", {{"job_id", job}}));
+        if (pushed.status != 200) {
+          failures[c] = "push: " + pushed.describe();
+          break;
+        }
+        auto r = reader.get("/api/v1/status", {{"Accept-Encoding", "gzip"}});
+        if (r.status != 200 || r.header("Content-Encoding") != "gzip") {
+          failures[c] = "read: " + r.describe();
+          break;
+        }
+        auto shown = json::parse(gunzip(r.body))["apps"]["Planning"][domain]["job_id"];
+        if (shown != job)
+          failures[c] = "round " + std::to_string(round) + " showed " + shown.dump() + ", pushed " + job;
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  for (int c = 0; c < clients; ++c)
+    BOOST_TEST(failures[c].empty(), "client " << c << ": " << failures[c]);
 }
 
 BOOST_AUTO_TEST_CASE(gzip_is_not_sent_when_refused_or_not_named) {
