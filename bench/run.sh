@@ -267,6 +267,9 @@ GET_BODY_BYTES=$(curl -s --noproxy '*' --max-time 10 -H "Authorization: Bearer $
   "$U/api/v1/status" | wc -c)
 GET_GZIP_BYTES=$(curl -s --noproxy '*' --max-time 10 -H "Authorization: Bearer $READ_KEY" \
   -H "Accept-Encoding: gzip" "$U/api/v1/status" | wc -c)
+# Pushes with dashboards reading (gzip) at this size: each read meets a new
+# state version, so this is what "serialise once per version" costs.
+run_tool mixed_1000_gzip "$U" "$S" wrk mixed.lua "$WRITE_KEY" 1000 "$APPS" gzip
 stop_server "$S"
 
 # The bare baseline sending a body of that size, from one shared buffer as
