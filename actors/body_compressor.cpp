@@ -7,6 +7,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <restinio/transforms/zlib.hpp>
 
+#include "actors/log.hpp"
+
 namespace epmpulse {
 
 namespace {
@@ -70,8 +72,15 @@ body_compressor_actor::behavior_type body_compressor(compressor_ptr self) {
       self->state.waiting.clear();
       for (auto& [body, entry] : waiting) {
         auto zipped = zipped_form(self, body, entry.first);
-        for (auto& callback : entry.second)
-          callback(zipped);
+        for (auto& callback : entry.second) {
+          // One reader's failure must not cost the others their answer, nor
+          // end this actor (and the state actor linked to it).
+          try {
+            callback(zipped);
+          } catch (const std::exception& e) {
+            log::error("answering a gzip read failed", {{"reason", e.what()}});
+          }
+        }
       }
     },
   };

@@ -16,20 +16,12 @@ void write_domain(json_writer& out, const domain_state& d) {
     .key("message").value(d.message)
     .key("source").value(to_string(d.source))
     .key("status").value(to_string(d.status))
-    .key("updated");
-  if (d.updated)
-    out.value(format_time(*d.updated));
-  else
-    out.null();
-  out.end_object();
+    .key("updated").value(format_time(d.updated))
+    .end_object();
 }
 
 void write_last_updated(json_writer& out, const status_snapshot& snap) {
-  out.key("last_updated");
-  if (snap.last_updated)
-    out.value(format_time(*snap.last_updated));
-  else
-    out.null();
+  out.key("last_updated").value(format_time(snap.last_updated));
 }
 
 // Room for one domain's object, so a body is written without regrowing.
@@ -55,13 +47,14 @@ void status_bodies::write_domains(json_writer& out, const std::string& app_name,
       ++text;
       continue;
     }
-    auto& cached = text->second;
-    cached.shown = d;
-    cached.member.clear();
-    json_writer member{cached.member};
-    member.escaped_key(name);
-    write_domain(member, d);
-    out.raw_member(cached.member);
+    // Written aside, then kept with the state it shows: a half-written text
+    // must never be cached as that state's.
+    std::string member;
+    json_writer writer{member};
+    writer.escaped_key(name);
+    write_domain(writer, d);
+    text->second = {d, std::move(member)};
+    out.raw_member(text->second.member);
     ++text;
   }
   texts.erase(text, texts.end());
@@ -73,9 +66,9 @@ status_representation status_bodies::serve(cached& slot, std::uint64_t version, 
   if (!slot.json || slot.version != version) {
     auto text = std::make_shared<std::string>();
     make(*text);
-    slot = {version, std::move(text)};
+    slot = {version, std::move(text), fmt::format("\"{}-{}\"", instance_, version)};
   }
-  return {slot.json, fmt::format("\"{}-{}\"", instance_, version), false};
+  return {slot.json, slot.etag, false};
 }
 
 status_representation status_bodies::all(const status_snapshot& snap, std::uint64_t version) {

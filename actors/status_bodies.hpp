@@ -43,6 +43,7 @@ private:
   struct cached {
     std::uint64_t version = 0;
     std::shared_ptr<const std::string> json;
+    std::string etag;
   };
 
   /// One domain's `"name":{...}` and the state it was written from.

@@ -33,6 +33,12 @@ char* put_digits(char* out, unsigned value, int width) {
 
 } // namespace
 
+std::optional<std::string> format_time(const std::optional<time_point>& t) {
+  if (!t)
+    return std::nullopt;
+  return format_time(*t);
+}
+
 std::string format_time(time_point t) {
   // Calendar arithmetic and digits written in place: date::format sets up an
   // ostream and its locale per call (28% of a state commit in callgrind), a

@@ -85,6 +85,8 @@ void handle_metrics(request_scope& scope) {
                "# TYPE epmpulse_http_responses_total counter\n";
       *text += fmt::format("epmpulse_http_responses_total{{class=\"2xx\"}} {}\n",
                            c.responses_2xx.load());
+      *text += fmt::format("epmpulse_http_responses_total{{class=\"3xx\"}} {}\n",
+                           c.responses_3xx.load());
       *text += fmt::format("epmpulse_http_responses_total{{class=\"4xx\"}} {}\n",
                            c.responses_4xx.load());
       *text += fmt::format("epmpulse_http_responses_total{{class=\"5xx\"}} {}\n",

@@ -58,8 +58,10 @@ void responder::send(int status, std::shared_ptr<const std::string> body) {
 }
 
 template <class Response>
-void responder::add_headers(Response& resp) {
-  resp.append_header(restinio::http_field::content_type, content_type_);
+void responder::add_headers(Response& resp, bool with_content_type) {
+  // A 304 describes no content of its own (RFC 9110 15.4.5): no Content-Type.
+  if (with_content_type)
+    resp.append_header(restinio::http_field::content_type, content_type_);
   resp.append_header("X-Request-ID", request_id_);
   for (auto& [name, value] : extra_headers_)
     resp.append_header(name, value);
@@ -70,7 +72,7 @@ void responder::finish(int status, restinio::writable_item_t body) {
     return;
   auto resp = req_->create_response(restinio::http_status_line_t{
     restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, reason_phrase(status)});
-  add_headers(resp);
+  add_headers(resp, true);
   resp.set_body(std::move(body));
   resp.done();
   account(status);
@@ -81,7 +83,7 @@ void responder::send_not_modified(std::size_t representation_length) {
     return;
   auto resp = req_->create_response<restinio::user_controlled_output_t>(
     restinio::http_status_line_t{restinio::status_not_modified()});
-  add_headers(resp);
+  add_headers(resp, false);
   resp.set_content_length(representation_length);
   resp.done();
   account(304);
@@ -95,6 +97,8 @@ void responder::account(int status) {
     counters_->responses_5xx.fetch_add(1, std::memory_order_relaxed);
   else if (status >= 400)
     counters_->responses_4xx.fetch_add(1, std::memory_order_relaxed);
+  else if (status >= 300)
+    counters_->responses_3xx.fetch_add(1, std::memory_order_relaxed);
   else
     counters_->responses_2xx.fetch_add(1, std::memory_order_relaxed);
   auto lvl = status >= 500 ? log::level::error : status >= 400 ? log::level::info : log::level::debug;

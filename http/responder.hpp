@@ -34,8 +34,9 @@ public:
   /// sent from the shared buffer, never copied.
   void send(int status, std::shared_ptr<const std::string> body);
 
-  /// Answers 304 Not Modified: no body; Content-Length is the length the 200
-  /// would have had, as RFC 9110 8.6 allows (0 would misstate it).
+  /// Answers 304 Not Modified: no body, no Content-Type; Content-Length is the
+  /// length the 200 would have had, as RFC 9110 8.6 allows (RESTinio always
+  /// writes the field, and 0 would misstate it).
   void send_not_modified(std::size_t representation_length);
 
   /// Sends the error body {"success": false, "error": {...}}.
@@ -50,7 +51,7 @@ public:
 private:
   void finish(int status, restinio::writable_item_t body);
   template <class Response>
-  void add_headers(Response& resp);
+  void add_headers(Response& resp, bool with_content_type);
   void account(int status);
 
   restinio::request_handle_t req_;
@@ -69,6 +70,7 @@ struct server_counters {
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> responses_2xx{0};
+  std::atomic<std::uint64_t> responses_3xx{0}; ///< 304 Not Modified
   std::atomic<std::uint64_t> responses_4xx{0};
   std::atomic<std::uint64_t> responses_5xx{0};
   std::atomic<bool> draining{false};

@@ -37,12 +37,8 @@ void write_outcome(json_writer& out, const status_update& u, const merge_outcome
     .key("status").value(to_string(d.status))
     .key("job_id").value(d.job_id)
     .key("message").value(d.message)
-    .key("updated_at");
-  if (d.updated)
-    out.value(format_time(*d.updated));
-  else
-    out.null();
-  out.key("duration_sec").value(d.duration_sec);
+    .key("updated_at").value(format_time(d.updated))
+    .key("duration_sec").value(d.duration_sec);
   out.key("applied").value(o.result == merge_outcome::kind::applied);
   if (auto reason = reason_of(o.result))
     out.key("reason").value(reason);

@@ -13,7 +13,7 @@ packages=(
   nlohmann-json3-dev
   libsimdjson-dev                 # request bodies (http/status_body_reader)
   libjemalloc-dev                 # the allocator (CMakeLists.txt says why)
-  zlib1g-dev                      # gzip for GET bodies (actors/status_bodies)
+  zlib1g-dev                      # gzip for GET bodies (actors/body_compressor)
   libspdlog-dev libcli11-dev
   libhowardhinnant-date-dev
   wrk                             # make bench
