@@ -22,7 +22,8 @@ end
 
 function request()
   local items = {}
-  for k = 1, batch_size do items[k] = common.item(cfg, tag) end
+  local now = common.now()
+  for k = 1, batch_size do items[k] = common.item(cfg, tag, now) end
   return wrk.format("POST", "/api/v1/status/batch", headers,
                     '{"updates":[' .. table.concat(items, ",") .. "]}")
 end
