@@ -42,7 +42,7 @@ void status_bodies::write_domains(json_writer& out, const std::string& app_name,
       text = texts.erase(text);
     if (text == texts.end() || text->first != name)
       text = texts.emplace_hint(text, name, domain_text{});
-    else if (text->second.shown == d && !text->second.member.empty()) {
+    else if (text->second.shown == d) {
       out.raw_member(text->second.member);
       ++text;
       continue;
@@ -94,11 +94,8 @@ status_representation status_bodies::app(const status_snapshot& snap, std::uint6
   auto it = snap.apps.find(name);
   if (it == snap.apps.end())
     return {};
-  auto slot = apps_.find(name);
-  if (slot == apps_.end())
-    slot = apps_.emplace(name, cached{}).first;
   const app_state& app = it->second;
-  return serve(slot->second, version, [&](std::string& text) {
+  return serve(apps_.try_emplace(name).first->second, version, [&](std::string& text) {
     text.reserve(128 + app.domains.size() * bytes_per_domain);
     json_writer out{text};
     out.begin_object()
