@@ -11,10 +11,10 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/canvas.hpp"     // Slack canvases (issue 3)
-#include "actors/epm_router.hpp" // EPM pull mode (issue 4)
-#include "actors/log.hpp"
-#include "actors/state_store.hpp"
+#include "actors/canvas/canvas.hpp"     // Slack canvases (issue 3)
+#include "actors/pull/epm_router.hpp" // EPM pull mode (issue 4)
+#include "actors/common/log.hpp"
+#include "actors/state/state_store.hpp"
 #include "config/config.hpp"
 #include "http/responder.hpp"
 #include "http/server.hpp"

@@ -31,8 +31,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/durable_file.hpp"
-#include "actors/status_model.hpp"
+#include "actors/common/durable_file.hpp"
+#include "actors/state/status_model.hpp"
 
 namespace {
 

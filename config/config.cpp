@@ -19,7 +19,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/log.hpp"
 
 namespace epmpulse::config {
 
@@ -32,6 +31,11 @@ const char* to_string(key_role role) {
     case key_role::admin: return "admin";
   }
   return "read";
+}
+
+bool is_log_level(std::string_view word) {
+  return word == "debug" || word == "info" || word == "warn" || word == "warning"
+         || word == "error";
 }
 
 bool role_allows(key_role have, key_role need) {
@@ -633,9 +637,7 @@ private:
   std::string read_log_level(const json& object, const std::string& path,
                              std::string fallback) const {
     std::string level = read_string(object, "log_level", path, fallback);
-    // The logger's own parser is the one definition of the valid words.
-    log::level parsed;
-    if (!log::parse_level(level, parsed))
+    if (!is_log_level(level))
       fail(child_path(path, "log_level"),
            "must be one of \"debug\", \"info\", \"warn\", \"error\", got " + in_quotes(level),
            "use one of the listed values");

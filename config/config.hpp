@@ -23,6 +23,10 @@ const char* to_string(key_role role);
 /// True when a key of role `have` may perform an action needing `need`.
 bool role_allows(key_role have, key_role need);
 
+/// The words `settings.log_level` takes: "debug", "info", "warn" (or
+/// "warning"), "error"; the logger's parse_level reads the same words.
+bool is_log_level(std::string_view word);
+
 /// One API key. `key` is a secret: never log it.
 struct api_key {
   std::string name;

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/errors.hpp"
+#include "actors/common/errors.hpp"
 
 namespace epmpulse::http {
 

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/durable_file.hpp"
-#include "actors/log.hpp"
+#include "actors/common/durable_file.hpp"
+#include "actors/common/log.hpp"
 
 namespace epmpulse::http {
 

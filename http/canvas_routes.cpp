@@ -4,7 +4,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/canvas.hpp"
+#include "actors/canvas/canvas.hpp"
 
 namespace epmpulse::http {
 

@@ -1,6 +1,6 @@
 #include "http/responder.hpp"
 
-#include "actors/log.hpp"
+#include "actors/common/log.hpp"
 
 namespace epmpulse::http {
 

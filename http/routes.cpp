@@ -1,6 +1,6 @@
 #include "http/routes.hpp"
 
-#include "actors/log.hpp"
+#include "actors/common/log.hpp"
 #include "http/canvas_routes.hpp" // canvas endpoints (issue 3)
 #include "http/health_handlers.hpp"
 #include "http/status_handlers.hpp"

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <restinio/all.hpp>
 
-#include "actors/log.hpp"
+#include "actors/common/log.hpp"
 #include "http/routes.hpp"
 
 namespace epmpulse::http {

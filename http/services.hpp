@@ -12,7 +12,7 @@
 #include <caf/fwd.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/state_store.hpp"
+#include "actors/state/state_store.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
 #include "http/rate_limiter.hpp"

@@ -3,7 +3,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/json_writer.hpp"
+#include "actors/common/json_writer.hpp"
 #include "http/negotiation.hpp"
 #include "http/status_request.hpp"
 

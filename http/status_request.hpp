@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "actors/status_model.hpp"
+#include "actors/state/status_model.hpp"
 #include "config/config.hpp"
 #include "http/api_error.hpp"
 

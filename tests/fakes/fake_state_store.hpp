@@ -13,7 +13,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/state_store.hpp"
+#include "actors/state/state_store.hpp"
 
 namespace epmpulse::test {
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/status_model.hpp"
+#include "actors/state/status_model.hpp"
 
 namespace epmpulse {
 

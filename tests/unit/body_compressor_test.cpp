@@ -14,7 +14,7 @@
 #include <caf/send.hpp>
 #include <restinio/transforms/zlib.hpp>
 
-#include "actors/body_compressor.hpp"
+#include "actors/state/body_compressor.hpp"
 #include "tests/support/wait.hpp"
 
 BOOST_AUTO_TEST_SUITE(body_compressor_tests)

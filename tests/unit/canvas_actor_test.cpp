@@ -18,8 +18,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/send.hpp>
 
-#include "actors/canvas.hpp"
-#include "actors/canvas_render.hpp"
+#include "actors/canvas/canvas.hpp"
+#include "actors/canvas/canvas_render.hpp"
 #include "tests/fakes/fake_slack.hpp"
 #include "tests/fakes/fake_state_store.hpp"
 #include "tests/support/temp_dir.hpp"

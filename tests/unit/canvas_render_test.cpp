@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "actors/canvas_render.hpp"
+#include "actors/canvas/canvas_render.hpp"
 #include "tests/support/printing.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/epm_status.hpp"
+#include "actors/pull/epm_status.hpp"
 #include "tests/support/printing.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,

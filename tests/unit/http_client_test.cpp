@@ -21,7 +21,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/http_client.hpp"
+#include "actors/common/http_client.hpp"
 #include "tests/fakes/fake_http_server.hpp"
 #include "tests/support/wait.hpp"
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/json_writer.hpp"
+#include "actors/common/json_writer.hpp"
 
 BOOST_AUTO_TEST_SUITE(json_writer_tests)
 

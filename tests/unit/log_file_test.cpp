@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <sys/stat.h>
 
-#include "actors/log_file.hpp"
-#include "actors/state_log.hpp"
+#include "actors/state/log_file.hpp"
+#include "actors/state/state_log.hpp"
 #include "tests/support/temp_dir.hpp"
 
 // The change log's file: records written in place over zero-filled space must

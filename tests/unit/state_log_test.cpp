@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/state_log.hpp"
+#include "actors/state/state_log.hpp"
 #include "tests/support/printing.hpp"
 
 // The change log's record format and its replay: what start-up relies on to

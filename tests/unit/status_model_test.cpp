@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/status_model.hpp"
+#include "actors/state/status_model.hpp"
 #include "config/config.hpp"
 #include "tests/support/printing.hpp"
 

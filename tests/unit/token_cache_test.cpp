@@ -19,10 +19,10 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "actors/epm_status.hpp"
-#include "actors/log.hpp"
-#include "actors/durable_file.hpp"
-#include "actors/token_cache.hpp"
+#include "actors/pull/epm_status.hpp"
+#include "actors/common/log.hpp"
+#include "actors/common/durable_file.hpp"
+#include "actors/pull/token_cache.hpp"
 #include "tests/fakes/fake_epm.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"

@@ -1,0 +1,595 @@
+#include "actors/canvas/canvas_render.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <date/date.h>
+#include <fmt/format.h>
+
+namespace epmpulse::canvas {
+
+// -- time zone -----------------------------------------------------------------
+
+// The POSIX TZ grammar (TZ variable, RFC 8536 §3.3): std offset [dst [offset]
+// [,start[/time],end[/time]]].
+struct posix_parser {
+  std::string_view s;
+  std::size_t i = 0;
+
+  bool at_end() const { return i >= s.size(); }
+  char peek() const { return at_end() ? '\0' : s[i]; }
+
+  bool name(std::string& out) {
+    if (peek() == '<') {
+      auto close = s.find('>', i);
+      if (close == std::string_view::npos)
+        return false;
+      out = std::string{s.substr(i + 1, close - i - 1)};
+      i = close + 1;
+      return !out.empty();
+    }
+    auto start = i;
+    while (!at_end() && std::isalpha(static_cast<unsigned char>(peek())))
+      ++i;
+    out = std::string{s.substr(start, i - start)};
+    return out.size() >= 3;
+  }
+
+  bool number(long& out) {
+    if (at_end() || !std::isdigit(static_cast<unsigned char>(peek())))
+      return false;
+    out = 0;
+    while (!at_end() && std::isdigit(static_cast<unsigned char>(peek())))
+      out = out * 10 + (s[i++] - '0');
+    return true;
+  }
+
+  // [+-]hh[:mm[:ss]] in seconds.
+  bool hms(long& out) {
+    long sign = 1;
+    if (peek() == '+' || peek() == '-')
+      sign = s[i++] == '-' ? -1 : 1;
+    long h = 0, m = 0, sec = 0;
+    if (!number(h))
+      return false;
+    if (peek() == ':') {
+      ++i;
+      if (!number(m))
+        return false;
+      if (peek() == ':') {
+        ++i;
+        if (!number(sec))
+          return false;
+      }
+    }
+    out = sign * (h * 3600 + m * 60 + sec);
+    return true;
+  }
+
+  template <class Rule>
+  bool rule(Rule& r) {
+    using kind = typename Rule::kind;
+    long a = 0, b = 0, c = 0;
+    if (peek() == 'M') {
+      ++i;
+      if (!number(a) || peek() != '.')
+        return false;
+      ++i;
+      if (!number(b) || peek() != '.')
+        return false;
+      ++i;
+      if (!number(c))
+        return false;
+      if (a < 1 || a > 12 || b < 1 || b > 5 || c < 0 || c > 6)
+        return false;
+      r.type = kind::month_week_day;
+      r.month = static_cast<int>(a);
+      r.week = static_cast<int>(b);
+      r.day = static_cast<int>(c);
+    } else if (peek() == 'J') {
+      ++i;
+      if (!number(a) || a < 1 || a > 365)
+        return false;
+      r.type = kind::julian_no_leap;
+      r.julian = static_cast<int>(a);
+    } else {
+      if (!number(a) || a > 365)
+        return false;
+      r.type = kind::zero_based;
+      r.julian = static_cast<int>(a);
+    }
+    r.time_sec = 7200;
+    if (peek() == '/') {
+      ++i;
+      long t = 0;
+      if (!hms(t))
+        return false;
+      r.time_sec = t;
+    }
+    return true;
+  }
+};
+
+bool display_zone::from_posix(const std::string& tz, display_zone& out) {
+  posix_parser p{tz};
+  display_zone z;
+  long off = 0;
+  if (!p.name(z.std_abbrev_) || !p.hms(off))
+    return false;
+  z.std_offset_ = -off; // POSIX counts west of Greenwich as positive
+  if (!p.at_end()) {
+    if (!p.name(z.dst_abbrev_))
+      return false;
+    z.has_dst_ = true;
+    z.dst_offset_ = z.std_offset_ + 3600;
+    if (!p.at_end() && p.peek() != ',') {
+      if (!p.hms(off))
+        return false;
+      z.dst_offset_ = -off;
+    }
+    if (p.at_end()) {
+      // No rules: POSIX leaves them implementation-defined; use the US ones.
+      posix_parser q{"M3.2.0,M11.1.0"};
+      q.rule(z.start_);
+      ++q.i;
+      q.rule(z.end_);
+    } else {
+      if (p.peek() != ',')
+        return false;
+      ++p.i;
+      if (!p.rule(z.start_) || p.peek() != ',')
+        return false;
+      ++p.i;
+      if (!p.rule(z.end_) || !p.at_end())
+        return false;
+    }
+  }
+  z.name_ = out.name_;
+  out = z;
+  return true;
+}
+
+bool display_zone::load(const std::string& name, display_zone& out, std::string& error) {
+  if (name.empty() || name == "UTC" || name == "Etc/UTC" || name == "Z") {
+    out = display_zone{};
+    return true;
+  }
+  if (name.find("..") != std::string::npos || name.front() == '/') {
+    error = "not a time zone name: " + name;
+    return false;
+  }
+  const char* dir = std::getenv("TZDIR");
+  std::string path = std::string{dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo"} +
+                     "/" + name;
+  std::ifstream in{path, std::ios::binary};
+  if (!in) {
+    error = "unknown time zone " + name + " (no " + path + ")";
+    return false;
+  }
+  std::string bytes{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  // TZif version 2+ ends with "\n<POSIX TZ string>\n".
+  if (bytes.size() < 44 || bytes.compare(0, 4, "TZif") != 0 || bytes.back() != '\n') {
+    error = "not a TZif file: " + path;
+    return false;
+  }
+  auto start = bytes.rfind('\n', bytes.size() - 2);
+  if (start == std::string::npos) {
+    error = "no POSIX rule in " + path;
+    return false;
+  }
+  auto footer = bytes.substr(start + 1, bytes.size() - start - 2);
+  display_zone z;
+  if (!from_posix(footer, z)) {
+    error = "unsupported rule '" + footer + "' in " + path;
+    return false;
+  }
+  z.name_ = name;
+  out = z;
+  return true;
+}
+
+long long display_zone::rule_local_seconds(const rule& r, int year) {
+  using namespace date;
+  sys_days day;
+  switch (r.type) {
+    case rule::kind::month_week_day: {
+      auto m = date::month{static_cast<unsigned>(r.month)};
+      auto wd = date::weekday{static_cast<unsigned>(r.day)};
+      if (r.week == 5)
+        day = sys_days{date::year{year} / m / wd[date::last]};
+      else
+        day = sys_days{date::year{year} / m / wd[static_cast<unsigned>(r.week)]};
+      break;
+    }
+    case rule::kind::julian_no_leap: {
+      // Day 1..365, February 29 never counted.
+      int n = r.julian - 1;
+      if (date::year{year}.is_leap() && r.julian >= 60)
+        ++n;
+      day = sys_days{date::year{year} / January / 1} + days{n};
+      break;
+    }
+    case rule::kind::zero_based:
+      day = sys_days{date::year{year} / January / 1} + days{r.julian};
+      break;
+  }
+  return static_cast<long long>(day.time_since_epoch().count()) * 86400 + r.time_sec;
+}
+
+std::chrono::seconds display_zone::offset_at(time_point t, std::string* abbrev) const {
+  auto utc = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  bool dst = false;
+  if (has_dst_) {
+    auto local_days = date::floor<date::days>(
+      date::sys_seconds{std::chrono::seconds{utc + std_offset_}});
+    int year = static_cast<int>(date::year_month_day{local_days}.year());
+    auto start = rule_local_seconds(start_, year) - std_offset_; // fires in standard time
+    auto end = rule_local_seconds(end_, year) - dst_offset_;     // fires in daylight time
+    if (start < end)
+      dst = utc >= start && utc < end;
+    else // southern hemisphere: DST spans the new year
+      dst = !(utc >= end && utc < start);
+  }
+  if (abbrev != nullptr)
+    *abbrev = dst ? dst_abbrev_ : std_abbrev_;
+  return std::chrono::seconds{dst ? dst_offset_ : std_offset_};
+}
+
+namespace {
+
+struct local_parts {
+  date::year_month_day ymd;
+  int hour = 0;
+  int minute = 0;
+  std::string abbrev;
+};
+
+local_parts to_local(time_point t, const display_zone& zone) {
+  local_parts out;
+  auto off = zone.offset_at(t, &out.abbrev);
+  auto secs = date::floor<std::chrono::seconds>(t) + off;
+  auto day = date::floor<date::days>(secs);
+  out.ymd = date::year_month_day{day};
+  auto tod = std::chrono::duration_cast<std::chrono::seconds>(secs - day).count();
+  out.hour = static_cast<int>(tod / 3600);
+  out.minute = static_cast<int>((tod % 3600) / 60);
+  return out;
+}
+
+std::string ymd_text(const date::year_month_day& d) {
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()),
+                     static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+}
+
+} // namespace
+
+std::string format_display_time(time_point t, const display_zone& zone) {
+  auto p = to_local(t, zone);
+  return fmt::format("{} {:02}:{:02} {}", ymd_text(p.ymd), p.hour, p.minute, p.abbrev);
+}
+
+// -- escaping ------------------------------------------------------------------
+
+namespace {
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+/// Decodes `text` into code points; malformed sequences become U+FFFD.
+std::vector<char32_t> decode_utf8(std::string_view text) {
+  std::vector<char32_t> out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto b = static_cast<unsigned char>(text[i]);
+    int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > text.size()) {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    bool ok = true;
+    for (int k = 1; k < len; ++k) {
+      auto c = static_cast<unsigned char>(text[i + k]);
+      if ((c & 0xC0) != 0x80) {
+        ok = false;
+        break;
+      }
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    // Reject overlong forms, surrogates and out-of-range values.
+    static constexpr char32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (!ok || cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    out.push_back(cp);
+    i += static_cast<std::size_t>(len);
+  }
+  return out;
+}
+
+bool ascii_alnum(char32_t c) {
+  return c < 0x80 && std::isalnum(static_cast<int>(c));
+}
+
+bool is_bidi_control(char32_t c) {
+  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E ||
+         c == 0x200F || c == 0x061C;
+}
+
+} // namespace
+
+std::string escape_text(std::string_view text, std::size_t max_chars) {
+  auto cps = decode_utf8(text);
+  // Trim surrounding whitespace and control characters.
+  auto blank = [](char32_t c) { return c <= 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F); };
+  std::size_t first = 0, last = cps.size();
+  while (first < last && blank(cps[first]))
+    ++first;
+  while (last > first && blank(cps[last - 1]))
+    --last;
+  std::string out;
+  std::size_t count = 0;
+  bool prev_space = false;
+  for (std::size_t i = first; i < last; ++i) {
+    char32_t c = cps[i];
+    char32_t prev = i > first ? cps[i - 1] : U' ';
+    char32_t next = i + 1 < last ? cps[i + 1] : U' ';
+    if (is_bidi_control(c))
+      continue;
+    if (blank(c) || c == 0x2028 || c == 0x2029)
+      c = U' '; // no line breaks: a message stays in its table cell
+    if (c == U' ' && prev_space)
+      continue;
+    prev_space = c == U' ';
+    if (count == max_chars) {
+      append_utf8(out, U'…');
+      return out;
+    }
+    ++count;
+    switch (c) {
+      case U'<': append_utf8(out, U'‹'); break;   // <!channel>, <@U1>, <url|text>
+      case U'>': append_utf8(out, U'›'); break;   // quotes, the end of <...>
+      case U'@': append_utf8(out, U'＠'); break;  // @here, @channel, @name
+      case U'&': append_utf8(out, U'＆'); break;  // &lt;!channel&gt;
+      case U'*': append_utf8(out, U'∗'); break;   // bold
+      case U'~': append_utf8(out, U'∼'); break;   // strike
+      case U'`': append_utf8(out, U'ˋ'); break;   // code
+      case U'|': append_utf8(out, U'∣'); break;   // table cells
+      case U'\\': append_utf8(out, U'∖'); break;  // escaping our own delimiters
+      case U'[': append_utf8(out, U'［'); break;  // [text](url)
+      case U']': append_utf8(out, U'］'); break;
+      case U'#': append_utf8(out, U'＃'); break;  // headings, #channel
+      case U'_':
+        // Inside a word (JOB_001) an underscore never starts emphasis.
+        if (ascii_alnum(prev) && ascii_alnum(next))
+          out += '_';
+        else
+          append_utf8(out, U'＿');
+        break;
+      case U':':
+        // "https://": no scheme, no link.
+        if (next == U'/' && i + 2 < last && cps[i + 2] == U'/')
+          append_utf8(out, U'：');
+        else
+          out += ':';
+        break;
+      case U'.': {
+        // "www.example.com": no auto-link.
+        bool www = i >= first + 3 && (cps[i - 1] | 0x20) == U'w' && (cps[i - 2] | 0x20) == U'w' &&
+                   (cps[i - 3] | 0x20) == U'w' && (i == first + 3 || !ascii_alnum(cps[i - 4]));
+        if (www)
+          append_utf8(out, U'․');
+        else
+          out += '.';
+        break;
+      }
+      default: append_utf8(out, c);
+    }
+  }
+  return out;
+}
+
+// -- rendering -----------------------------------------------------------------
+
+const char* status_icon(job_status s) {
+  switch (s) {
+    case job_status::blank: return "⚪";
+    case job_status::loading: return "🟡";
+    case job_status::ok: return "🟢";
+    case job_status::warning: return "🔴";
+  }
+  return "⚪";
+}
+
+std::string format_duration(std::int64_t seconds) {
+  if (seconds < 0)
+    seconds = 0;
+  auto h = seconds / 3600, m = (seconds % 3600) / 60, s = seconds % 60;
+  if (h > 0)
+    return fmt::format("{}h {}m", h, m);
+  if (m > 0)
+    return fmt::format("{}m {}s", m, s);
+  return fmt::format("{}s", s);
+}
+
+std::string rendered_canvas::markdown() const {
+  std::string out;
+  for (const auto& s : sections)
+    out += s.markdown;
+  return out;
+}
+
+std::vector<const config::app_config*> channel_apps(const config::service_config& cfg,
+                                                    std::string_view channel_id) {
+  std::vector<const config::app_config*> out;
+  for (const auto& app : cfg.apps)
+    if (std::find(app.channels.begin(), app.channels.end(), channel_id) != app.channels.end())
+      out.push_back(&app);
+  return out;
+}
+
+namespace {
+
+constexpr const char* dash = "–";
+
+/// "14:35" on the reference day, "02-15 14:35" on another.
+std::string short_time(time_point t, const display_zone& zone,
+                       const std::optional<date::year_month_day>& ref_day) {
+  auto p = to_local(t, zone);
+  if (ref_day && *ref_day == p.ymd)
+    return fmt::format("{:02}:{:02}", p.hour, p.minute);
+  return fmt::format("{:02}-{:02} {:02}:{:02}", static_cast<unsigned>(p.ymd.month()),
+                     static_cast<unsigned>(p.ymd.day()), p.hour, p.minute);
+}
+
+std::string app_title(const config::app_config& app) {
+  return escape_text(app.display_name.empty() ? app.name : app.display_name, 80);
+}
+
+} // namespace
+
+rendered_canvas render_canvas(const status_snapshot& snap, const config::service_config& cfg,
+                              std::string_view channel_id, const render_options& opts) {
+  rendered_canvas out;
+  auto apps = channel_apps(cfg, channel_id);
+  std::set<std::string> app_names;
+  for (auto* app : apps)
+    app_names.insert(app->name);
+
+  // The channel's own last update: changes to other channels' apps leave
+  // this canvas byte-identical, so it is not re-sent.
+  std::optional<time_point> last;
+  for (auto* app : apps) {
+    auto it = snap.apps.find(app->name);
+    if (it == snap.apps.end())
+      continue;
+    for (const auto& [_, d] : it->second.domains)
+      if (d.updated && (!last || *d.updated > *last))
+        last = d.updated;
+  }
+  std::optional<date::year_month_day> ref_day;
+  if (last)
+    ref_day = to_local(*last, opts.zone).ymd;
+
+  // -- header --
+  {
+    canvas_section s;
+    s.anchor = "header";
+    s.level = 1;
+    s.heading = "📊 " + escape_text(opts.title, 80);
+    s.markdown = "# " + s.heading + "\n";
+    if (last)
+      s.markdown += "Last update: " + format_display_time(*last, opts.zone) + "\n\n";
+    else
+      s.markdown += "No updates yet\n\n";
+    out.sections.push_back(std::move(s));
+  }
+
+  // -- one section per app --
+  for (auto* app : apps) {
+    canvas_section s;
+    s.anchor = "app:" + app->name;
+    s.level = 2;
+    s.heading = app_title(*app);
+    s.markdown = "## " + s.heading + "\n";
+    static const std::map<std::string, domain_state> no_domains;
+    auto it = snap.apps.find(app->name);
+    const auto& domains = it != snap.apps.end() ? it->second.domains : no_domains;
+    std::vector<std::pair<std::string, domain_state>> rows;
+    for (const auto& name : app->domains) {
+      auto d = domains.find(name);
+      rows.emplace_back(name, d != domains.end() ? d->second : domain_state{});
+    }
+    for (const auto& [name, d] : domains)
+      if (std::find(app->domains.begin(), app->domains.end(), name) == app->domains.end())
+        rows.emplace_back(name, d);
+    if (rows.empty()) {
+      s.markdown += "No domains yet\n\n";
+    } else {
+      s.markdown += "| Domain | Status | Job | Updated | Duration | Message |\n"
+                    "| --- | --- | --- | --- | --- | --- |\n";
+      for (const auto& [name, d] : rows) {
+        std::string job = d.job_id && !d.job_id->empty() ? escape_text(*d.job_id, 64) : dash;
+        std::string updated = d.updated ? short_time(*d.updated, opts.zone, ref_day) : dash;
+        std::string duration = dash;
+        if (d.status == job_status::loading && d.started)
+          duration = "running since " + short_time(*d.started, opts.zone, ref_day);
+        else if (d.duration_sec && d.status != job_status::blank)
+          duration = format_duration(*d.duration_sec);
+        std::string message;
+        if (d.status == job_status::warning && d.message)
+          message = escape_text(*d.message, 200);
+        s.markdown += fmt::format("| {} | {} {} | {} | {} | {} | {} |\n", escape_text(name, 64),
+                                  status_icon(d.status), to_string(d.status), job, updated,
+                                  duration, message);
+      }
+      s.markdown += "\n";
+    }
+    out.sections.push_back(std::move(s));
+  }
+
+  // -- recent jobs that touched this channel's apps --
+  {
+    canvas_section s;
+    s.anchor = "recent";
+    s.level = 3;
+    s.heading = "Recent jobs";
+    s.markdown = "### Recent jobs\n";
+    std::size_t listed = 0;
+    for (const auto& job : snap.recent_jobs) {
+      if (listed == opts.recent_jobs)
+        break;
+      std::vector<std::string> shown;
+      for (const auto& a : job.apps)
+        if (app_names.count(a) != 0) {
+          auto* cfg_app = cfg.find_app(a);
+          shown.push_back(cfg_app != nullptr ? app_title(*cfg_app) : escape_text(a, 80));
+        }
+      if (shown.empty())
+        continue;
+      ++listed;
+      std::string apps_text;
+      for (const auto& a : shown)
+        apps_text += (apps_text.empty() ? "" : ", ") + a;
+      std::string when;
+      if (job.started)
+        when = short_time(*job.started, opts.zone, ref_day);
+      if (job.completed)
+        when += (when.empty() ? "" : " → ") + short_time(*job.completed, opts.zone, ref_day);
+      s.markdown += fmt::format("- {} **{}** ({}): {}{}\n", status_icon(job.status),
+                                escape_text(job.job_id, 64), apps_text, to_string(job.status),
+                                when.empty() ? "" : ", " + when);
+    }
+    if (listed == 0)
+      s.markdown += "No recent jobs\n";
+    out.sections.push_back(std::move(s));
+  }
+  return out;
+}
+
+} // namespace epmpulse::canvas

@@ -1,0 +1,322 @@
+#include "actors/pull/epm_router.hpp"
+
+#include <caf/all.hpp>
+#include <fmt/format.h>
+
+#include "actors/common/log.hpp"
+
+namespace epmpulse {
+
+namespace {
+
+using router_ptr = epm_router_actor::stateful_pointer<epm_router_state>;
+
+constexpr auto snapshot_timeout = std::chrono::seconds{10};
+constexpr auto snapshot_retry = std::chrono::seconds{5};
+
+poller_actor* poller_for(router_ptr self, const std::string& app) {
+  auto& st = self->state;
+  auto s = st.app_server.find(app);
+  if (s == st.app_server.end())
+    return nullptr;
+  auto p = st.pollers.find(s->second);
+  return p == st.pollers.end() ? nullptr : &p->second;
+}
+
+void route(router_ptr self, const domain_change& change) {
+  bool unwatch = false;
+  auto watch = watch_decision(change, unwatch);
+  if (!watch && !unwatch)
+    return;
+  auto* p = poller_for(self, change.app);
+  if (p == nullptr)
+    return; // the app has no EPM server: pushes only
+  if (watch)
+    self->send(*p, watch_atom::value, std::move(*watch));
+  else
+    self->send(*p, unwatch_atom::value, change.app, change.domain);
+}
+
+/// Start-up: every domain still Loading with a job_id is watched again.
+void request_snapshot(router_ptr self) {
+  auto gen = ++self->state.snapshot_generation;
+  self->request(self->state.opts.state, snapshot_timeout, snapshot_atom::value)
+    .then(
+      [self](const snapshot_ptr& snap) {
+        auto& st = self->state;
+        if (st.recovered || !snap)
+          return;
+        st.recovered = true;
+        std::size_t watched = 0;
+        for (const auto& [app, a] : snap->apps) {
+          auto* p = poller_for(self, app);
+          if (p == nullptr)
+            continue;
+          for (const auto& [domain, d] : a.domains) {
+            if (d.status != job_status::loading || !d.job_id || d.job_id->empty())
+              continue;
+            watch_request w;
+            w.app = app;
+            w.domain = domain;
+            w.job_id = *d.job_id;
+            w.loading_since = d.started ? d.started : d.updated;
+            w.loading_updated = d.updated;
+            w.recovered = true;
+            self->send(*p, watch_atom::value, std::move(w));
+            ++watched;
+          }
+        }
+        log::info("epm pull mode started", {{"servers", st.pollers.size()},
+                                            {"recovered_jobs", watched}});
+      },
+      [self, gen](const caf::error& err) {
+        log::warn("epm pull mode cannot read the state snapshot; retrying",
+                  {{"reason", describe_error(err)},
+                   {"retry_in_sec", std::chrono::duration<double>(snapshot_retry).count()}});
+        self->delayed_send(self, snapshot_retry, tick_atom::value, gen);
+      });
+}
+
+epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options opts,
+                                           token_cache_actor tokens,
+                                           std::map<std::string, poller_actor> pollers,
+                                           std::vector<http_client_actor> clients) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.tokens = std::move(tokens);
+  st.pollers = std::move(pollers);
+  for (const auto& app : st.opts.config->apps)
+    if (!app.server.empty())
+      st.app_server[app.name] = app.server;
+  // Linked: they stop with the router.
+  self->link_to(st.tokens);
+  for (auto& [id, p] : st.pollers)
+    self->link_to(p);
+  for (auto& c : clients)
+    self->link_to(c);
+  self->send(st.opts.state, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  request_snapshot(self);
+  return {
+    [self](changed_atom, const change_set& changes) {
+      if (!changes)
+        return;
+      for (const auto& c : *changes)
+        route(self, c);
+    },
+    [self](health_atom, epm_health_callback cb) {
+      auto& st = self->state;
+      struct pending {
+        epm_health result;
+        std::size_t left = 0;
+        epm_health_callback cb;
+      };
+      auto agg = std::make_shared<pending>();
+      agg->cb = std::move(cb);
+      agg->left = st.pollers.size() + 1;
+      auto done = [agg] {
+        if (--agg->left == 0)
+          agg->cb(std::move(agg->result));
+      };
+      self->request(st.tokens, st.opts.answer_timeout, health_atom::value)
+        .then([agg, done](const token_health& h) { agg->result.auth = h.status; done(); },
+              [agg, done](const caf::error& err) {
+                agg->result.auth = "error: no answer from the token actor ("
+                                   + describe_error(err) + ")";
+                done();
+              });
+      for (auto& [id, p] : st.pollers) {
+        agg->result.servers[id] = "error: no answer";
+        self->request(p, st.opts.answer_timeout, health_atom::value)
+          .then([agg, done, id = id](const poller_health& h) {
+                  agg->result.servers[id] = h.status;
+                  done();
+                },
+                [agg, done, id = id](const caf::error& err) {
+                  agg->result.servers[id] = "error: no answer from the poller ("
+                                            + describe_error(err) + ")";
+                  done();
+                });
+      }
+    },
+    [self](metrics_atom, epm_metrics_callback cb) {
+      auto& st = self->state;
+      struct pending {
+        epm_metrics result;
+        std::size_t left = 0;
+        epm_metrics_callback cb;
+      };
+      auto agg = std::make_shared<pending>();
+      agg->cb = std::move(cb);
+      agg->left = st.pollers.size() + 1;
+      auto done = [agg] {
+        if (--agg->left == 0)
+          agg->cb(std::move(agg->result));
+      };
+      self->request(st.tokens, st.opts.answer_timeout, health_atom::value)
+        .then([agg, done](const token_health& h) { agg->result.auth = h; done(); },
+              [agg, done](const caf::error& err) {
+                agg->result.auth.status = "error: no answer";
+                done();
+              });
+      for (auto& [id, p] : st.pollers) {
+        self->request(p, st.opts.answer_timeout, health_atom::value)
+          .then([agg, done](const poller_health& h) {
+                  agg->result.servers.push_back(h);
+                  done();
+                },
+                [agg, done, id = id](const caf::error&) {
+                  poller_health h;
+                  h.server_id = id;
+                  h.status = "error: no answer";
+                  agg->result.servers.push_back(h);
+                  done();
+                });
+      }
+    },
+    [self](tick_atom, std::uint64_t generation) {
+      if (generation == self->state.snapshot_generation && !self->state.recovered)
+        request_snapshot(self);
+    },
+  };
+}
+
+} // namespace
+
+// -- pure parts -----------------------------------------------------------------------
+
+bool epm_health::degraded() const {
+  if (auth != "ok")
+    return true;
+  for (const auto& [id, status] : servers)
+    if (status != "ok")
+      return true;
+  return false;
+}
+
+nlohmann::json epm_health::checks() const {
+  auto epm = nlohmann::json::object();
+  for (const auto& [id, status] : servers)
+    epm[id] = status;
+  return {{"epm", std::move(epm)}, {"epm_auth", auth}};
+}
+
+std::string epm_metrics::prometheus() const {
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help, auto value_of) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& s : servers)
+      out += fmt::format("{}{{server=\"{}\"}} {}\n", name, s.server_id, value_of(s));
+  };
+  family("epmpulse_epm_polls_total", "counter", "EPM job-status polls started.",
+         [](const poller_health& s) { return s.polls; });
+  family("epmpulse_epm_poll_failures_total", "counter",
+         "Polls that failed (5xx, network, 401 after retry, unreadable answer).",
+         [](const poller_health& s) { return s.poll_failures; });
+  family("epmpulse_epm_unauthorized_retries_total", "counter",
+         "Polls retried once with a fresh token after a 401.",
+         [](const poller_health& s) { return s.unauthorized_retries; });
+  family("epmpulse_epm_jobs_settled_total", "counter",
+         "Job results committed to the state by pull mode.",
+         [](const poller_health& s) { return s.settled; });
+  family("epmpulse_epm_jobs_not_found_total", "counter", "Jobs EPM answered 404 for.",
+         [](const poller_health& s) { return s.not_found; });
+  family("epmpulse_epm_jobs_timed_out_total", "counter",
+         "Jobs given up after max_poll_duration_minutes.",
+         [](const poller_health& s) { return s.timeouts; });
+  family("epmpulse_epm_watched_jobs", "gauge", "Jobs being watched.",
+         [](const poller_health& s) { return s.watched_jobs; });
+  family("epmpulse_epm_polls_in_flight", "gauge", "Polls in flight.",
+         [](const poller_health& s) { return s.in_flight; });
+  family("epmpulse_epm_server_ok", "gauge", "1 when the last exchange with the server went fine.",
+         [](const poller_health& s) { return s.status == "ok" ? 1 : 0; });
+  auto single = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, v);
+  };
+  single("epmpulse_epm_token_fetches_total", "counter", "Calls to the OAuth token endpoint.",
+         auth.fetches);
+  single("epmpulse_epm_token_fetch_failures_total", "counter",
+         "Token-endpoint calls that failed.", auth.fetch_failures);
+  single("epmpulse_epm_token_invalidations_total", "counter",
+         "Tokens reported invalid (401) by pollers.", auth.invalidations);
+  single("epmpulse_epm_refresh_token_rotations_total", "counter",
+         "New refresh tokens received from the token endpoint.", auth.rotations);
+  single("epmpulse_epm_auth_ok", "gauge", "1 when EPM authentication works.",
+         auth.status == "ok" ? 1 : 0);
+  return out;
+}
+
+std::optional<watch_request> watch_decision(const domain_change& change, bool& unwatch) {
+  unwatch = false;
+  const auto& before = change.before;
+  const auto& after = change.after;
+  bool was_watched = before.status == job_status::loading && before.job_id
+                     && !before.job_id->empty();
+  bool watch = after.status == job_status::loading && after.job_id && !after.job_id->empty();
+  if (watch) {
+    watch_request w;
+    w.app = change.app;
+    w.domain = change.domain;
+    w.job_id = *after.job_id;
+    w.loading_since = after.started ? after.started : after.updated;
+    w.loading_updated = after.updated;
+    return w; // new job, or the same one again (the poller treats that as a no-op)
+  }
+  unwatch = was_watched;
+  return std::nullopt;
+}
+
+// -- spawning -------------------------------------------------------------------------
+
+caf::expected<epm_router_actor> spawn_epm_router(caf::actor_system& sys,
+                                                 epm_router_options opts) {
+  if (!opts.config || !opts.state)
+    return caf::make_error(ec::epm_error, "pull mode needs the config and the state actor");
+  const auto& cfg = *opts.config;
+  std::vector<http_client_actor> clients;
+  auto stop_all = [&](auto&... more) {
+    for (auto& c : clients)
+      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    (caf::anon_send_exit(more, caf::exit_reason::user_shutdown), ...);
+  };
+  // The token endpoint gets its own client: a slow pod cannot delay tokens.
+  clients.push_back(spawn_http_client(sys, 2));
+  token_cache_options topts;
+  topts.auth = cfg.epm.auth;
+  topts.data_dir = opts.data_dir;
+  topts.http = clients.back();
+  topts.min_remaining = opts.token_min_remaining;
+  topts.refresh_before = opts.token_refresh_before;
+  topts.backoff_initial = opts.token_backoff_initial;
+  topts.backoff_max = opts.token_backoff_max;
+  auto tokens = spawn_token_cache(sys, std::move(topts));
+  if (!tokens) {
+    stop_all();
+    return tokens.error();
+  }
+  std::map<std::string, poller_actor> pollers;
+  for (const auto& server : cfg.epm.servers) {
+    poller_options popts;
+    popts.server = server;
+    popts.pull = cfg.settings.pull_mode;
+    popts.tokens = *tokens;
+    clients.push_back(spawn_http_client(sys, std::max(1, cfg.settings.pull_mode
+                                                           .max_concurrent_polls_per_server)));
+    popts.http = clients.back();
+    popts.state = opts.state;
+    auto p = spawn_poller(sys, std::move(popts));
+    if (!p) {
+      stop_all(*tokens);
+      for (auto& [id, other] : pollers)
+        caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+      return p.error();
+    }
+    pollers.emplace(server.id, *p);
+  }
+  for (const auto& app : cfg.apps)
+    if (!app.server.empty() && pollers.count(app.server) == 0)
+      log::warn("app names an EPM server that is not configured; it is not polled",
+                {{"app", app.name}, {"server", app.server}});
+  return sys.spawn(epm_router, std::move(opts), *tokens, std::move(pollers), std::move(clients));
+}
+
+} // namespace epmpulse

@@ -1,0 +1,322 @@
+#include "actors/pull/epm_status.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cmath>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace epmpulse {
+
+namespace {
+
+using nlohmann::json;
+
+// -- reading the document -------------------------------------------------------
+
+/// A status value as a number: JSON integers, and strings holding one ("0",
+/// "-1": Data Integration sends its codes as strings).
+std::optional<long long> as_code(const json& v) {
+  if (v.is_number_integer())
+    return v.get<long long>();
+  if (v.is_number_float()) {
+    auto d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e18)
+      return static_cast<long long>(d);
+    return std::nullopt;
+  }
+  if (!v.is_string())
+    return std::nullopt;
+  const auto& s = v.get_ref<const std::string&>();
+  if (s.empty() || s.size() > 19)
+    return std::nullopt;
+  std::size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size())
+    return std::nullopt;
+  long long out = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9')
+      return std::nullopt;
+    out = out * 10 + (s[i] - '0');
+  }
+  return s[0] == '-' ? -out : out;
+}
+
+/// A text field, "" when absent, null, or the literal "null" EPM sometimes sends.
+std::string text_field(const json& doc, const char* key) {
+  auto i = doc.find(key);
+  if (i == doc.end() || i->is_null())
+    return {};
+  if (i->is_string()) {
+    const auto& s = i->get_ref<const std::string&>();
+    return s == "null" ? std::string{} : s;
+  }
+  if (i->is_array() || i->is_object())
+    return i->empty() ? std::string{} : i->dump(-1, ' ', false, json::error_handler_t::replace);
+  return i->dump();
+}
+
+/// "IN PROGRESS", "in_progress", "In-Progress" → "INPROGRESS".
+std::string normalise_word(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+std::optional<epm_job_phase> phase_of_word(std::string_view word) {
+  auto w = normalise_word(word);
+  static constexpr std::string_view running[] = {
+    "RUNNING", "INPROGRESS", "PROCESSING", "QUEUED", "SUBMITTED", "PENDING",
+    "CANCELPENDING", "NOTSTARTED", "STARTED", "ACCEPTED", "WAITING", "SCHEDULED"};
+  static constexpr std::string_view succeeded[] = {
+    "SUCCESS", "SUCCEEDED", "SUCCESSFUL", "COMPLETED", "COMPLETE", "DONE", "OK", "FINISHED"};
+  static constexpr std::string_view failed[] = {
+    "FAILED", "FAILURE", "ERROR", "ERRORED", "CANCELLED", "CANCELED", "INVALID",
+    "INVALIDPARAMETER", "ABORTED", "KILLED", "TERMINATED", "COMPLETEDWITHERRORS",
+    "WARNING"};
+  auto in = [&](const auto& list) { return std::find(std::begin(list), std::end(list), w) != std::end(list); };
+  if (in(running)) return epm_job_phase::running;
+  if (in(succeeded)) return epm_job_phase::succeeded;
+  if (in(failed)) return epm_job_phase::failed;
+  return std::nullopt;
+}
+
+epm_job_phase phase_of_code(config::epm_server_kind kind, long long code) {
+  if (code == 0)
+    return epm_job_phase::succeeded;
+  if (code < 0)
+    return epm_job_phase::running; // -1 in progress; other negatives are not EPM's
+  if (kind == config::epm_server_kind::arcs)
+    return epm_job_phase::failed; // ARCS: any positive code is a failure
+  // Planning REST codes (Data Integration and EDM use the same):
+  // 2 = cancel pending (still running), INT_MAX = unknown (keep watching; the
+  // timeout settles it), 1 error / 3 cancelled / 4 invalid parameter / others failed.
+  if (code == 2 || code == INT_MAX)
+    return epm_job_phase::running;
+  return epm_job_phase::failed;
+}
+
+std::string default_failure_text(std::optional<long long> code) {
+  if (!code)
+    return "Failed";
+  switch (*code) {
+    case 1: return "Error";
+    case 3: return "Cancelled";
+    case 4: return "Invalid parameter";
+    default: return fmt::format("Failed (EPM status {})", *code);
+  }
+}
+
+// -- UTF-8 --------------------------------------------------------------------------
+
+/// Decodes one code point at `i`; returns its length, 0 when the bytes are not
+/// valid UTF-8.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  auto b = static_cast<unsigned char>(s[i]);
+  std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
+  if (len == 0 || i + len > s.size())
+    return 0;
+  for (std::size_t k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
+      return 0;
+  if (len == 2 && b < 0xc2)
+    return 0; // overlong
+  return len;
+}
+
+} // namespace
+
+// -- URLs -----------------------------------------------------------------------------
+
+const char* kind_name(config::epm_server_kind kind) {
+  switch (kind) {
+    case config::epm_server_kind::planning: return "planning";
+    case config::epm_server_kind::arcs: return "arcs";
+    case config::epm_server_kind::data_integration: return "data_integration";
+    case config::epm_server_kind::edm: return "edm";
+  }
+  return "planning";
+}
+
+std::string encode_path_segment(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::string job_status_url(const config::epm_server& server, std::string_view job_id) {
+  std::string_view base = server.base_url;
+  while (!base.empty() && base.back() == '/')
+    base.remove_suffix(1);
+  auto id = encode_path_segment(job_id);
+  switch (server.kind) {
+    case config::epm_server_kind::planning:
+      return fmt::format("{}/HyperionPlanning/rest/v3/applications/{}/jobs/{}", base,
+                         encode_path_segment(server.application), id);
+    case config::epm_server_kind::arcs:
+      return fmt::format("{}/armARCS/rest/v1/jobs/{}", base, id);
+    case config::epm_server_kind::data_integration:
+      return fmt::format("{}/aif/rest/V1/jobs/{}", base, id);
+    case config::epm_server_kind::edm:
+      return fmt::format("{}/epm/rest/v1/jobRuns/{}", base, id);
+  }
+  return {};
+}
+
+// -- mapping -----------------------------------------------------------------------
+
+std::optional<epm_job_result> map_job_response(config::epm_server_kind kind, const json& doc,
+                                               std::string& error) {
+  if (!doc.is_object()) {
+    error = "job status is not a JSON object";
+    return std::nullopt;
+  }
+  epm_job_result r;
+  std::optional<epm_job_phase> phase;
+  auto status_it = doc.find("status");
+  if (status_it != doc.end() && !status_it->is_null()) {
+    r.code = as_code(*status_it);
+    if (r.code)
+      phase = phase_of_code(kind, *r.code);
+    else if (status_it->is_string())
+      phase = phase_of_word(status_it->get_ref<const std::string&>());
+  }
+  // Data Integration's textual jobStatus, when status itself says nothing.
+  if (!phase) {
+    auto word = text_field(doc, "jobStatus");
+    if (!word.empty())
+      phase = phase_of_word(word);
+  }
+  if (!phase) {
+    error = status_it == doc.end() ? "job status has no \"status\" field"
+                                   : "job status has an unrecognised \"status\" value";
+    return std::nullopt;
+  }
+  auto details = text_field(doc, "details");
+  auto descriptive = text_field(doc, "descriptiveStatus");
+  auto err_text = text_field(doc, "error"); // EDM's JobRun
+  if (*phase == epm_job_phase::succeeded && !r.code && !err_text.empty())
+    phase = epm_job_phase::failed; // "COMPLETED" with an error attached
+  r.phase = *phase;
+  switch (r.phase) {
+    case epm_job_phase::running:
+      r.status = job_status::loading;
+      r.message = clean_message(details.empty() ? descriptive : details);
+      break;
+    case epm_job_phase::succeeded:
+      r.status = job_status::ok;
+      r.message = clean_message(!details.empty() ? details
+                                : !descriptive.empty() ? descriptive
+                                                       : std::string{"Completed"});
+      break;
+    case epm_job_phase::failed: {
+      r.status = job_status::warning;
+      std::string text = !details.empty()     ? details
+                         : !err_text.empty()  ? err_text
+                         : !descriptive.empty() ? descriptive
+                                                : std::string{};
+      if (text.empty()) {
+        auto word = text_field(doc, "jobStatus");
+        text = !word.empty() ? word : default_failure_text(r.code);
+      }
+      r.message = clean_message(text);
+      break;
+    }
+  }
+  // EDM reports lastModified in epoch milliseconds: the completion time.
+  if (r.phase != epm_job_phase::running) {
+    auto lm = doc.find("lastModified");
+    if (lm != doc.end() && lm->is_number_integer() && lm->get<long long>() > 0)
+      r.event_time = time_point{std::chrono::milliseconds{lm->get<long long>()}};
+  }
+  return r;
+}
+
+std::optional<epm_job_result> map_job_body(config::epm_server_kind kind, std::string_view body,
+                                           std::string& error) {
+  auto doc = json::parse(body.begin(), body.end(), nullptr, false);
+  if (doc.is_discarded()) {
+    error = "job status is not valid JSON";
+    return std::nullopt;
+  }
+  return map_job_response(kind, doc, error);
+}
+
+// -- messages ------------------------------------------------------------------------
+
+std::string clean_message(std::string_view text, std::size_t max_chars) {
+  // Pass 1: valid code points, control characters and whitespace runs as one space.
+  std::vector<std::string_view> points;
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  bool pending_space = false;
+  for (std::size_t i = 0; i < text.size();) {
+    auto len = utf8_sequence_length(text, i);
+    std::string_view cp = len == 0 ? replacement : text.substr(i, len);
+    i += len == 0 ? 1 : len;
+    auto c = static_cast<unsigned char>(cp[0]);
+    if (cp.size() == 1 && (c <= 0x20 || c == 0x7f)) {
+      pending_space = !points.empty();
+      continue;
+    }
+    if (pending_space)
+      points.emplace_back(" ");
+    pending_space = false;
+    points.push_back(cp);
+  }
+  std::string out;
+  if (points.size() <= max_chars) {
+    for (auto p : points)
+      out.append(p);
+    return out;
+  }
+  // Pass 2: cut, leaving room for the ellipsis.
+  std::size_t keep = max_chars == 0 ? 0 : max_chars - 1;
+  while (keep > 0 && points[keep - 1] == " ")
+    --keep;
+  for (std::size_t i = 0; i < keep; ++i)
+    out.append(points[i]);
+  if (max_chars > 0)
+    out.append("\xE2\x80\xA6");
+  return out;
+}
+
+std::string timeout_message(double max_poll_duration_minutes) {
+  return fmt::format("Timed out: no completion after {:g} min", max_poll_duration_minutes);
+}
+
+std::string not_found_message(const config::epm_server& server) {
+  return fmt::format("Job not found on {}", server.name.empty() ? server.id : server.name);
+}
+
+std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, unsigned failures,
+                                        std::chrono::milliseconds cap) {
+  auto d = initial;
+  for (unsigned i = 0; i < failures && d < cap; ++i)
+    d *= 2;
+  return std::min(d, cap);
+}
+
+std::chrono::milliseconds seconds_to_ms(double seconds) {
+  if (!(seconds > 0))
+    return std::chrono::milliseconds{1};
+  auto ms = static_cast<long long>(std::llround(seconds * 1000.0));
+  return std::chrono::milliseconds{std::max(1LL, ms)};
+}
+
+} // namespace epmpulse

@@ -1,0 +1,87 @@
+#pragma once
+
+// EPM job status, the pure part of pull mode: which URL answers a job's
+// status on each kind of EPM server, and how the job JSON it returns maps to
+// a dashboard status and message. The poller runs these; tests call them
+// directly.
+//
+// Facts (issue 4, which overrides the architecture document):
+// - Planning, FCCS, Tax Reporting, EPCM:
+//     GET {base}/HyperionPlanning/rest/v3/applications/{app}/jobs/{id}
+//     status -1 in progress, 0 success, 1 error, 2 cancel pending,
+//     3 cancelled, 4 invalid parameter
+// - ARCS:              GET {base}/armARCS/rest/v1/jobs/{id}
+//     status 0 success, -1 in progress, positive failed
+// - Data Integration:  GET {base}/aif/rest/V1/jobs/{id}
+//     the Planning codes, plus a textual jobStatus (RUNNING/SUCCESS/FAILED)
+// - EDM:               GET {base}/epm/rest/v1/jobRuns/{id}
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "actors/state/status_model.hpp"
+#include "config/config.hpp"
+
+namespace epmpulse {
+
+/// "planning" | "arcs" | "data_integration" | "edm".
+const char* kind_name(config::epm_server_kind kind);
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so a job
+/// id or application name is always exactly one path segment.
+std::string encode_path_segment(std::string_view text);
+
+/// The job-status URL of `job_id` on `server` (trailing '/' of base_url ignored).
+std::string job_status_url(const config::epm_server& server, std::string_view job_id);
+
+/// Where an EPM job is, as far as the dashboard cares.
+enum class epm_job_phase {
+  running,   ///< in progress (or cancel pending, or unknown): domain unchanged
+  succeeded, ///< domain becomes OK
+  failed,    ///< error, cancelled, invalid parameter: domain becomes Warning
+};
+
+/// What one job-status answer means.
+struct epm_job_result {
+  epm_job_phase phase = epm_job_phase::running;
+  job_status status = job_status::loading; ///< ok / warning when finished
+  std::string message;                     ///< for the domain: details, cleaned
+  std::optional<long long> code;           ///< EPM's numeric status, when given
+  std::optional<time_point> event_time;    ///< completion time EPM reported, if any
+};
+
+/// Longest message the dashboard stores (the API's limit for pushes).
+inline constexpr std::size_t max_message_chars = 200;
+
+/// Maps a job-status document from a server of `kind`. Returns nullopt (and
+/// sets `error`) when the document carries no recognisable status.
+std::optional<epm_job_result> map_job_response(config::epm_server_kind kind,
+                                               const nlohmann::json& doc, std::string& error);
+
+/// Same, from the raw HTTP body (parse errors become nullopt + `error`).
+std::optional<epm_job_result> map_job_body(config::epm_server_kind kind, std::string_view body,
+                                           std::string& error);
+
+/// Collapses control characters and runs of whitespace into single spaces,
+/// trims, and cuts to `max_chars` code points (UTF-8 safe, "…" appended).
+std::string clean_message(std::string_view text, std::size_t max_chars = max_message_chars);
+
+/// "Timed out: no completion after N min" with N as configured (60, 0.5).
+std::string timeout_message(double max_poll_duration_minutes);
+
+/// "Job not found on <server>" (the server's name, else its id).
+std::string not_found_message(const config::epm_server& server);
+
+/// Exponential backoff: `initial` * 2^failures, capped at `cap`
+/// (failures = 0 gives `initial`).
+std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, unsigned failures,
+                                        std::chrono::milliseconds cap);
+
+/// Seconds as a (possibly fractional) config value to milliseconds, at least 1 ms.
+std::chrono::milliseconds seconds_to_ms(double seconds);
+
+} // namespace epmpulse

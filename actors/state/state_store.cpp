@@ -1,0 +1,592 @@
+#include "actors/state/state_store.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <sys/stat.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/state/body_compressor.hpp"
+#include "actors/common/durable_file.hpp"
+#include "actors/common/log.hpp"
+#include "actors/state/log_writer.hpp"
+#include "actors/state/state_log.hpp"
+#include "actors/state/state_writer.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace epmpulse {
+
+namespace {
+
+enum timer : std::uint8_t { stale_sweep = 0, backup = 1, append_retry = 2, snapshot_due = 3 };
+
+constexpr auto write_timeout = std::chrono::seconds(30);
+constexpr auto append_retry_delay = std::chrono::seconds(1);
+// The JSON file trails the log by about a second under a stream of changes.
+// A large state costs more to serialise and rewrite, so the delay grows with
+// the measured cost: snapshots then take at most a tenth of the writer's time.
+constexpr auto snapshot_min_delay = milliseconds(1000);
+constexpr auto snapshot_max_delay = milliseconds(60'000);
+constexpr int snapshot_cost_factor = 10;
+
+milliseconds from_hours(double h) {
+  return milliseconds(static_cast<std::int64_t>(h * 3600.0 * 1000.0));
+}
+milliseconds from_minutes(double m) {
+  return milliseconds(static_cast<std::int64_t>(m * 60.0 * 1000.0));
+}
+
+merge_settings merge_settings_of(const config::service_config& cfg) {
+  return {milliseconds(static_cast<std::int64_t>(cfg.settings.max_future_skew_sec * 1000)),
+          static_cast<std::size_t>(cfg.settings.recent_jobs_limit)};
+}
+
+struct pending_reply {
+  apply_callback callback;
+  apply_reply reply;
+};
+
+// How one kind of write (change-log appends, JSON file rewrites) is doing: for
+// health, and to log the end of an outage once.
+struct write_health {
+  bool ok = true;
+  std::string error; ///< the last failure's reason while !ok
+
+  /// Records a success; true when it ends an outage.
+  bool succeeded() {
+    bool recovered = !ok;
+    ok = true;
+    error.clear();
+    return recovered;
+  }
+
+  void failed(std::string reason) {
+    ok = false;
+    error = std::move(reason);
+  }
+};
+
+struct state_store_state {
+  static inline constexpr const char* name = "state_store";
+
+  std::shared_ptr<const config::service_config> config;
+  merge_settings merging;
+  std::string state_file;
+  log_writer_actor log;
+  state_writer_actor writer;
+  status_snapshot snapshot;
+  std::uint64_t version = 0; ///< log position of the newest apply
+
+  // -- group commit into the change log --
+  std::string pending_records;          ///< records no started append contains
+  bool append_in_flight = false;
+  std::vector<pending_reply> waiting;   ///< answered after the next append
+  std::vector<pending_reply> in_flight; ///< answered after the current append
+  std::vector<domain_change> waiting_changes;
+  std::vector<domain_change> in_flight_changes;
+  bool retry_scheduled = false;
+
+  // -- snapshots into the JSON file --
+  std::uint64_t snapshot_seq = 0; ///< log position the JSON file holds
+  bool snapshot_in_flight = false;
+  bool snapshot_scheduled = false;
+  milliseconds snapshot_cost{0};
+  state_bytes last_written;       ///< the JSON file's bytes (for backups)
+  std::vector<caf::typed_response_promise<bool>> flush_waiters;
+
+  // -- health and counters --
+  write_health log_health;      ///< change-log appends
+  write_health snapshot_health; ///< JSON file rewrites
+  std::uint64_t commits = 0;
+  std::uint64_t committed_updates = 0;
+  std::uint64_t snapshots = 0;
+
+  // -- readers --
+  std::vector<caf::actor> subscribers;
+  status_bodies bodies{std::random_device{}()};
+  body_compressor_actor compressor; ///< gzips bodies off this actor's thread
+  std::uint64_t cached_snapshot_version = 0;
+  snapshot_ptr cached_snapshot;
+};
+
+using store_ptr = state_store_actor::stateful_pointer<state_store_state>;
+
+std::string error_reason(store_ptr self, const caf::error& failure) {
+  if (failure.context().match_elements<std::string>())
+    return failure.context().get_as<std::string>(0);
+  return self->system().render(failure);
+}
+
+snapshot_ptr current_snapshot(state_store_state& st) {
+  if (!st.cached_snapshot || st.cached_snapshot_version != st.version) {
+    st.cached_snapshot = std::make_shared<const status_snapshot>(st.snapshot);
+    st.cached_snapshot_version = st.version;
+  }
+  return st.cached_snapshot;
+}
+
+// -- writing: the change log, then snapshots -----------------------------------------
+
+void start_append(store_ptr self);
+void start_snapshot(store_ptr self);
+
+void deliver_flush(store_ptr self, bool ok) {
+  for (auto& p : self->state.flush_waiters)
+    p.deliver(ok);
+  self->state.flush_waiters.clear();
+}
+
+// A flush is done once every change is in the log and in the JSON file.
+void advance_flush(store_ptr self) {
+  auto& st = self->state;
+  if (st.flush_waiters.empty())
+    return;
+  if (!st.pending_records.empty() || st.append_in_flight) {
+    if (!st.retry_scheduled)
+      start_append(self);
+    return;
+  }
+  if (st.snapshot_seq != st.version || st.snapshot_in_flight) {
+    start_snapshot(self);
+    return;
+  }
+  deliver_flush(self, st.snapshot_health.ok);
+}
+
+void schedule_snapshot(store_ptr self) {
+  auto& st = self->state;
+  if (st.snapshot_scheduled || st.snapshot_in_flight || st.snapshot_seq == st.version)
+    return;
+  st.snapshot_scheduled = true;
+  auto delay = std::clamp(st.snapshot_cost * snapshot_cost_factor, snapshot_min_delay,
+                          snapshot_max_delay);
+  self->delayed_send(self, delay, tick_atom_v, std::uint8_t{snapshot_due}, std::uint64_t{0});
+}
+
+void on_snapshot_done(store_ptr self, const caf::error* failure) {
+  auto& st = self->state;
+  st.snapshot_in_flight = false;
+  if (failure == nullptr) {
+    if (st.snapshot_health.succeeded())
+      log::info("state file writable again", {{"path", st.state_file}});
+    ++st.snapshots;
+  } else {
+    st.snapshot_health.failed(error_reason(self, *failure));
+    log::error("state snapshot failed: changes stay safe in the change log",
+               {{"path", st.state_file}, {"reason", st.snapshot_health.error}});
+    // Shutdown must not wait for a retry: the log keeps everything.
+    deliver_flush(self, false);
+  }
+  advance_flush(self);
+  schedule_snapshot(self);
+}
+
+void write_snapshot(store_ptr self) {
+  auto& st = self->state;
+  auto seq = st.version;
+  auto started = std::chrono::steady_clock::now();
+  self->request(st.writer, write_timeout, write_atom_v, current_snapshot(st), seq)
+    .then(
+      [self, seq, started](state_bytes& bytes) {
+        auto& st = self->state;
+        st.snapshot_cost = std::chrono::duration_cast<milliseconds>(
+          std::chrono::steady_clock::now() - started);
+        st.snapshot_seq = seq;
+        st.last_written = std::move(bytes);
+        // Every record in the log moved aside is at or below `seq`. The
+        // snapshot counts as done once that log is gone, so a shutdown that
+        // waited for it leaves only the JSON file behind.
+        self->request(st.log, write_timeout, drop_atom_v)
+          .then([self](bool) { on_snapshot_done(self, nullptr); },
+                [self](caf::error& err) {
+                  log::warn("old change log not removed (replay skips its records)",
+                            {{"reason", error_reason(self, err)}});
+                  on_snapshot_done(self, nullptr);
+                });
+      },
+      [self](caf::error& err) { on_snapshot_done(self, &err); });
+}
+
+// The log is moved aside first; the snapshot is taken when that is done, so
+// it holds every record of the moved log and the moved log can be dropped.
+void start_snapshot(store_ptr self) {
+  auto& st = self->state;
+  if (st.snapshot_in_flight || st.snapshot_seq == st.version)
+    return;
+  st.snapshot_in_flight = true;
+  self->request(st.log, write_timeout, rotate_atom_v)
+    .then([self](bool) { write_snapshot(self); },
+          [self](caf::error& err) { on_snapshot_done(self, &err); });
+}
+
+void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& bytes) {
+  auto& st = self->state;
+  st.append_in_flight = false;
+  auto replies = std::move(st.in_flight);
+  st.in_flight.clear();
+  if (failure != nullptr) {
+    st.log_health.failed(error_reason(self, *failure));
+    log::error("change log append failed", {{"reason", st.log_health.error}});
+    for (auto& p : replies) {
+      p.reply.error = ec::state_error;
+      p.callback(std::move(p.reply));
+    }
+    // The changes are still in memory: their records go out first in the
+    // retry, and subscribers hear of them once that append is durable.
+    st.pending_records.insert(0, *bytes);
+    st.waiting_changes.insert(st.waiting_changes.begin(), st.in_flight_changes.begin(),
+                              st.in_flight_changes.end());
+    st.in_flight_changes.clear();
+    if (!st.retry_scheduled) {
+      st.retry_scheduled = true;
+      self->delayed_send(self, append_retry_delay, tick_atom_v, std::uint8_t{append_retry},
+                         std::uint64_t{0});
+    }
+    return;
+  }
+  if (st.log_health.succeeded())
+    log::info("change log writable again", {{"path", st.state_file}});
+  ++st.commits;
+  st.committed_updates += replies.size();
+  auto changes = std::move(st.in_flight_changes);
+  st.in_flight_changes.clear();
+  // The next group goes to the disk before this one is answered: building
+  // and sending the answers then overlaps its fdatasync instead of delaying
+  // it (bench/RESULTS.md).
+  if (!st.pending_records.empty())
+    start_append(self);
+  for (auto& p : replies)
+    p.callback(std::move(p.reply));
+  if (!changes.empty()) {
+    auto shared = std::make_shared<const std::vector<domain_change>>(std::move(changes));
+    for (auto& s : st.subscribers)
+      caf::anon_send(s, changed_atom_v, shared);
+  }
+  schedule_snapshot(self);
+  if (!st.append_in_flight)
+    advance_flush(self);
+}
+
+void start_append(store_ptr self) {
+  auto& st = self->state;
+  if (st.append_in_flight || st.pending_records.empty())
+    return;
+  st.append_in_flight = true;
+  auto bytes = std::make_shared<const std::string>(std::move(st.pending_records));
+  st.pending_records.clear();
+  st.in_flight = std::move(st.waiting);
+  st.waiting.clear();
+  st.in_flight_changes = std::move(st.waiting_changes);
+  st.waiting_changes.clear();
+  self->request(st.log, write_timeout, append_atom_v, bytes)
+    .then([self](bool) { on_append_done(self, nullptr, nullptr); },
+          [self, bytes](caf::error& err) { on_append_done(self, &err, bytes); });
+}
+
+// -- applying ----------------------------------------------------------------------
+
+void apply_updates(store_ptr self, std::vector<status_update> updates, apply_callback callback) {
+  auto& st = self->state;
+  auto at = now_ms();
+  apply_reply reply;
+  reply.outcomes.reserve(updates.size());
+  std::vector<const status_update*> applied;
+  for (const auto& u : updates) {
+    auto outcome = merge_update(st.snapshot, u, at, st.merging.max_future_skew,
+                                st.merging.recent_jobs_limit);
+    if (outcome.result == merge_outcome::kind::applied) {
+      reply.changed = true;
+      applied.push_back(&u);
+      // The answer needs only the state after: the state before goes to the
+      // subscribers without a copy.
+      st.waiting_changes.push_back({u.app, u.domain, std::move(outcome.before), outcome.after});
+    }
+    reply.outcomes.push_back(std::move(outcome));
+  }
+  if (reply.changed) {
+    // Only the updates that changed the state are logged: the others change
+    // nothing on replay either.
+    st.pending_records += encode_log_record(++st.version, at, applied);
+  }
+  reply.updates = std::move(updates);
+  // An unchanged request is answered once the state it saw is durable: at
+  // once when nothing is pending, else with the append that carries it.
+  if (st.pending_records.empty() && !st.append_in_flight) {
+    callback(std::move(reply));
+  } else if (st.pending_records.empty()) {
+    st.in_flight.push_back({std::move(callback), std::move(reply)});
+  } else {
+    st.waiting.push_back({std::move(callback), std::move(reply)});
+    if (!st.retry_scheduled)
+      start_append(self);
+  }
+}
+
+void sweep_stale(store_ptr self) {
+  auto& st = self->state;
+  auto timeout = from_hours(st.config->settings.stale_loading_timeout_hours);
+  auto updates = stale_loading_updates(st.snapshot, now_ms(), timeout);
+  if (updates.empty())
+    return;
+  for (const auto& u : updates)
+    log::warn("loading domain went stale",
+              {{"app", u.app}, {"domain", u.domain}, {"message", *u.message}});
+  apply_updates(self, std::move(updates), [](apply_reply) {});
+}
+
+// -- behaviour ---------------------------------------------------------------------
+
+state_store_actor::behavior_type state_store(store_ptr self, state_store_options opts,
+                                             status_snapshot initial, std::uint64_t position,
+                                             log_writer_actor log_actor, state_writer_actor writer,
+                                             state_bytes initial_bytes) {
+  auto& st = self->state;
+  st.config = opts.config;
+  st.merging = merge_settings_of(*st.config);
+  st.state_file = (fs::path(opts.data_dir) / state_file_name).string();
+  st.log = log_actor;
+  st.writer = writer;
+  st.snapshot = std::move(initial);
+  st.version = position;
+  st.snapshot_seq = position;
+  st.last_written = std::move(initial_bytes);
+  self->link_to(log_actor);
+  self->link_to(writer);
+  st.compressor = spawn_body_compressor(self->system());
+  self->link_to(st.compressor);
+  const auto& s = st.config->settings;
+  self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), tick_atom_v,
+                     std::uint8_t{stale_sweep}, std::uint64_t{0});
+  self->delayed_send(self, from_hours(s.backup_interval_hours), tick_atom_v,
+                     std::uint8_t{backup}, std::uint64_t{0});
+  return {
+    [self](apply_atom, std::vector<status_update>& updates, apply_callback& callback) {
+      apply_updates(self, std::move(updates), std::move(callback));
+    },
+    [self](get_atom, const status_query& query, const body_callback& callback) {
+      auto& st = self->state;
+      status_body answer;
+      if (query.app.empty()) {
+        answer.body = st.bodies.all(st.snapshot, st.version);
+      } else {
+        answer.body = st.bodies.app(st.snapshot, st.version, query.app);
+        if (!answer.body.bytes)
+          answer.error = ec::app_not_found;
+      }
+      if (!query.gzip || answer.error != ec::none) {
+        callback(std::move(answer));
+        return;
+      }
+      self->send(st.compressor, compress_atom_v, query.app, std::move(answer.body),
+                 compressed_callback{[callback](status_representation zipped) {
+                   callback(status_body{ec::none, std::move(zipped)});
+                 }});
+    },
+    [self](health_atom, const health_callback& callback) {
+      auto& st = self->state;
+      state_health h;
+      h.file_ok = st.log_health.ok;
+      h.file_error = st.log_health.error;
+      h.last_update = st.snapshot.last_updated;
+      h.commits = st.commits;
+      h.committed_updates = st.committed_updates;
+      h.version = st.version;
+      h.snapshot_ok = st.snapshot_health.ok;
+      h.snapshot_error = st.snapshot_health.error;
+      h.snapshots = st.snapshots;
+      h.snapshot_lag = st.version - st.snapshot_seq;
+      callback(std::move(h));
+    },
+    [self](snapshot_atom) -> snapshot_ptr { return current_snapshot(self->state); },
+    [self](subscribe_atom, caf::actor& subscriber) {
+      self->state.subscribers.push_back(std::move(subscriber));
+    },
+    [self](flush_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.pending_records.empty() && !st.append_in_flight && !st.snapshot_in_flight
+          && st.snapshot_seq == st.version)
+        return st.snapshot_health.ok;
+      auto promise = self->make_response_promise<bool>();
+      st.flush_waiters.push_back(promise);
+      advance_flush(self);
+      return promise;
+    },
+    [self](tick_atom, std::uint8_t which, std::uint64_t) {
+      auto& st = self->state;
+      const auto& s = st.config->settings;
+      switch (which) {
+        case stale_sweep:
+          self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), tick_atom_v,
+                             std::uint8_t{stale_sweep}, std::uint64_t{0});
+          sweep_stale(self);
+          break;
+        case backup:
+          self->delayed_send(self, from_hours(s.backup_interval_hours), tick_atom_v,
+                             std::uint8_t{backup}, std::uint64_t{0});
+          if (st.last_written && s.max_backups > 0)
+            self->request(st.writer, write_timeout, backup_atom_v, st.last_written,
+                          std::int32_t{s.max_backups})
+              .then([](const std::string& path) { log::info("state backed up", {{"path", path}}); },
+                    [self](caf::error& err) {
+                      log::warn("state backup failed", {{"reason", error_reason(self, err)}});
+                    });
+          break;
+        case append_retry:
+          st.retry_scheduled = false;
+          start_append(self);
+          break;
+        case snapshot_due:
+          st.snapshot_scheduled = false;
+          start_snapshot(self);
+          break;
+      }
+    },
+  };
+}
+
+// -- start-up ------------------------------------------------------------------------
+
+std::string compact_now() {
+  std::string s = format_time(now_ms());
+  std::string out;
+  for (char c : s)
+    if (c != '-' && c != ':' && c != '.')
+      out += c;
+  return out;
+}
+
+/// A state file's content and the log position it was written at.
+struct loaded_state {
+  status_snapshot snapshot;
+  std::uint64_t log_seq = 0;
+};
+
+std::optional<loaded_state> load_snapshot_file(const std::string& path, std::string& error) {
+  auto text = read_file(path);
+  if (!text) {
+    error = "cannot read file";
+    return std::nullopt;
+  }
+  auto doc = json::parse(*text, nullptr, false);
+  if (doc.is_discarded()) {
+    error = "not valid JSON";
+    return std::nullopt;
+  }
+  auto snap = snapshot_from_json(doc, error);
+  if (!snap)
+    return std::nullopt;
+  return loaded_state{std::move(*snap), snapshot_log_seq(doc)};
+}
+
+// Loads the state file, recovering from a corrupt one: it is moved aside and
+// the newest valid backup (or a fresh state) takes its place.
+caf::expected<loaded_state> load_or_recover(const std::string& data_dir,
+                                            const config::service_config& cfg) {
+  auto path = (fs::path(data_dir) / state_file_name).string();
+  std::error_code err;
+  if (!fs::exists(path, err)) {
+    log::info("state file not found: starting fresh from the config", {{"path", path}});
+    return loaded_state{seed_snapshot(cfg, now_ms()), 0};
+  }
+  std::string why;
+  if (auto loaded = load_snapshot_file(path, why)) {
+    reconcile_with_config(loaded->snapshot, cfg);
+    return std::move(*loaded);
+  }
+  auto aside = path + ".corrupt-" + compact_now();
+  fs::rename(path, aside, err);
+  if (err)
+    return caf::make_error(ec::state_error,
+                           "state file " + path + " is invalid (" + why
+                             + ") and cannot be moved aside: " + err.message());
+  log::warn("state file invalid: moved aside", {{"path", path}, {"moved_to", aside}, {"reason", why}});
+  for (const auto& backup : list_backups(data_dir)) {
+    std::string backup_why;
+    if (auto loaded = load_snapshot_file(backup, backup_why)) {
+      log::warn("state restored from backup", {{"backup", backup}});
+      reconcile_with_config(loaded->snapshot, cfg);
+      return std::move(*loaded);
+    }
+    log::warn("backup invalid, skipped", {{"backup", backup}, {"reason", backup_why}});
+  }
+  log::warn("no valid backup: starting fresh from the config", {{"path", path}});
+  return loaded_state{seed_snapshot(cfg, now_ms()), 0};
+}
+
+// Replays the logs (the one moved aside for an unfinished snapshot first)
+// onto the loaded state; returns the new log position.
+std::uint64_t replay_logs(loaded_state& state, const std::string& data_dir,
+                          const config::service_config& cfg) {
+  auto position = state.log_seq;
+  for (const char* name : {previous_log_file_name, log_file_name}) {
+    auto path = (fs::path(data_dir) / name).string();
+    std::error_code err;
+    if (!fs::exists(path, err))
+      continue;
+    auto text = read_file(path);
+    if (!text) {
+      log::warn("change log unreadable, skipped", {{"path", path}});
+      continue;
+    }
+    auto contents = decode_log(*text);
+    if (contents.unreadable_lines > 0)
+      // After a crash the last record may be torn: it was never acknowledged.
+      log::warn("change log lines skipped as unreadable",
+                {{"path", path}, {"lines", contents.unreadable_lines}});
+    auto before = position;
+    position = replay_log(state.snapshot, position, contents.records, merge_settings_of(cfg));
+    log::info("change log replayed", {{"path", path},
+                                      {"records", contents.records.size()},
+                                      {"applied", position - before}});
+  }
+  return position;
+}
+
+} // namespace
+
+caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
+                                                   state_store_options opts) {
+  std::error_code err;
+  fs::create_directories(opts.data_dir, err);
+  if (err)
+    return caf::make_error(ec::state_error,
+                           "cannot create data dir " + opts.data_dir + ": " + err.message());
+  auto loaded = load_or_recover(opts.data_dir, *opts.config);
+  if (!loaded)
+    return loaded.error();
+  auto position = replay_logs(*loaded, opts.data_dir, *opts.config);
+  auto& snap = loaded->snapshot;
+  std::size_t loading = 0;
+  for (const auto& [app_name, app] : snap.apps)
+    for (const auto& [domain_name, d] : app.domains)
+      if (d.status == job_status::loading) {
+        ++loading;
+        log::info("domain still Loading after restart",
+                  {{"app", app_name}, {"domain", domain_name},
+                   {"job_id", d.job_id ? json(*d.job_id) : json(nullptr)}});
+      }
+  // Write the (possibly new, recovered or replayed) state before serving, so
+  // the file on disk matches what the first reader sees; the logs it holds
+  // are then dropped.
+  auto path = (fs::path(opts.data_dir) / state_file_name).string();
+  auto bytes = std::make_shared<const std::string>(snapshot_document(snap, position).dump(2));
+  if (auto failure = write_file_atomically(path, *bytes))
+    return caf::make_error(ec::state_error, *failure);
+  for (const char* name : {previous_log_file_name, log_file_name})
+    if (auto failure = remove_durably((fs::path(opts.data_dir) / name).string()))
+      return caf::make_error(ec::state_error, *failure);
+  log::info("state loaded", {{"path", path}, {"apps", snap.apps.size()}, {"loading", loading}});
+  auto log_actor = spawn_log_writer(sys, opts.data_dir);
+  auto writer = spawn_state_writer(sys, path);
+  return sys.spawn(state_store, std::move(opts), std::move(snap), position, log_actor, writer,
+                   bytes);
+}
+
+} // namespace epmpulse

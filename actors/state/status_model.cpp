@@ -1,0 +1,498 @@
+#include "actors/state/status_model.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <date/date.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+
+namespace epmpulse {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+// -- time ----------------------------------------------------------------------
+
+time_point now_ms() {
+  return std::chrono::time_point_cast<milliseconds>(clock_type::now());
+}
+
+namespace {
+
+// `value`'s last `width` decimal digits, zero-padded, at `out`.
+char* put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+} // namespace
+
+std::optional<std::string> format_time(const std::optional<time_point>& t) {
+  if (!t)
+    return std::nullopt;
+  return format_time(*t);
+}
+
+std::string format_time(time_point t) {
+  // Calendar arithmetic and digits written in place: date::format sets up an
+  // ostream and its locale per call (28% of a state commit in callgrind), a
+  // run-time fmt format string is parsed on every call (~22,000
+  // instructions), and even a compiled fmt format's padded fields cost ~1,700
+  // instructions, two or three times per update (bench/RESULTS.md).
+  auto day = std::chrono::floor<date::days>(t);
+  date::year_month_day ymd{day};
+  date::hh_mm_ss<milliseconds> clock{t - day};
+  auto year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) { // not representable in RFC 3339's four digits
+    auto text = fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}", year,
+                            static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                            clock.hours().count(), clock.minutes().count(),
+                            clock.seconds().count());
+    if (auto ms = clock.subseconds().count(); ms != 0)
+      text += fmt::format(".{:03d}", ms);
+    return text + 'Z';
+  }
+  char text[24]; // "YYYY-MM-DDTHH:MM:SS.mmmZ"
+  char* p = put_digits(text, static_cast<unsigned>(year), 4);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(ymd.day()), 2);
+  *p++ = 'T';
+  p = put_digits(p, static_cast<unsigned>(clock.hours().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(clock.minutes().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(clock.seconds().count()), 2);
+  if (auto ms = clock.subseconds().count(); ms != 0) {
+    *p++ = '.';
+    p = put_digits(p, static_cast<unsigned>(ms), 3);
+  }
+  *p++ = 'Z';
+  return std::string(text, p);
+}
+
+namespace {
+
+// Exactly `width` decimal digits at text[at], or nothing.
+std::optional<unsigned> fixed_digits(std::string_view text, std::size_t at, std::size_t width) {
+  if (at + width > text.size())
+    return std::nullopt;
+  unsigned value = 0;
+  const char* first = text.data() + at;
+  const char* last = first + width;
+  auto [end, ec] = std::from_chars(first, last, value); // unsigned: no sign accepted
+  if (ec != std::errc{} || end != last)
+    return std::nullopt;
+  return value;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+} // namespace
+
+std::optional<time_point> parse_time(std::string_view text) {
+  // RFC 3339: "YYYY-MM-DDTHH:MM:SS", an optional fraction of any length
+  // (Python's isoformat() writes six digits; milliseconds are kept), then "Z"
+  // or "+HH:MM"/"-HH:MM". Fixed positions read with from_chars, the calendar
+  // checked by the date library: date::parse reads through an istringstream,
+  // about 10,000 instructions per timestamp in callgrind (bench/RESULTS.md).
+  if (text.size() < 20 || text.size() > 40)
+    return std::nullopt;
+  auto year = fixed_digits(text, 0, 4);
+  auto month = fixed_digits(text, 5, 2);
+  auto mday = fixed_digits(text, 8, 2);
+  auto hour = fixed_digits(text, 11, 2);
+  auto minute = fixed_digits(text, 14, 2);
+  auto second = fixed_digits(text, 17, 2);
+  char separator = text[10];
+  if (!year || !month || !mday || !hour || !minute || !second || text[4] != '-'
+      || text[7] != '-' || (separator != 'T' && separator != 't' && separator != ' ')
+      || text[13] != ':' || text[16] != ':')
+    return std::nullopt;
+  date::year_month_day ymd{date::year{static_cast<int>(*year)}, date::month{*month},
+                           date::day{*mday}};
+  if (!ymd.ok() || *hour > 23 || *minute > 59 || *second > 59)
+    return std::nullopt;
+
+  std::size_t at = 19;
+  unsigned fraction_ms = 0;
+  if (text[at] == '.') {
+    std::size_t first_digit = ++at;
+    for (; at < text.size() && is_digit(text[at]); ++at)
+      if (at - first_digit < 3)
+        fraction_ms = fraction_ms * 10 + static_cast<unsigned>(text[at] - '0');
+    auto digits = at - first_digit;
+    if (digits == 0)
+      return std::nullopt;
+    for (; digits < 3; ++digits)
+      fraction_ms *= 10;
+  }
+  if (at >= text.size())
+    return std::nullopt;
+
+  std::chrono::minutes offset{0};
+  char zone = text[at];
+  if (zone == 'Z' || zone == 'z') {
+    if (at + 1 != text.size())
+      return std::nullopt;
+  } else if (zone == '+' || zone == '-') {
+    auto offset_hours = fixed_digits(text, at + 1, 2);
+    auto offset_minutes = fixed_digits(text, at + 4, 2);
+    if (at + 6 != text.size() || text[at + 3] != ':' || !offset_hours || !offset_minutes
+        || *offset_hours > 23 || *offset_minutes > 59)
+      return std::nullopt;
+    offset = std::chrono::hours{*offset_hours} + std::chrono::minutes{*offset_minutes};
+    if (zone == '-')
+      offset = -offset;
+  } else {
+    return std::nullopt;
+  }
+  // The text is local time at `offset` east of UTC.
+  auto local = date::sys_days{ymd} + std::chrono::hours{*hour} + std::chrono::minutes{*minute}
+               + std::chrono::seconds{*second} + milliseconds{fraction_ms};
+  return time_point{local - offset};
+}
+
+// -- enums ---------------------------------------------------------------------
+
+const char* to_string(job_status s) {
+  switch (s) {
+    case job_status::blank: return "Blank";
+    case job_status::loading: return "Loading";
+    case job_status::ok: return "OK";
+    case job_status::warning: return "Warning";
+  }
+  return "Blank";
+}
+
+std::optional<job_status> parse_status(std::string_view text) {
+  if (text == "Blank") return job_status::blank;
+  if (text == "Loading") return job_status::loading;
+  if (text == "OK") return job_status::ok;
+  if (text == "Warning") return job_status::warning;
+  return std::nullopt;
+}
+
+const char* to_string(update_source s) {
+  switch (s) {
+    case update_source::push: return "push";
+    case update_source::poll: return "poll";
+    case update_source::system: return "system";
+  }
+  return "push";
+}
+
+std::optional<update_source> parse_source(std::string_view text) {
+  if (text == "push") return update_source::push;
+  if (text == "poll") return update_source::poll;
+  if (text == "system") return update_source::system;
+  return std::nullopt;
+}
+
+namespace {
+
+bool is_terminal(job_status s) {
+  return s == job_status::ok || s == job_status::warning;
+}
+
+// -- recent jobs ---------------------------------------------------------------
+
+void record_recent_job(status_snapshot& snap, const status_update& u, time_point at,
+                       std::size_t limit) {
+  if (!u.job_id || u.job_id->empty() || u.status == job_status::blank)
+    return;
+  // Ids of one family share their prefix and differ in their sequence
+  // suffix ("FULL_20260216_001"): compared from the end, most mismatches are
+  // found in the first byte. This runs for every applied update, over up to
+  // `limit` jobs.
+  const std::string& id = *u.job_id;
+  auto same_id = [&id](const recent_job& j) {
+    return j.job_id.size() == id.size() && std::equal(id.rbegin(), id.rend(), j.job_id.rbegin());
+  };
+  auto it = std::find_if(snap.recent_jobs.begin(), snap.recent_jobs.end(), same_id);
+  recent_job job;
+  if (it != snap.recent_jobs.end()) {
+    job = std::move(*it);
+    snap.recent_jobs.erase(it);
+  } else {
+    job.job_id = id;
+  }
+  if (std::find(job.apps.begin(), job.apps.end(), u.app) == job.apps.end())
+    job.apps.push_back(u.app);
+  if (u.status == job_status::loading) {
+    if (!job.started)
+      job.started = at;
+    // A job that reports Loading again is running again: it is not complete.
+    if (job.status != job_status::warning) {
+      job.status = job_status::loading;
+      job.completed.reset();
+    }
+  } else if (is_terminal(u.status)) {
+    // One failed part makes the whole job a Warning.
+    if (job.status != job_status::warning)
+      job.status = u.status;
+    job.completed = at;
+  }
+  snap.recent_jobs.push_front(std::move(job));
+  while (snap.recent_jobs.size() > limit)
+    snap.recent_jobs.pop_back();
+}
+
+} // namespace
+
+// -- merge ---------------------------------------------------------------------
+
+merge_outcome merge_update(status_snapshot& snap, const status_update& u, time_point now,
+                           milliseconds max_future_skew, std::size_t recent_jobs_limit) {
+  merge_outcome out;
+  auto& domains = snap.apps[u.app].domains;
+  auto& stored = domains[u.domain]; // a new domain starts as Blank
+  out.before = stored;
+
+  auto when = u.event_time.value_or(now);
+  if (when > now + max_future_skew) {
+    // A skewed client clock must not freeze the domain for hours.
+    when = now;
+    out.clamped = true;
+  }
+  out.effective_time = when;
+
+  if (stored.updated && when < *stored.updated) {
+    out.result = merge_outcome::kind::stale;
+    out.after = stored;
+    return out;
+  }
+  if (stored.status == u.status && stored.job_id == u.job_id && stored.message == u.message
+      && stored.updated) {
+    out.result = merge_outcome::kind::unchanged;
+    out.after = stored;
+    return out;
+  }
+
+  domain_state next;
+  next.status = u.status;
+  next.job_id = u.job_id;
+  next.message = u.message;
+  next.updated = when;
+  next.source = u.source;
+  if (u.status == job_status::loading) {
+    bool same_run = stored.status == job_status::loading && stored.job_id == u.job_id;
+    next.started = same_run && stored.started ? stored.started : std::optional{when};
+  } else if (is_terminal(u.status) && stored.status == job_status::loading
+             && stored.job_id == u.job_id && u.job_id) {
+    auto start = stored.started ? *stored.started : *stored.updated;
+    next.duration_sec =
+      std::chrono::duration_cast<std::chrono::seconds>(when - start).count();
+  }
+  out.after = next;
+  stored = std::move(next);
+  out.result = merge_outcome::kind::applied;
+  if (!snap.last_updated || when > *snap.last_updated)
+    snap.last_updated = when;
+  record_recent_job(snap, u, when, recent_jobs_limit);
+  return out;
+}
+
+status_snapshot seed_snapshot(const config::service_config& cfg, time_point now) {
+  status_snapshot snap;
+  snap.created = now;
+  reconcile_with_config(snap, cfg);
+  return snap;
+}
+
+void reconcile_with_config(status_snapshot& snap, const config::service_config& cfg) {
+  for (const auto& app : cfg.apps) {
+    auto& state = snap.apps[app.name];
+    state.display_name = app.display_name.empty() ? app.name : app.display_name;
+    state.channels = app.channels;
+    for (const auto& d : app.domains)
+      state.domains.try_emplace(d);
+  }
+}
+
+std::vector<status_update> stale_loading_updates(const status_snapshot& snap, time_point now,
+                                                 milliseconds timeout) {
+  std::vector<status_update> out;
+  for (const auto& [app_name, app] : snap.apps) {
+    for (const auto& [domain_name, d] : app.domains) {
+      if (d.status != job_status::loading || !d.updated || *d.updated + timeout > now)
+        continue;
+      status_update u;
+      u.app = app_name;
+      u.domain = domain_name;
+      u.status = job_status::warning;
+      u.job_id = d.job_id;
+      u.message = "Stale: no update since " + format_time(*d.updated);
+      u.event_time = now;
+      u.source = update_source::system;
+      out.push_back(std::move(u));
+    }
+  }
+  return out;
+}
+
+// -- JSON ----------------------------------------------------------------------
+
+namespace {
+
+json optional_string(const std::optional<std::string>& s) {
+  return s ? json(*s) : json(nullptr);
+}
+
+json optional_time(const std::optional<time_point>& t) {
+  return t ? json(format_time(*t)) : json(nullptr);
+}
+
+} // namespace
+
+json to_json(const domain_state& d) {
+  json out = json::object();
+  out["status"] = to_string(d.status);
+  out["job_id"] = optional_string(d.job_id);
+  out["message"] = optional_string(d.message);
+  out["updated"] = optional_time(d.updated);
+  out["duration_sec"] = d.duration_sec ? json(*d.duration_sec) : json(nullptr);
+  if (d.started)
+    out["started"] = format_time(*d.started);
+  out["source"] = to_string(d.source);
+  return out;
+}
+
+json to_json(const status_snapshot& snap) {
+  json apps = json::object();
+  for (const auto& [name, app] : snap.apps) {
+    json domains = json::object();
+    for (const auto& [dname, d] : app.domains)
+      domains[dname] = to_json(d);
+    apps[name] = {{"display_name", app.display_name},
+                  {"channels", app.channels},
+                  {"domains", std::move(domains)}};
+  }
+  json recent = json::array();
+  for (const auto& j : snap.recent_jobs) {
+    recent.push_back({{"job_id", j.job_id},
+                      {"apps", j.apps},
+                      {"status", to_string(j.status)},
+                      {"started", optional_time(j.started)},
+                      {"completed", optional_time(j.completed)}});
+  }
+  return {{"version", snap.version},
+          {"last_updated", optional_time(snap.last_updated)},
+          {"metadata", {{"created", format_time(snap.created)}, {"schema_version", "1.0"}}},
+          {"apps", std::move(apps)},
+          {"recent_jobs", std::move(recent)}};
+}
+
+namespace {
+
+// Reads an optional string field: absent or null → nullopt; other types fail.
+bool read_opt_string(const json& obj, const char* key, std::optional<std::string>& out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null())
+    return true;
+  if (!it->is_string())
+    return false;
+  out = it->get<std::string>();
+  return true;
+}
+
+bool read_opt_time(const json& obj, const char* key, std::optional<time_point>& out) {
+  std::optional<std::string> text;
+  if (!read_opt_string(obj, key, text))
+    return false;
+  if (!text)
+    return true;
+  out = parse_time(*text);
+  return out.has_value();
+}
+
+} // namespace
+
+std::optional<status_snapshot> snapshot_from_json(const json& doc, std::string& error) {
+  auto fail = [&](std::string why) -> std::optional<status_snapshot> {
+    error = std::move(why);
+    return std::nullopt;
+  };
+  if (!doc.is_object())
+    return fail("document is not a JSON object");
+  status_snapshot snap;
+  if (!doc.contains("version") || !doc["version"].is_string())
+    return fail("missing or non-string \"version\"");
+  snap.version = doc["version"].get<std::string>();
+  if (!read_opt_time(doc, "last_updated", snap.last_updated))
+    return fail("\"last_updated\" is not an RFC 3339 time");
+  snap.created = now_ms();
+  if (auto m = doc.find("metadata"); m != doc.end() && m->is_object()) {
+    std::optional<time_point> created;
+    if (read_opt_time(*m, "created", created) && created)
+      snap.created = *created;
+  }
+  auto apps = doc.find("apps");
+  if (apps == doc.end() || !apps->is_object())
+    return fail("missing or non-object \"apps\"");
+  for (const auto& [name, app] : apps->items()) {
+    if (!app.is_object())
+      return fail("apps." + name + " is not an object");
+    app_state state;
+    if (auto dn = app.find("display_name"); dn != app.end() && dn->is_string())
+      state.display_name = dn->get<std::string>();
+    if (auto ch = app.find("channels"); ch != app.end() && ch->is_array())
+      for (const auto& c : *ch)
+        if (c.is_string())
+          state.channels.push_back(c.get<std::string>());
+    auto domains = app.find("domains");
+    if (domains == app.end() || !domains->is_object())
+      return fail("apps." + name + ".domains is missing or not an object");
+    for (const auto& [dname, d] : domains->items()) {
+      std::string where = "apps." + name + ".domains." + dname;
+      if (!d.is_object() || !d.contains("status") || !d["status"].is_string())
+        return fail(where + " has no status");
+      auto st = parse_status(d["status"].get<std::string>());
+      if (!st)
+        return fail(where + ".status is not one of Blank, Loading, OK, Warning");
+      domain_state ds;
+      ds.status = *st;
+      if (!read_opt_string(d, "job_id", ds.job_id) || !read_opt_string(d, "message", ds.message)
+          || !read_opt_time(d, "updated", ds.updated) || !read_opt_time(d, "started", ds.started))
+        return fail(where + " has a field of the wrong type");
+      if (auto dur = d.find("duration_sec"); dur != d.end() && !dur->is_null()) {
+        if (!dur->is_number_integer())
+          return fail(where + ".duration_sec is not an integer");
+        ds.duration_sec = dur->get<std::int64_t>();
+      }
+      if (auto src = d.find("source"); src != d.end() && src->is_string())
+        ds.source = parse_source(src->get<std::string>()).value_or(update_source::push);
+      state.domains.emplace(dname, std::move(ds));
+    }
+    snap.apps.emplace(name, std::move(state));
+  }
+  if (auto recent = doc.find("recent_jobs"); recent != doc.end() && recent->is_array()) {
+    for (const auto& j : *recent) {
+      if (!j.is_object() || !j.contains("job_id") || !j["job_id"].is_string())
+        continue;
+      recent_job job;
+      job.job_id = j["job_id"].get<std::string>();
+      if (auto a = j.find("apps"); a != j.end() && a->is_array())
+        for (const auto& x : *a)
+          if (x.is_string())
+            job.apps.push_back(x.get<std::string>());
+      if (auto s = j.find("status"); s != j.end() && s->is_string())
+        job.status = parse_status(s->get<std::string>()).value_or(job_status::loading);
+      read_opt_time(j, "started", job.started);
+      read_opt_time(j, "completed", job.completed);
+      snap.recent_jobs.push_back(std::move(job));
+    }
+  }
+  return snap;
+}
+
+} // namespace epmpulse
