@@ -215,7 +215,7 @@ void with_snapshot(canvas_pointer self, std::function<void(snapshot_ptr)> k) {
     return;
   st.snapshot_requested = true;
   auto asked_at = st.change_seq;
-  self->request(st.state, st.knobs.state_timeout, snapshot_atom::value)
+  self->request(st.state, st.knobs.state_timeout, snapshot_atom_v)
     .then(
       [self, asked_at](snapshot_ptr snap) {
         auto& st = self->state;
@@ -277,14 +277,14 @@ void arm_resume(canvas_pointer self) {
   if (!st.blocked_until)
     return;
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*st.blocked_until - now(self));
-  self->delayed_send(self, std::max(wait, std::chrono::milliseconds{0}), tick_atom::value,
+  self->delayed_send(self, std::max(wait, std::chrono::milliseconds{0}), tick_atom_v,
                      std::uint8_t{resume_timer}, std::uint64_t{0}, ++st.resume_gen);
 }
 
 void arm_retry(canvas_pointer self, std::size_t i, std::chrono::milliseconds delay) {
   auto& slot = self->state.slots[i];
   slot.retry_armed = true;
-  self->delayed_send(self, delay, tick_atom::value, std::uint8_t{retry_timer},
+  self->delayed_send(self, delay, tick_atom_v, std::uint8_t{retry_timer},
                      std::uint64_t{i}, ++slot.retry_gen);
 }
 
@@ -349,7 +349,7 @@ void finish_attempt(canvas_pointer self, std::size_t i, attempt_outcome o) {
 void call_slack(canvas_pointer self, http_request req, std::function<void(api_result)> k) {
   ++self->state.metrics.slack_calls;
   self->request(self->state.http, from_seconds(req.timeout_sec + req.connect_timeout_sec + 10),
-                fetch_atom::value, std::move(req))
+                fetch_atom_v, std::move(req))
     .then(
       [self, k](http_response& res) {
         auto r = slack::classify(res);
@@ -616,7 +616,7 @@ void schedule(canvas_pointer self, std::size_t i) {
     slot.debounce_armed = true;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
       *slot.last_start + st.interval - t);
-    self->delayed_send(self, wait + std::chrono::milliseconds{1}, tick_atom::value,
+    self->delayed_send(self, wait + std::chrono::milliseconds{1}, tick_atom_v,
                        std::uint8_t{debounce_timer}, std::uint64_t{i}, ++slot.debounce_gen);
   }
 }
@@ -721,7 +721,7 @@ void on_sync(canvas_pointer self, sync_callback cb) {
     finish_sync(self, id);
     return;
   }
-  self->delayed_send(self, st.knobs.sync_timeout, tick_atom::value, std::uint8_t{sync_timer}, id,
+  self->delayed_send(self, st.knobs.sync_timeout, tick_atom_v, std::uint8_t{sync_timer}, id,
                      std::uint64_t{0});
   for (std::size_t i = 0; i < st.slots.size(); ++i)
     schedule(self, i);
@@ -785,7 +785,7 @@ canvas_actor::behavior_type canvas_behavior(canvas_pointer self, canvas_state in
   self->state = std::move(init);
   auto& st = self->state;
   // Subscribed even when disabled: notifications also keep previews fresh.
-  self->send(st.state, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  self->send(st.state, subscribe_atom_v, change_listener_actor{self});
   if (st.enabled) {
     // Start-up: every canvas once.
     for (std::size_t i = 0; i < st.slots.size(); ++i) {

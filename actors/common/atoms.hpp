@@ -1,56 +1,61 @@
 #pragma once
 
-// Atoms shared by the service's actors (CAF 0.17: at most 10 characters).
+// Every atom of the service's actor protocols, in one spelling: the type
+// `x_atom` names a message in a typed interface, the value `x_atom_v` is what
+// a sender writes (CAF 0.18's spelling; 0.17 has only the types, so the
+// values are declared here). CAF 0.17 atoms hold at most 10 characters.
+//
+// Each timer has an atom of its own, so a handler says which timer fired by
+// its signature instead of a number inside a shared tick message.
 
 #include <caf/atom.hpp>
 
 namespace epmpulse {
 
-using apply_atom = caf::atom_constant<caf::atom("apply")>;
-using get_atom = caf::atom_constant<caf::atom("get")>;
-using health_atom = caf::atom_constant<caf::atom("health")>;
-using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
-using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
-using changed_atom = caf::atom_constant<caf::atom("changed")>;
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using write_atom = caf::atom_constant<caf::atom("write")>;
-using backup_atom = caf::atom_constant<caf::atom("backup")>;
-using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
-using sync_atom = caf::atom_constant<caf::atom("sync")>;
-using preview_atom = caf::atom_constant<caf::atom("preview")>;
-using token_atom = caf::atom_constant<caf::atom("token")>;
-using invalid_atom = caf::atom_constant<caf::atom("invalidate")>;
-using watch_atom = caf::atom_constant<caf::atom("watch")>;
-using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
-using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
-using append_atom = caf::atom_constant<caf::atom("append")>;
-using rotate_atom = caf::atom_constant<caf::atom("rotate")>;
-using drop_atom = caf::atom_constant<caf::atom("drop")>;
-using compress_atom = caf::atom_constant<caf::atom("compress")>;
+#define EPMPULSE_ATOM(name, text)                                                        \
+  using name##_atom = caf::atom_constant<caf::atom(text)>;                                \
+  inline constexpr name##_atom name##_atom_v {}
 
-// Values, spelled like CAF 0.18's so handlers read the same.
-inline constexpr apply_atom apply_atom_v{};
-inline constexpr get_atom get_atom_v{};
-inline constexpr health_atom health_atom_v{};
-inline constexpr snapshot_atom snapshot_atom_v{};
-inline constexpr subscribe_atom subscribe_atom_v{};
-inline constexpr changed_atom changed_atom_v{};
-inline constexpr flush_atom flush_atom_v{};
-inline constexpr tick_atom tick_atom_v{};
-inline constexpr write_atom write_atom_v{};
-inline constexpr backup_atom backup_atom_v{};
-inline constexpr metrics_atom metrics_atom_v{};
-inline constexpr sync_atom sync_atom_v{};
-inline constexpr preview_atom preview_atom_v{};
-inline constexpr token_atom token_atom_v{};
-inline constexpr invalid_atom invalid_atom_v{};
-inline constexpr watch_atom watch_atom_v{};
-inline constexpr unwatch_atom unwatch_atom_v{};
-inline constexpr fetch_atom fetch_atom_v{};
-inline constexpr append_atom append_atom_v{};
-inline constexpr rotate_atom rotate_atom_v{};
-inline constexpr drop_atom drop_atom_v{};
-inline constexpr compress_atom compress_atom_v{};
+// -- requests between actors --------------------------------------------------
+EPMPULSE_ATOM(apply, "apply");         ///< state: apply validated updates
+EPMPULSE_ATOM(get, "get");             ///< state: a GET body
+EPMPULSE_ATOM(health, "health");       ///< any part: its side of GET /health
+EPMPULSE_ATOM(metrics, "metrics");     ///< any part: its counters for /metrics
+EPMPULSE_ATOM(snapshot, "snapshot");   ///< state: an immutable copy of the state
+EPMPULSE_ATOM(subscribe, "subscribe"); ///< state: send me every durable change
+EPMPULSE_ATOM(changed, "changed");     ///< to subscribers: a durable change set
+EPMPULSE_ATOM(flush, "flush");         ///< state: make everything durable (shutdown)
+EPMPULSE_ATOM(write, "write");         ///< writers: write a file
+EPMPULSE_ATOM(backup, "backup");       ///< state writer: copy into backups/
+EPMPULSE_ATOM(append, "append");       ///< log writer: append records
+EPMPULSE_ATOM(rotate, "rotate");       ///< log writer: move the log aside
+EPMPULSE_ATOM(drop, "drop");           ///< log writer: delete the moved log
+EPMPULSE_ATOM(compress, "compress");   ///< body compressor: gzip a body
+EPMPULSE_ATOM(sync, "sync");           ///< canvas: send every canvas now
+EPMPULSE_ATOM(preview, "preview");     ///< canvas: render without sending
+EPMPULSE_ATOM(token, "token");         ///< token actor: an Authorization header
+EPMPULSE_ATOM(invalid, "invalidate");  ///< token actor: EPM refused this token
+EPMPULSE_ATOM(watch, "watch");         ///< poller: watch a job
+EPMPULSE_ATOM(unwatch, "unwatch");     ///< poller: stop watching a domain
+EPMPULSE_ATOM(fetch, "fetch");         ///< HTTP client: one outbound request
+
+// -- timers (each actor's messages to itself) ------------------------------------
+EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning
+EPMPULSE_ATOM(backup_due, "backupdue");       ///< state: time for a backup copy
+EPMPULSE_ATOM(append_retry, "appendretr");    ///< state: retry a failed log append
+EPMPULSE_ATOM(snapshot_due, "snapdue");       ///< state: rewrite the JSON file
+EPMPULSE_ATOM(deliver, "deliver");            ///< body compressor: answer the waiting readers
+EPMPULSE_ATOM(debounce_due, "debounce");      ///< canvas: a trailing render is due
+EPMPULSE_ATOM(retry_due, "retrydue");         ///< canvas: a backoff or periodic retry
+EPMPULSE_ATOM(resume_due, "resumedue");       ///< canvas: a workspace Retry-After is over
+EPMPULSE_ATOM(sync_deadline, "syncdead");     ///< canvas: a sync must answer now
+EPMPULSE_ATOM(poll_due, "polldue");           ///< poller: the next job poll is due
+EPMPULSE_ATOM(refresh_due, "refreshdue");     ///< token actor: refresh or backoff over
+EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start-up snapshot again
+
+// Shared by the timers not yet given atoms of their own; goes once none is left.
+EPMPULSE_ATOM(tick, "tick");
+
+#undef EPMPULSE_ATOM
 
 } // namespace epmpulse

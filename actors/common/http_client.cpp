@@ -232,7 +232,7 @@ void pump(front_pointer self) {
     // a pending CAF timeout would keep this actor alive (and the actor
     // system's shutdown waiting) for the whole period after the last call.
     auto promise = std::move(job.promise);
-    self->request(worker, caf::infinite, fetch_atom::value, std::move(job.req))
+    self->request(worker, caf::infinite, fetch_atom_v, std::move(job.req))
       .then(
         [self, worker, promise](http_response& res) mutable {
           promise.deliver(std::move(res));

@@ -32,15 +32,15 @@ void route(router_ptr self, const domain_change& change) {
   if (p == nullptr)
     return; // the app has no EPM server: pushes only
   if (watch)
-    self->send(*p, watch_atom::value, std::move(*watch));
+    self->send(*p, watch_atom_v, std::move(*watch));
   else
-    self->send(*p, unwatch_atom::value, change.app, change.domain);
+    self->send(*p, unwatch_atom_v, change.app, change.domain);
 }
 
 /// Start-up: every domain still Loading with a job_id is watched again.
 void request_snapshot(router_ptr self) {
   auto gen = ++self->state.snapshot_generation;
-  self->request(self->state.opts.state, snapshot_timeout, snapshot_atom::value)
+  self->request(self->state.opts.state, snapshot_timeout, snapshot_atom_v)
     .then(
       [self](const snapshot_ptr& snap) {
         auto& st = self->state;
@@ -62,7 +62,7 @@ void request_snapshot(router_ptr self) {
             w.loading_since = d.started ? d.started : d.updated;
             w.loading_updated = d.updated;
             w.recovered = true;
-            self->send(*p, watch_atom::value, std::move(w));
+            self->send(*p, watch_atom_v, std::move(w));
             ++watched;
           }
         }
@@ -73,7 +73,7 @@ void request_snapshot(router_ptr self) {
         log::warn("epm pull mode cannot read the state snapshot; retrying",
                   {{"reason", describe_error(err)},
                    {"retry_in_sec", std::chrono::duration<double>(snapshot_retry).count()}});
-        self->delayed_send(self, snapshot_retry, tick_atom::value, gen);
+        self->delayed_send(self, snapshot_retry, tick_atom_v, gen);
       });
 }
 
@@ -94,7 +94,7 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
     self->link_to(p);
   for (auto& c : clients)
     self->link_to(c);
-  self->send(st.opts.state, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  self->send(st.opts.state, subscribe_atom_v, change_listener_actor{self});
   request_snapshot(self);
   return {
     [self](changed_atom, const change_set& changes) {
@@ -117,7 +117,7 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
         if (--agg->left == 0)
           agg->cb(std::move(agg->result));
       };
-      self->request(st.tokens, st.opts.answer_timeout, health_atom::value)
+      self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
         .then([agg, done](const token_health& h) { agg->result.auth = h.status; done(); },
               [agg, done](const caf::error& err) {
                 agg->result.auth = "error: no answer from the token actor ("
@@ -126,7 +126,7 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
               });
       for (auto& [id, p] : st.pollers) {
         agg->result.servers[id] = "error: no answer";
-        self->request(p, st.opts.answer_timeout, health_atom::value)
+        self->request(p, st.opts.answer_timeout, health_atom_v)
           .then([agg, done, id = id](const poller_health& h) {
                   agg->result.servers[id] = h.status;
                   done();
@@ -152,14 +152,14 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
         if (--agg->left == 0)
           agg->cb(std::move(agg->result));
       };
-      self->request(st.tokens, st.opts.answer_timeout, health_atom::value)
+      self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
         .then([agg, done](const token_health& h) { agg->result.auth = h; done(); },
               [agg, done](const caf::error& err) {
                 agg->result.auth.status = "error: no answer";
                 done();
               });
       for (auto& [id, p] : st.pollers) {
-        self->request(p, st.opts.answer_timeout, health_atom::value)
+        self->request(p, st.opts.answer_timeout, health_atom_v)
           .then([agg, done](const poller_health& h) {
                   agg->result.servers.push_back(h);
                   done();

@@ -44,7 +44,7 @@ void arm_wakeup(poller_ptr self, clock_point at) {
   auto gen = ++st.timer_generation;
   auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     tick_atom::value, gen);
+                     tick_atom_v, gen);
 }
 
 // -- bookkeeping --------------------------------------------------------------------
@@ -128,9 +128,9 @@ void settle(poller_ptr self, job& j, job_status status, const std::string& messa
   auto me = caf::actor_cast<poller_actor>(self);
   auto id = j.id;
   auto gen = j.settle_generation;
-  self->send(st.opts.state, apply_atom::value, std::move(updates),
+  self->send(st.opts.state, apply_atom_v, std::move(updates),
              apply_callback{[me, id, gen](apply_reply reply) {
-               caf::anon_send(me, apply_atom::value, id, gen, reply.error == ec::none);
+               caf::anon_send(me, apply_atom_v, id, gen, reply.error == ec::none);
              }});
 }
 
@@ -184,7 +184,7 @@ void send_get(poller_ptr self, const std::string& id, std::uint64_t incarnation,
   req.connect_timeout_sec = st.opts.connect_timeout_sec;
   auto guard = seconds_to_ms(st.opts.request_timeout_sec + st.opts.connect_timeout_sec + 5);
   auto generation = token.generation;
-  self->request(st.opts.http, guard, fetch_atom::value, std::move(req))
+  self->request(st.opts.http, guard, fetch_atom_v, std::move(req))
     .then(
       [self, id, incarnation, generation, may_retry](const http_response& resp) {
         on_response(self, id, incarnation, generation, may_retry, resp);
@@ -202,7 +202,7 @@ void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnati
     ++st.counters.unauthorized_retries;
     log::info("epm rejected the token (401); renewing it and retrying once",
               {{"server", server_label(st)}, {"job_id", id}});
-    self->request(st.opts.tokens, token_wait, invalid_atom::value, token_generation)
+    self->request(st.opts.tokens, token_wait, invalid_atom_v, token_generation)
       .then(
         [self, id, incarnation](const access_token& token) {
           send_get(self, id, incarnation, token, false);
@@ -261,7 +261,7 @@ void start_poll(poller_ptr self, job& j) {
   ++st.counters.polls;
   auto id = j.id;
   auto incarnation = j.incarnation;
-  self->request(st.opts.tokens, token_wait, token_atom::value)
+  self->request(st.opts.tokens, token_wait, token_atom_v)
     .then(
       [self, id, incarnation](const access_token& token) {
         send_get(self, id, incarnation, token, true);

@@ -69,7 +69,7 @@ void arm_timer(token_cache_ptr self, caf::actor_clock::time_point at) {
   auto gen = ++st.timer_generation;
   auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     tick_atom::value, gen);
+                     tick_atom_v, gen);
 }
 
 /// When to refresh a token of lifetime `life` obtained at `obtained`: when
@@ -91,7 +91,7 @@ void persist_refresh_token(token_cache_ptr self) {
     return;
   auto path = refresh_token_path(st.opts.data_dir);
   auto doc = stored_refresh_token_document(st.opts.auth, st.refresh_token);
-  self->request(st.writer, std::chrono::seconds{30}, write_atom::value, path, std::move(doc))
+  self->request(st.writer, std::chrono::seconds{30}, write_atom_v, path, std::move(doc))
     .then(
       [self](const std::string& err) {
         auto& st = self->state;
@@ -186,7 +186,7 @@ void start_fetch(token_cache_ptr self, bool proactive) {
   // The client enforces the transfer timeouts; ours only guards against a
   // client that never answers.
   auto guard = seconds_to_ms(st.opts.request_timeout_sec + st.opts.connect_timeout_sec + 5);
-  self->request(st.opts.http, guard, fetch_atom::value, std::move(req))
+  self->request(st.opts.http, guard, fetch_atom_v, std::move(req))
     .then(
       [self, started, proactive](const http_response& resp) {
         std::string reason;

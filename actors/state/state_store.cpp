@@ -109,7 +109,7 @@ struct state_store_state {
   std::uint64_t snapshots = 0;
 
   // -- readers --
-  std::vector<caf::actor> subscribers;
+  std::vector<change_listener_actor> subscribers;
   status_bodies bodies{std::random_device{}()};
   body_compressor_actor compressor; ///< gzips bodies off this actor's thread
   std::uint64_t cached_snapshot_version = 0;
@@ -267,7 +267,7 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   if (!changes.empty()) {
     auto shared = std::make_shared<const std::vector<domain_change>>(std::move(changes));
     for (auto& s : st.subscribers)
-      caf::anon_send(s, changed_atom_v, shared);
+      self->send(s, changed_atom_v, shared);
   }
   schedule_snapshot(self);
   if (!st.append_in_flight)
@@ -405,7 +405,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
       callback(std::move(h));
     },
     [self](snapshot_atom) -> snapshot_ptr { return current_snapshot(self->state); },
-    [self](subscribe_atom, caf::actor& subscriber) {
+    [self](subscribe_atom, change_listener_actor& subscriber) {
       self->state.subscribers.push_back(std::move(subscriber));
     },
     [self](flush_atom) -> caf::result<bool> {

@@ -52,6 +52,10 @@ struct domain_change {
 
 using change_set = std::shared_ptr<const std::vector<domain_change>>;
 
+/// What a subscriber to the state's changes accepts (the canvas actor and
+/// the EPM router do).
+using change_listener_actor = caf::typed_actor<caf::reacts_to<changed_atom, change_set>>;
+
 /// What GET /status and GET /status/{app} answer: a body serialised once per
 /// state version and shared by every reader of that version.
 struct status_body {
@@ -98,7 +102,7 @@ using state_store_actor = caf::typed_actor<
   /// An immutable copy of the current snapshot (for the canvas and pollers).
   caf::replies_to<snapshot_atom>::with<snapshot_ptr>,
   /// `subscriber` receives (changed_atom, change_set) after each durable commit.
-  caf::reacts_to<subscribe_atom, caf::actor>,
+  caf::reacts_to<subscribe_atom, change_listener_actor>,
   /// Logs everything pending and writes a snapshot of it; answers true once
   /// the JSON file holds the whole state (shutdown), false when it could not.
   caf::replies_to<flush_atom>::with<bool>,

@@ -76,7 +76,7 @@ state_store_actor::behavior_type fake_state_store(state_store_actor::pointer sel
     [](get_atom, const status_query&, const body_callback& cb) { cb(status_body{}); },
     [](health_atom, const health_callback& cb) { cb(state_health{}); },
     [rec](snapshot_atom) -> snapshot_ptr { return rec->snapshot(); },
-    [rec](subscribe_atom, const caf::actor& who) { rec->subscribe(who); },
+    [rec](subscribe_atom, const change_listener_actor& who) { rec->subscribe(caf::actor_cast<caf::actor>(who)); },
     [](flush_atom) { return true; },
     [](tick_atom, std::uint8_t, std::uint64_t) {},
   };

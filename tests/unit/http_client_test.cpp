@@ -116,7 +116,7 @@ struct fixture {
     caf::scoped_actor self{sys};
     http_response out;
     bool answered = false;
-    self->request(client, 30s, fetch_atom::value, std::move(req))
+    self->request(client, 30s, fetch_atom_v, std::move(req))
       .receive([&](http_response& res) { out = std::move(res); answered = true; },
                [&](caf::error& err) { out.transport_error = sys.render(err); });
     BOOST_REQUIRE(answered);
@@ -229,7 +229,7 @@ BOOST_AUTO_TEST_CASE(requests_run_concurrently_up_to_the_limit_and_queue_beyond)
     auto wide = spawn_http_client(sys, 4);
     caf::scoped_actor self{sys};
     for (int i = 0; i < 4; ++i)
-      self->send(wide, fetch_atom::value, req);
+      self->send(wide, fetch_atom_v, req);
     BOOST_TEST(eventually([&] { return silent.accepted() == 4; }, 10s));
     silent.close_all();
     for (int i = 0; i < 4; ++i)
@@ -245,7 +245,7 @@ BOOST_AUTO_TEST_CASE(requests_run_concurrently_up_to_the_limit_and_queue_beyond)
     auto narrow = spawn_http_client(sys, 2);
     caf::scoped_actor self{sys};
     for (int i = 0; i < 4; ++i)
-      self->send(narrow, fetch_atom::value, req);
+      self->send(narrow, fetch_atom_v, req);
     BOOST_TEST(eventually([&] { return silent.accepted() == 2; }, 10s));
     // Negative check, bounded: no third connection while both workers hang.
     BOOST_TEST(!eventually([&] { return silent.accepted() > 2; }, 300ms));

@@ -88,7 +88,7 @@ struct fixture {
   caf::expected<access_token> token(const token_cache_actor& tc) {
     caf::scoped_actor self{sys};
     caf::expected<access_token> out{caf::make_error(ec::internal_error, std::string{"no answer"})};
-    self->request(tc, 10s, token_atom::value)
+    self->request(tc, 10s, token_atom_v)
       .receive([&](const access_token& t) { out = t; }, [&](caf::error& e) { out = e; });
     return out;
   }
@@ -96,7 +96,7 @@ struct fixture {
   access_token invalidate(const token_cache_actor& tc, std::uint64_t generation) {
     caf::scoped_actor self{sys};
     access_token out;
-    self->request(tc, 10s, invalid_atom::value, generation)
+    self->request(tc, 10s, invalid_atom_v, generation)
       .receive([&](const access_token& t) { out = t; },
                [&](caf::error& e) { BOOST_FAIL("invalidate failed: " << describe_error(e)); });
     return out;
@@ -105,7 +105,7 @@ struct fixture {
   token_health health(const token_cache_actor& tc) {
     caf::scoped_actor self{sys};
     token_health out;
-    self->request(tc, 10s, health_atom::value)
+    self->request(tc, 10s, health_atom_v)
       .receive([&](const token_health& h) { out = h; },
                [&](caf::error& e) { BOOST_FAIL("health failed: " << describe_error(e)); });
     return out;
@@ -149,9 +149,9 @@ BOOST_AUTO_TEST_CASE(hundred_concurrent_token_requests_cause_one_fetch) {
   auto tc = spawn(options(refresh_auth()));
   caf::scoped_actor self{sys};
   std::vector<std::string> headers;
-  std::vector<decltype(self->request(tc, 10s, token_atom::value))> pending;
+  std::vector<decltype(self->request(tc, 10s, token_atom_v))> pending;
   for (int i = 0; i < 100; ++i)
-    pending.push_back(self->request(tc, 10s, token_atom::value));
+    pending.push_back(self->request(tc, 10s, token_atom_v));
   for (auto& p : pending)
     p.receive([&](const access_token& t) { headers.push_back(t.header); },
               [&](caf::error& e) { headers.push_back("error: " + describe_error(e)); });
@@ -380,7 +380,7 @@ BOOST_AUTO_TEST_CASE(secrets_never_appear_in_logs) {
     endpoint.set_failing(true, 401);
     {                                              // failure path: an error is expected
       caf::scoped_actor self{sys};
-      self->request(tc, 10s, invalid_atom::value, std::uint64_t{2})
+      self->request(tc, 10s, invalid_atom_v, std::uint64_t{2})
         .receive([](const access_token&) {}, [](caf::error&) {});
     }
     config::epm_auth cc;
