@@ -15,6 +15,12 @@ simulated_system::simulated_system()
     sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())) {
 }
 
+simulated_system::~simulated_system() {
+  sched_.clock().cancel_all();
+  run();
+  sys_.await_actors_before_shutdown(false);
+}
+
 std::size_t simulated_system::run() {
   return sched_.run();
 }

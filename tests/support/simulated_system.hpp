@@ -26,6 +26,16 @@ class simulated_system {
 public:
   simulated_system();
 
+  /// Drops the pending timers and does not wait for actors that are still
+  /// alive: a delayed message holds its receiver, and an actor that keeps an
+  /// unanswered response promise holds itself, so on a clock nobody moves
+  /// they would never finish and the actor system's destructor would wait
+  /// forever.
+  ~simulated_system();
+
+  simulated_system(const simulated_system&) = delete;
+  simulated_system& operator=(const simulated_system&) = delete;
+
   caf::actor_system& system() { return sys_; }
   caf::scheduler::test_coordinator& scheduler() { return sched_; }
 
@@ -56,7 +66,8 @@ public:
                  caf::event_based_actor* self) {
       std::apply(
         [&](auto&&... unpacked) {
-          self->request(dest, std::chrono::hours{24}, unpacked...)
+          // CAF 0.17 takes no std::chrono::hours here (its duration has no such unit).
+          self->request(dest, std::chrono::seconds{24 * 3600}, unpacked...)
             .then([answer](T& value) { *answer = std::move(value); },
                   [answer](caf::error& err) { *answer = std::move(err); });
         },
