@@ -69,6 +69,14 @@ scripted_response json_response(int status, const json& body) {
   return r;
 }
 
+/// Serves a scripted fake's answers over HTTP: the latency it asks for is
+/// spent on the server's thread, as a slow service would.
+scripted_response answer_after_its_delay(const timed_response& answer) {
+  if (answer.delay.count() > 0)
+    std::this_thread::sleep_for(answer.delay); // the service's latency, not a test wait
+  return answer.response;
+}
+
 } // namespace
 
 // -- epm_reply ------------------------------------------------------------------------
@@ -91,38 +99,76 @@ epm_reply epm_reply::http(int status) {
   return r;
 }
 
+// -- scripted_epm_pod -------------------------------------------------------------------
+
+void scripted_epm_pod::script(const std::string& job_id, std::vector<epm_reply> replies) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  jobs_[job_id].replies = std::move(replies);
+}
+
+void scripted_epm_pod::accept_authorizations(std::set<std::string> values) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  accepted_ = std::move(values);
+}
+
+std::size_t scripted_epm_pod::calls(const std::string& job_id) const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? 0 : it->second.calls;
+}
+
+std::size_t scripted_epm_pod::unauthorized() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return unauthorized_;
+}
+
+std::string scripted_epm_pod::planning_path(const std::string& application,
+                                            const std::string& job_id) {
+  return "/HyperionPlanning/rest/v3/applications/" + application + "/jobs/" + job_id;
+}
+std::string scripted_epm_pod::arcs_path(const std::string& job_id) {
+  return "/armARCS/rest/v1/jobs/" + job_id;
+}
+std::string scripted_epm_pod::data_integration_path(const std::string& job_id) {
+  return "/aif/rest/V1/jobs/" + job_id;
+}
+std::string scripted_epm_pod::edm_path(const std::string& job_id) {
+  return "/epm/rest/v1/jobRuns/" + job_id;
+}
+
+timed_response scripted_epm_pod::answer(const recorded_request& req) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (!accepted_.empty()) {
+    auto it = req.headers.find("authorization");
+    if (it == req.headers.end() || accepted_.count(it->second) == 0) {
+      ++unauthorized_;
+      return {json_response(401, {{"detail", "Unauthorized"}})};
+    }
+  }
+  auto id = req.method == "GET" ? job_id_of(req.path) : std::nullopt;
+  if (!id)
+    return {json_response(400, {{"detail", "not a job-status request"}})};
+  auto it = jobs_.find(*id);
+  if (it == jobs_.end() || it->second.replies.empty())
+    return {json_response(404, {{"detail", "Job " + *id + " not found"}})};
+  auto& js = it->second;
+  auto step = std::min(js.calls, js.replies.size() - 1);
+  ++js.calls;
+  const auto& reply = js.replies[step];
+  return {json_response(reply.status, reply.body), reply.delay};
+}
+
 // -- fake_epm -------------------------------------------------------------------------
 
 fake_epm::fake_epm() {
   server_ = std::make_unique<fake_http_server>(
-    [this](const recorded_request& req) { return answer(req); });
+    [this](const recorded_request& req) { return answer_after_its_delay(answer(req)); });
 }
 
 fake_epm::~fake_epm() = default;
 
 std::string fake_epm::base_url() const {
   return server_->base_url();
-}
-
-void fake_epm::script(const std::string& job_id, std::vector<epm_reply> replies) {
-  std::lock_guard<std::mutex> guard(mtx_);
-  jobs_[job_id].replies = std::move(replies);
-}
-
-void fake_epm::accept_authorizations(std::set<std::string> values) {
-  std::lock_guard<std::mutex> guard(mtx_);
-  accepted_ = std::move(values);
-}
-
-std::size_t fake_epm::calls(const std::string& job_id) const {
-  std::lock_guard<std::mutex> guard(mtx_);
-  auto it = jobs_.find(job_id);
-  return it == jobs_.end() ? 0 : it->second.calls;
-}
-
-std::size_t fake_epm::unauthorized() const {
-  std::lock_guard<std::mutex> guard(mtx_);
-  return unauthorized_;
 }
 
 std::vector<recorded_request> fake_epm::requests() const {
@@ -143,119 +189,60 @@ bool fake_epm::wait_calls(const std::string& job_id, std::size_t n,
   return eventually([&] { return calls(job_id) >= n; }, timeout);
 }
 
-std::string fake_epm::planning_path(const std::string& application, const std::string& job_id) {
-  return "/HyperionPlanning/rest/v3/applications/" + application + "/jobs/" + job_id;
-}
-std::string fake_epm::arcs_path(const std::string& job_id) {
-  return "/armARCS/rest/v1/jobs/" + job_id;
-}
-std::string fake_epm::data_integration_path(const std::string& job_id) {
-  return "/aif/rest/V1/jobs/" + job_id;
-}
-std::string fake_epm::edm_path(const std::string& job_id) {
-  return "/epm/rest/v1/jobRuns/" + job_id;
-}
+// -- scripted_token_endpoint ------------------------------------------------------------
 
-scripted_response fake_epm::answer(const recorded_request& req) {
-  epm_reply reply;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (!accepted_.empty()) {
-      auto it = req.headers.find("authorization");
-      if (it == req.headers.end() || accepted_.count(it->second) == 0) {
-        ++unauthorized_;
-        return json_response(401, {{"detail", "Unauthorized"}});
-      }
-    }
-    auto id = req.method == "GET" ? job_id_of(req.path) : std::nullopt;
-    if (!id)
-      return json_response(400, {{"detail", "not a job-status request"}});
-    auto it = jobs_.find(*id);
-    if (it == jobs_.end() || it->second.replies.empty())
-      return json_response(404, {{"detail", "Job " + *id + " not found"}});
-    auto& js = it->second;
-    auto step = std::min(js.calls, js.replies.size() - 1);
-    ++js.calls;
-    reply = js.replies[step];
-  }
-  if (reply.delay.count() > 0)
-    std::this_thread::sleep_for(reply.delay); // the pod's latency, not a test wait
-  return json_response(reply.status, reply.body);
-}
-
-// -- fake_token_endpoint ----------------------------------------------------------------
-
-fake_token_endpoint::fake_token_endpoint() {
-  server_ = std::make_unique<fake_http_server>(
-    [this](const recorded_request& req) { return answer(req); });
-}
-
-fake_token_endpoint::~fake_token_endpoint() = default;
-
-std::string fake_token_endpoint::url() const {
-  return server_->base_url() + "/oauth2/v1/token";
-}
-
-void fake_token_endpoint::accept_refresh_tokens(std::set<std::string> tokens) {
+void scripted_token_endpoint::accept_refresh_tokens(std::set<std::string> tokens) {
   std::lock_guard<std::mutex> guard(mtx_);
   accepted_refresh_ = std::move(tokens);
 }
 
-void fake_token_endpoint::set_rotation(bool on) {
+void scripted_token_endpoint::set_rotation(bool on) {
   std::lock_guard<std::mutex> guard(mtx_);
   rotation_ = on;
 }
 
-void fake_token_endpoint::set_expires_in(long seconds) {
+void scripted_token_endpoint::set_expires_in(long seconds) {
   std::lock_guard<std::mutex> guard(mtx_);
   expires_in_ = seconds;
 }
 
-void fake_token_endpoint::set_delay(std::chrono::milliseconds d) {
+void scripted_token_endpoint::set_delay(std::chrono::milliseconds d) {
   std::lock_guard<std::mutex> guard(mtx_);
   delay_ = d;
 }
 
-void fake_token_endpoint::set_failing(bool failing, int status) {
+void scripted_token_endpoint::set_failing(bool failing, int status) {
   std::lock_guard<std::mutex> guard(mtx_);
   failing_ = failing;
   failing_status_ = status;
 }
 
-void fake_token_endpoint::script(std::vector<token_reply> replies) {
+void scripted_token_endpoint::script(std::vector<token_reply> replies) {
   std::lock_guard<std::mutex> guard(mtx_);
   script_ = std::move(replies);
 }
 
-std::size_t fake_token_endpoint::calls() const {
+std::size_t scripted_token_endpoint::calls() const {
   std::lock_guard<std::mutex> guard(mtx_);
   return calls_;
 }
 
-std::size_t fake_token_endpoint::issued() const {
+std::size_t scripted_token_endpoint::issued() const {
   std::lock_guard<std::mutex> guard(mtx_);
   return issued_;
 }
 
-std::string fake_token_endpoint::last_access_token() const {
+std::string scripted_token_endpoint::last_access_token() const {
   std::lock_guard<std::mutex> guard(mtx_);
   return last_access_;
 }
 
-std::string fake_token_endpoint::current_refresh_token() const {
+std::string scripted_token_endpoint::current_refresh_token() const {
   std::lock_guard<std::mutex> guard(mtx_);
   return accepted_refresh_.size() == 1 ? *accepted_refresh_.begin() : std::string{};
 }
 
-std::vector<recorded_request> fake_token_endpoint::requests() const {
-  return server_->requests();
-}
-
-bool fake_token_endpoint::wait_calls(std::size_t n, std::chrono::milliseconds timeout) const {
-  return eventually([&] { return calls() >= n; }, timeout);
-}
-
-std::map<std::string, std::string> fake_token_endpoint::form(const std::string& body) {
+std::map<std::string, std::string> scripted_token_endpoint::form(const std::string& body) {
   std::map<std::string, std::string> out;
   std::size_t pos = 0;
   while (pos <= body.size()) {
@@ -274,7 +261,7 @@ std::map<std::string, std::string> fake_token_endpoint::form(const std::string& 
   return out;
 }
 
-scripted_response fake_token_endpoint::answer(const recorded_request& req) {
+timed_response scripted_token_endpoint::answer(const recorded_request& req) {
   std::chrono::milliseconds delay;
   scripted_response resp;
   {
@@ -316,9 +303,28 @@ scripted_response fake_token_endpoint::answer(const recorded_request& req) {
       resp = json_response(200, body);
     }
   }
-  if (delay.count() > 0)
-    std::this_thread::sleep_for(delay); // the endpoint's latency, not a test wait
-  return resp;
+  return {std::move(resp), delay};
+}
+
+// -- fake_token_endpoint ----------------------------------------------------------------
+
+fake_token_endpoint::fake_token_endpoint() {
+  server_ = std::make_unique<fake_http_server>(
+    [this](const recorded_request& req) { return answer_after_its_delay(answer(req)); });
+}
+
+fake_token_endpoint::~fake_token_endpoint() = default;
+
+std::string fake_token_endpoint::url() const {
+  return server_->base_url() + "/oauth2/v1/token";
+}
+
+std::vector<recorded_request> fake_token_endpoint::requests() const {
+  return server_->requests();
+}
+
+bool fake_token_endpoint::wait_calls(std::size_t n, std::chrono::milliseconds timeout) const {
+  return eventually([&] { return calls() >= n; }, timeout);
 }
 
 } // namespace epmpulse::test

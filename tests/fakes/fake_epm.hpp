@@ -1,9 +1,17 @@
 #pragma once
 
-// A fake Oracle EPM Cloud pod and a fake OAuth token endpoint, both real HTTP
-// servers on loopback (fake_http_server), for pull-mode tests.
+// A fake Oracle EPM Cloud pod and a fake OAuth token endpoint for pull-mode
+// tests. Each comes in two parts:
 //
-// fake_epm answers the four job-status routes
+// - scripted_epm_pod / scripted_token_endpoint decide what EPM or the
+//   identity domain would answer to one request (and how long it would take),
+//   with no server behind them. Actor tests on simulated time answer from
+//   them in process (tests/fakes/fake_http_client.hpp);
+// - fake_epm / fake_token_endpoint serve the same answers as real HTTP
+//   servers on loopback (fake_http_server), for the tests that run the
+//   product's real HTTP client or binary.
+//
+// A pod answers the four job-status routes
 //   Planning          /HyperionPlanning/rest/v3/applications/{app}/jobs/{id}
 //   ARCS              /armARCS/rest/v1/jobs/{id}
 //   Data Integration  /aif/rest/V1/jobs/{id}
@@ -12,7 +20,7 @@
 // the calls per job, and checks the Authorization header: a request whose
 // header is not accepted gets 401 and does not consume a scripted reply.
 //
-// fake_token_endpoint answers refresh_token and client_credentials grants,
+// The token endpoint answers refresh_token and client_credentials grants,
 // issuing "access-1", "access-2", … with a configurable expires_in, can
 // rotate the refresh token (the old one then stops working, as with OCI IAM),
 // and can be made to fail.
@@ -52,17 +60,17 @@ struct epm_reply {
   epm_reply& after(std::chrono::milliseconds d) { delay = d; return *this; }
 };
 
-class fake_epm {
+/// A fake's answer to one request and how long the real service would take
+/// to give it (the HTTP fakes sleep that long before answering; the
+/// in-process one answers that much later on the actor clock).
+struct timed_response {
+  scripted_response response;
+  std::chrono::milliseconds delay{0};
+};
+
+/// What an EPM pod answers, without a server. Thread-safe.
+class scripted_epm_pod {
 public:
-  fake_epm();
-  ~fake_epm();
-
-  fake_epm(const fake_epm&) = delete;
-  fake_epm& operator=(const fake_epm&) = delete;
-
-  /// "http://127.0.0.1:<port>"
-  std::string base_url() const;
-
   /// Scripts job `id`: replies in order, the last one repeating. Unscripted
   /// jobs answer 404.
   void script(const std::string& job_id, std::vector<epm_reply> replies);
@@ -76,6 +84,39 @@ public:
   /// Requests answered 401 because of the Authorization header.
   std::size_t unauthorized() const;
 
+  /// The answer to `req`; counts it.
+  timed_response answer(const recorded_request& req);
+
+  /// The path a poller uses for `job_id` on a server of this kind.
+  static std::string planning_path(const std::string& application, const std::string& job_id);
+  static std::string arcs_path(const std::string& job_id);
+  static std::string data_integration_path(const std::string& job_id);
+  static std::string edm_path(const std::string& job_id);
+
+private:
+  struct job_script {
+    std::vector<epm_reply> replies;
+    std::size_t calls = 0;
+  };
+
+  mutable std::mutex mtx_;
+  std::map<std::string, job_script> jobs_;
+  std::set<std::string> accepted_;
+  std::size_t unauthorized_ = 0;
+};
+
+/// A scripted pod served over HTTP on loopback.
+class fake_epm : public scripted_epm_pod {
+public:
+  fake_epm();
+  ~fake_epm();
+
+  fake_epm(const fake_epm&) = delete;
+  fake_epm& operator=(const fake_epm&) = delete;
+
+  /// "http://127.0.0.1:<port>"
+  std::string base_url() const;
+
   /// Every request so far (recorded by the underlying server).
   std::vector<recorded_request> requests() const;
 
@@ -86,24 +127,7 @@ public:
   bool wait_calls(const std::string& job_id, std::size_t n,
                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
-  /// The path a poller uses for `job_id` on a server of this kind.
-  static std::string planning_path(const std::string& application, const std::string& job_id);
-  static std::string arcs_path(const std::string& job_id);
-  static std::string data_integration_path(const std::string& job_id);
-  static std::string edm_path(const std::string& job_id);
-
 private:
-  scripted_response answer(const recorded_request& req);
-
-  struct job_script {
-    std::vector<epm_reply> replies;
-    std::size_t calls = 0;
-  };
-
-  mutable std::mutex mtx_;
-  std::map<std::string, job_script> jobs_;
-  std::set<std::string> accepted_;
-  std::size_t unauthorized_ = 0;
   std::unique_ptr<fake_http_server> server_;
 };
 
@@ -117,17 +141,9 @@ struct token_reply {
   std::chrono::milliseconds delay{0};
 };
 
-class fake_token_endpoint {
+/// What an OAuth token endpoint answers, without a server. Thread-safe.
+class scripted_token_endpoint {
 public:
-  fake_token_endpoint();
-  ~fake_token_endpoint();
-
-  fake_token_endpoint(const fake_token_endpoint&) = delete;
-  fake_token_endpoint& operator=(const fake_token_endpoint&) = delete;
-
-  /// The token URL: "<base>/oauth2/v1/token".
-  std::string url() const;
-
   /// The refresh tokens that work; a refresh grant with another one gets 400
   /// invalid_grant. Empty set: any refresh token works.
   void accept_refresh_tokens(std::set<std::string> tokens);
@@ -160,16 +176,13 @@ public:
   /// The refresh token that works now (after rotations).
   std::string current_refresh_token() const;
 
-  std::vector<recorded_request> requests() const;
-
-  bool wait_calls(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  /// The answer to `req`; counts it.
+  timed_response answer(const recorded_request& req);
 
   /// Decodes an application/x-www-form-urlencoded body.
   static std::map<std::string, std::string> form(const std::string& body);
 
 private:
-  scripted_response answer(const recorded_request& req);
-
   mutable std::mutex mtx_;
   std::set<std::string> accepted_refresh_;
   bool rotation_ = false;
@@ -182,6 +195,25 @@ private:
   std::size_t issued_ = 0;
   std::size_t rotations_ = 0;
   std::string last_access_;
+};
+
+/// A scripted token endpoint served over HTTP on loopback.
+class fake_token_endpoint : public scripted_token_endpoint {
+public:
+  fake_token_endpoint();
+  ~fake_token_endpoint();
+
+  fake_token_endpoint(const fake_token_endpoint&) = delete;
+  fake_token_endpoint& operator=(const fake_token_endpoint&) = delete;
+
+  /// The token URL: "<base>/oauth2/v1/token".
+  std::string url() const;
+
+  std::vector<recorded_request> requests() const;
+
+  bool wait_calls(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
+private:
   std::unique_ptr<fake_http_server> server_;
 };
 
