@@ -69,7 +69,7 @@ void arm_timer(token_cache_ptr self, caf::actor_clock::time_point at) {
   auto gen = ++st.timer_generation;
   auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     tick_atom_v, gen);
+                     refresh_due_atom_v, gen);
 }
 
 /// When to refresh a token of lifetime `life` obtained at `obtained`: when
@@ -275,7 +275,7 @@ token_cache(token_cache_ptr self, token_cache_options opts, std::string refresh_
       h.status = health_status(self->state);
       return h;
     },
-    [self](tick_atom, std::uint64_t generation) {
+    [self](refresh_due_atom, std::uint64_t generation) {
       auto& st = self->state;
       if (generation != st.timer_generation || st.fetching || !st.current)
         return;
@@ -347,9 +347,10 @@ caf::expected<token_cache_actor> spawn_token_cache(caf::actor_system& sys,
   }
   if (uses_token_endpoint(auth.type) && !opts.http)
     return fail("token cache needs an HTTP client");
+  // Only a rotating refresh token with a data dir to live in needs saving.
   secret_writer_actor writer;
   if (auth.type == config::epm_auth_type::oauth_refresh_token && !opts.data_dir.empty())
-    writer = sys.spawn<caf::detached>(secret_writer);
+    writer = opts.writer ? opts.writer : sys.spawn<caf::detached>(secret_writer);
   return sys.spawn(token_cache, std::move(opts), std::move(refresh_token), std::move(writer));
 }
 

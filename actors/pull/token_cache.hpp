@@ -34,6 +34,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -61,6 +62,13 @@ struct token_health {
   std::uint64_t rotations = 0;     ///< new refresh tokens received
 };
 
+/// Makes token_health a message type (plain counters, nothing secret).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_health& x) {
+  return f(caf::meta::type_name("token_health"), x.status, x.fetches, x.fetch_failures, x.served,
+           x.invalidations, x.rotations);
+}
+
 /// The protocol.
 using token_cache_actor = caf::typed_actor<
   /// A usable Authorization header value, or ec::epm_auth_error with a reason.
@@ -69,8 +77,10 @@ using token_cache_actor = caf::typed_actor<
   caf::replies_to<invalid_atom, std::uint64_t>::with<access_token>,
   /// Health status and counters.
   caf::replies_to<health_atom>::with<token_health>,
-  /// Internal timer (proactive refresh, retry after backoff), with its generation.
-  caf::reacts_to<tick_atom, std::uint64_t>>;
+  /// Its own timer: a proactive refresh or the end of a backoff is due. The
+  /// generation tells the latest timer from the ones it replaced (CAF 0.17
+  /// cannot cancel a delayed message).
+  caf::reacts_to<refresh_due_atom, std::uint64_t>>;
 
 /// Writes small secret files atomically (mode 0600) off the worker threads.
 /// Answers "" on success, else the reason.
@@ -82,6 +92,9 @@ struct token_cache_options {
   config::epm_auth auth;
   std::string data_dir;         ///< where the rotated refresh token lives; "" = memory only
   http_client_actor http;       ///< carries the token-endpoint calls
+  /// Saves the rotated refresh token. Empty: the spawn function starts the
+  /// detached writer (tests pass a fake of the same interface).
+  secret_writer_actor writer;
   std::chrono::milliseconds min_remaining{std::chrono::seconds{60}};
   std::chrono::milliseconds refresh_before{std::chrono::minutes{5}};
   std::chrono::milliseconds backoff_initial{std::chrono::seconds{1}};
@@ -174,5 +187,6 @@ std::string describe_error(const caf::error& err);
 
 } // namespace epmpulse
 
+// An access token only travels between actors of this process; it has no
+// inspect() on purpose, so nothing can ever serialise (or print) the secret.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::access_token)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::token_health)

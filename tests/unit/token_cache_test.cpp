@@ -1,9 +1,11 @@
 #include <boost/test/unit_test.hpp>
 
-// The token actor in a real actor system against a fake OAuth token endpoint
-// on loopback: caching, single flight, proactive refresh, invalidation after a
-// 401, rotated refresh tokens surviving a restart, backoff and health, basic
-// auth, and no secret in the logs.
+// The token actor on simulated time: caching, single flight, proactive
+// refresh, invalidation after a 401, rotated refresh tokens surviving a
+// restart, backoff and health, basic auth, and no secret in the logs. The
+// token endpoint is the scripted fake answered in process (the fake HTTP
+// client), the detached secret writer a fake that records each save and
+// writes it the way the real one does.
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,21 +13,22 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/send.hpp>
+#include <caf/all.hpp>
 
-#include "actors/pull/epm_status.hpp"
-#include "actors/common/log.hpp"
 #include "actors/common/durable_file.hpp"
+#include "actors/common/log.hpp"
+#include "actors/pull/epm_status.hpp"
 #include "actors/pull/token_cache.hpp"
 #include "tests/fakes/fake_epm.hpp"
+#include "tests/fakes/fake_http_client.hpp"
+#include "tests/support/simulated_system.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/support/wait.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.
@@ -37,86 +40,109 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// What the fake secret writer was asked to save.
+struct secret_saves {
+  std::vector<std::pair<std::string, std::string>> files; ///< (path, content)
+  std::string fail_with; ///< answered instead of saving when not empty
+};
+
+/// The secret writer's protocol, on the test coordinator. It saves through
+/// the same atomic write as the real one (a small local file: no thread
+/// needs to wait for it in a test).
+secret_writer_actor::behavior_type fake_secret_writer(std::shared_ptr<secret_saves> saves) {
+  return {
+    [saves](write_atom, const std::string& path, const std::string& content) -> std::string {
+      saves->files.emplace_back(path, content);
+      if (!saves->fail_with.empty())
+        return saves->fail_with;
+      return write_file_atomically(path, content).value_or("");
+    },
+  };
+}
+
+/// A reply that may still be on its way: filled once the actor answers.
+template <class T>
+using pending_reply = std::shared_ptr<std::optional<caf::expected<T>>>;
+
 struct fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
-  fake_token_endpoint endpoint;
-  http_client_actor http = spawn_http_client(sys, 8);
+  simulated_system sim; // first: the actors below die before it
+  std::shared_ptr<scripted_token_endpoint> endpoint = std::make_shared<scripted_token_endpoint>();
+  std::shared_ptr<fake_http_log> http_log = std::make_shared<fake_http_log>();
+  http_client_actor http =
+    spawn_fake_http_client(sim.system(), answering_like(endpoint), http_log);
+  std::shared_ptr<secret_saves> saves = std::make_shared<secret_saves>();
   temp_dir dir{"epmpulse-token-"};
-
-  std::vector<token_cache_actor> spawned;
-
-  // The actor system's destructor waits for every actor: stop what we started.
-  ~fixture() {
-    for (const auto& tc : spawned)
-      caf::anon_send_exit(tc, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(http, caf::exit_reason::user_shutdown);
-  }
 
   config::epm_auth refresh_auth(std::string refresh_token = "rt-0") {
     config::epm_auth a;
     a.type = config::epm_auth_type::oauth_refresh_token;
-    a.token_url = endpoint.url();
+    a.token_url = "https://idcs.example.com/oauth2/v1/token";
     a.client_id = "public-client";
     a.refresh_token = std::move(refresh_token);
     a.scope = "urn:opc:serviceInstanceID=abc urn:opc:resource:consumer::all";
     return a;
   }
 
+  /// Production's timings; a fresh fake writer (linked to the actor, it
+  /// stops with it).
   token_cache_options options(config::epm_auth auth) {
     token_cache_options o;
     o.auth = std::move(auth);
     o.data_dir = dir.path().string();
     o.http = http;
-    o.backoff_initial = 200ms;
-    o.backoff_max = 800ms;
-    o.request_timeout_sec = 5;
+    o.writer = sim.system().spawn(fake_secret_writer, saves);
     return o;
   }
 
   token_cache_actor spawn(token_cache_options o) {
-    auto t = spawn_token_cache(sys, std::move(o));
+    auto t = spawn_token_cache(sim.system(), std::move(o));
     // Boost builds a check's message even when it passes, and error() of an
     // expected that holds a value is undefined: describe only a failure.
     if (!t)
       BOOST_FAIL("spawn failed: " << describe_error(t.error()));
-    spawned.push_back(*t);
+    sim.run();
     return *t;
   }
 
-  /// One token request; an error comes back as its description.
+  /// One token request, answered without moving the clock.
   caf::expected<access_token> token(const token_cache_actor& tc) {
-    caf::scoped_actor self{sys};
-    caf::expected<access_token> out{caf::make_error(ec::internal_error, std::string{"no answer"})};
-    self->request(tc, 10s, token_atom_v)
-      .receive([&](const access_token& t) { out = t; }, [&](caf::error& e) { out = e; });
-    return out;
+    auto answer = sim.ask<access_token>(tc, token_atom_v);
+    if (!answer)
+      return caf::make_error(ec::internal_error, std::string{"no answer"});
+    return std::move(*answer);
+  }
+
+  /// Sends a token request and returns at once; the reply lands in the result.
+  pending_reply<access_token> request_token(const token_cache_actor& tc) {
+    auto reply = std::make_shared<std::optional<caf::expected<access_token>>>();
+    sim.system().spawn([reply, tc](caf::event_based_actor* self) {
+      self->request(tc, std::chrono::seconds{600}, token_atom_v)
+        .then([reply](const access_token& t) { *reply = t; },
+              [reply](const caf::error& e) { *reply = e; });
+    });
+    return reply;
   }
 
   access_token invalidate(const token_cache_actor& tc, std::uint64_t generation) {
-    caf::scoped_actor self{sys};
-    access_token out;
-    self->request(tc, 10s, invalid_atom_v, generation)
-      .receive([&](const access_token& t) { out = t; },
-               [&](caf::error& e) { BOOST_FAIL("invalidate failed: " << describe_error(e)); });
-    return out;
+    auto answer = sim.ask<access_token>(tc, invalid_atom_v, generation);
+    if (!answer || !*answer)
+      BOOST_FAIL("invalidate failed");
+    return **answer;
   }
 
   token_health health(const token_cache_actor& tc) {
-    caf::scoped_actor self{sys};
-    token_health out;
-    self->request(tc, 10s, health_atom_v)
-      .receive([&](const token_health& h) { out = h; },
-               [&](caf::error& e) { BOOST_FAIL("health failed: " << describe_error(e)); });
-    return out;
+    auto answer = sim.ask<token_health>(tc, health_atom_v);
+    if (!answer || !*answer)
+      BOOST_FAIL("health failed");
+    return **answer;
   }
 
   void stop(const token_cache_actor& tc) {
-    caf::scoped_actor self{sys};
-    self->monitor(tc);
     caf::anon_send_exit(tc, caf::exit_reason::user_shutdown);
-    self->receive([](const caf::down_msg&) {}, caf::after(10s) >> [] { BOOST_FAIL("no down"); });
+    sim.run();
   }
+
+  std::size_t calls() const { return http_log->requests.size(); }
 };
 
 std::string header_of(const caf::expected<access_token>& t) {
@@ -132,33 +158,35 @@ BOOST_FIXTURE_TEST_SUITE(token_cache_tests, fixture)
 BOOST_AUTO_TEST_CASE(cached_token_is_reused_while_more_than_a_minute_remains) {
   auto tc = spawn(options(refresh_auth()));
   BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
+  sim.advance(54min); // 6 min of its hour left, the refresh not due yet
   BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
-  BOOST_TEST(endpoint.calls() == 1u);
+  BOOST_TEST(calls() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(token_with_less_than_a_minute_left_is_not_handed_out) {
-  endpoint.set_expires_in(59); // below min_remaining (60 s) from the start
+  endpoint->set_expires_in(59); // below min_remaining (60 s) from the start
   auto tc = spawn(options(refresh_auth()));
   BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
   BOOST_TEST(header_of(token(tc)) == "Bearer access-2");
-  BOOST_TEST(endpoint.calls() == 2u);
+  BOOST_TEST(calls() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(hundred_concurrent_token_requests_cause_one_fetch) {
-  endpoint.set_delay(300ms); // all requests arrive while the fetch is in flight
+  endpoint->set_delay(300ms); // all requests arrive while the fetch is in flight
   auto tc = spawn(options(refresh_auth()));
-  caf::scoped_actor self{sys};
-  std::vector<std::string> headers;
-  std::vector<decltype(self->request(tc, 10s, token_atom_v))> pending;
+  std::vector<pending_reply<access_token>> replies;
   for (int i = 0; i < 100; ++i)
-    pending.push_back(self->request(tc, 10s, token_atom_v));
-  for (auto& p : pending)
-    p.receive([&](const access_token& t) { headers.push_back(t.header); },
-              [&](caf::error& e) { headers.push_back("error: " + describe_error(e)); });
-  BOOST_TEST(headers.size() == 100u);
-  for (const auto& h : headers)
-    BOOST_TEST(h == "Bearer access-1");
-  BOOST_TEST(endpoint.calls() == 1u);
+    replies.push_back(request_token(tc));
+  sim.run();
+  BOOST_TEST(calls() == 1u);
+  for (const auto& r : replies)
+    BOOST_TEST(!r->has_value()); // parked behind the fetch
+  sim.advance(300ms);
+  for (const auto& r : replies) {
+    BOOST_TEST_REQUIRE(r->has_value());
+    BOOST_TEST(header_of(**r) == "Bearer access-1");
+  }
+  BOOST_TEST(calls() == 1u);
   auto h = health(tc);
   BOOST_TEST(h.fetches == 1u);
   BOOST_TEST(h.served == 100u);
@@ -167,23 +195,52 @@ BOOST_AUTO_TEST_CASE(hundred_concurrent_token_requests_cause_one_fetch) {
 // -- refresh --------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(token_in_use_is_refreshed_proactively_before_expiry) {
-  // Margins of 1.5 s and more on both sides: this must hold on a loaded machine.
-  endpoint.set_expires_in(4);
-  auto o = options(refresh_auth());
-  o.min_remaining = 200ms;
-  o.refresh_before = 2500ms; // refresh at 4 s - 2.5 s = 1.5 s after the fetch
-  auto tc = spawn(std::move(o));
-  auto first = token(tc);
-  BOOST_TEST(header_of(first) == "Bearer access-1");
-  auto fetched_at = std::chrono::steady_clock::now();
-  // No request in between: the actor refreshes on its own timer.
-  BOOST_TEST_REQUIRE(endpoint.wait_calls(2, 5s));
-  auto refreshed_after = std::chrono::steady_clock::now() - fetched_at;
-  BOOST_TEST(refreshed_after < 4s); // before the old token expired
-  BOOST_TEST(refreshed_after >= 1s);
-  // Until the new token's answer is processed the old one is still served.
-  BOOST_TEST(eventually([&] { return header_of(token(tc)) == "Bearer access-2"; }, 5s));
-  BOOST_TEST(endpoint.calls() == 2u); // the request was served from the refreshed cache
+  auto tc = spawn(options(refresh_auth()));
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
+  // An hour's token is refreshed when 5 minutes remain, on the actor's own timer.
+  sim.advance(55min - 1ms);
+  BOOST_TEST(calls() == 1u);
+  sim.advance(1ms);
+  BOOST_TEST(calls() == 2u);
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-2");
+  BOOST_TEST(calls() == 2u); // served from the refreshed cache
+}
+
+BOOST_AUTO_TEST_CASE(short_lived_token_is_not_refreshed_in_the_first_half_of_its_life) {
+  endpoint->set_expires_in(400); // 400 s - 5 min would be 100 s: too early
+  auto tc = spawn(options(refresh_auth()));
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
+  sim.advance(200s - 1ms);
+  BOOST_TEST(calls() == 1u);
+  sim.advance(1ms);
+  BOOST_TEST(calls() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(token_nobody_used_since_the_refresh_is_left_to_lapse) {
+  auto tc = spawn(options(refresh_auth()));
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
+  sim.advance(55min); // refreshed: access-2, which nobody asks for
+  BOOST_TEST(calls() == 2u);
+  sim.advance(3h);
+  BOOST_TEST(calls() == 2u);
+  BOOST_TEST(!sim.has_pending_timer());
+  // The next request fetches again.
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-3");
+}
+
+BOOST_AUTO_TEST_CASE(failed_proactive_refresh_is_retried_before_the_old_token_runs_out) {
+  auto tc = spawn(options(refresh_auth()));
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
+  endpoint->set_failing(true, 503);
+  sim.advance(55min);
+  BOOST_TEST(calls() == 2u);
+  // The old token still has 5 minutes: it is still handed out.
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
+  endpoint->set_failing(false);
+  sim.advance(1s); // the first backoff
+  BOOST_TEST(calls() == 3u);
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-2");
+  BOOST_TEST(health(tc).status == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(invalidate_fetches_one_new_token_and_stale_invalidations_reuse_it) {
@@ -196,8 +253,36 @@ BOOST_AUTO_TEST_CASE(invalidate_fetches_one_new_token_and_stale_invalidations_re
   // Another poller reporting the same old token: no second fetch.
   auto third = invalidate(tc, first->generation);
   BOOST_TEST(third.header == "Bearer access-2");
-  BOOST_TEST(endpoint.calls() == 2u);
+  BOOST_TEST(calls() == 2u);
   BOOST_TEST(health(tc).invalidations == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(invalidations_during_a_fetch_wait_for_it) {
+  endpoint->set_delay(300ms);
+  auto tc = spawn(options(refresh_auth()));
+  auto first = request_token(tc);
+  sim.advance(300ms);
+  BOOST_TEST_REQUIRE(first->has_value());
+  auto generation = (**first)->generation;
+  // Two pollers got 401 with that token at the same moment.
+  std::vector<pending_reply<access_token>> renewed;
+  for (int i = 0; i < 2; ++i) {
+    auto reply = std::make_shared<std::optional<caf::expected<access_token>>>();
+    sim.system().spawn([reply, tc, generation](caf::event_based_actor* self) {
+      self->request(tc, std::chrono::seconds{600}, invalid_atom_v, generation)
+        .then([reply](const access_token& t) { *reply = t; },
+              [reply](const caf::error& e) { *reply = e; });
+    });
+    renewed.push_back(reply);
+  }
+  sim.run();
+  BOOST_TEST(calls() == 2u);
+  sim.advance(300ms);
+  for (const auto& r : renewed) {
+    BOOST_TEST_REQUIRE(r->has_value());
+    BOOST_TEST(header_of(**r) == "Bearer access-2");
+  }
+  BOOST_TEST(calls() == 2u);
 }
 
 // -- grants -------------------------------------------------------------------------
@@ -205,12 +290,13 @@ BOOST_AUTO_TEST_CASE(invalidate_fetches_one_new_token_and_stale_invalidations_re
 BOOST_AUTO_TEST_CASE(refresh_grant_of_a_public_client_names_the_client_in_the_form) {
   auto tc = spawn(options(refresh_auth("rt-0")));
   BOOST_TEST_REQUIRE(static_cast<bool>(token(tc)));
-  auto reqs = endpoint.requests();
+  const auto& reqs = http_log->requests;
   BOOST_TEST_REQUIRE(reqs.size() == 1u);
   BOOST_TEST(reqs[0].method == "POST");
-  BOOST_TEST(reqs[0].headers["content-type"] == "application/x-www-form-urlencoded");
+  BOOST_TEST(reqs[0].path == "/oauth2/v1/token");
+  BOOST_TEST(reqs[0].headers.at("content-type") == "application/x-www-form-urlencoded");
   BOOST_TEST(reqs[0].headers.count("authorization") == 0u);
-  auto form = fake_token_endpoint::form(reqs[0].body);
+  auto form = scripted_token_endpoint::form(reqs[0].body);
   BOOST_TEST(form["grant_type"] == "refresh_token");
   BOOST_TEST(form["refresh_token"] == "rt-0");
   BOOST_TEST(form["client_id"] == "public-client");
@@ -220,16 +306,16 @@ BOOST_AUTO_TEST_CASE(refresh_grant_of_a_public_client_names_the_client_in_the_fo
 BOOST_AUTO_TEST_CASE(client_credentials_grant_authenticates_the_client_with_basic) {
   config::epm_auth a;
   a.type = config::epm_auth_type::oauth_client_credentials;
-  a.token_url = endpoint.url();
+  a.token_url = "https://idcs.example.com/oauth2/v1/token";
   a.client_id = "client-1";
   a.client_secret = "secret-1";
   a.scope = "urn:opc:resource:consumer::all";
   auto tc = spawn(options(a));
   BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
-  auto reqs = endpoint.requests();
+  const auto& reqs = http_log->requests;
   BOOST_TEST_REQUIRE(reqs.size() == 1u);
-  BOOST_TEST(reqs[0].headers["authorization"] == "Basic Y2xpZW50LTE6c2VjcmV0LTE=");
-  auto form = fake_token_endpoint::form(reqs[0].body);
+  BOOST_TEST(reqs[0].headers.at("authorization") == "Basic Y2xpZW50LTE6c2VjcmV0LTE=");
+  auto form = scripted_token_endpoint::form(reqs[0].body);
   BOOST_TEST(form["grant_type"] == "client_credentials");
   BOOST_TEST(form["scope"] == "urn:opc:resource:consumer::all");
   BOOST_TEST(form.count("client_secret") == 0u);
@@ -244,7 +330,7 @@ BOOST_AUTO_TEST_CASE(basic_auth_hands_out_the_basic_header_without_any_fetch) {
   auto tc = spawn(options(a));
   BOOST_TEST(header_of(token(tc)) == "Basic aWRlbnRpdHlkb21haW4udXNlcjpwQHNzIHcwcmQ=");
   BOOST_TEST(invalidate(tc, 1).header == "Basic aWRlbnRpdHlkb21haW4udXNlcjpwQHNzIHcwcmQ=");
-  BOOST_TEST(endpoint.calls() == 0u);
+  BOOST_TEST(calls() == 0u);
   BOOST_TEST(health(tc).status == "ok");
 }
 
@@ -252,27 +338,27 @@ BOOST_AUTO_TEST_CASE(incomplete_auth_configuration_is_refused_at_spawn) {
   config::epm_auth a;
   a.type = config::epm_auth_type::basic;
   a.username = "user";
-  auto t = spawn_token_cache(sys, options(a));
+  auto t = spawn_token_cache(sim.system(), options(a));
   BOOST_TEST(!t);
   a.type = config::epm_auth_type::oauth_client_credentials;
-  a.token_url = endpoint.url();
+  a.token_url = "https://idcs.example.com/oauth2/v1/token";
   a.client_id = "c";
-  BOOST_TEST(!spawn_token_cache(sys, options(a)));
+  BOOST_TEST(!spawn_token_cache(sim.system(), options(a)));
 }
 
 // -- rotation ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(rotated_refresh_token_is_persisted_0600_and_used_after_restart) {
-  endpoint.accept_refresh_tokens({"rt-0"});
-  endpoint.set_rotation(true);
+  endpoint->accept_refresh_tokens({"rt-0"});
+  endpoint->set_rotation(true);
   auto file = dir.file(refresh_token_file_name);
   {
     auto tc = spawn(options(refresh_auth("rt-0")));
     BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
-    BOOST_TEST_REQUIRE(eventually([&] {
-      return std::filesystem::exists(file)
-             && read_file(file).find("rotated-1") != std::string::npos;
-    }));
+    BOOST_TEST_REQUIRE(saves->files.size() == 1u);
+    BOOST_TEST(saves->files[0].first == file.string());
+    BOOST_TEST(saves->files[0].second.find("rotated-1") != std::string::npos);
+    BOOST_TEST(read_file(file).find("rotated-1") != std::string::npos);
     struct stat st{};
     BOOST_TEST_REQUIRE(::stat(file.c_str(), &st) == 0);
     BOOST_TEST((st.st_mode & 0777) == 0600u);
@@ -282,11 +368,12 @@ BOOST_AUTO_TEST_CASE(rotated_refresh_token_is_persisted_0600_and_used_after_rest
   // rt-0 no longer works at the endpoint; the restarted actor must use rotated-1.
   auto tc = spawn(options(refresh_auth("rt-0")));
   BOOST_TEST(header_of(token(tc)) == "Bearer access-2");
-  auto reqs = endpoint.requests();
+  const auto& reqs = http_log->requests;
   BOOST_TEST_REQUIRE(reqs.size() == 2u);
-  BOOST_TEST(fake_token_endpoint::form(reqs[1].body)["refresh_token"] == "rotated-1");
+  BOOST_TEST(scripted_token_endpoint::form(reqs[1].body)["refresh_token"] == "rotated-1");
   // ...and the next rotation replaced the file again.
-  BOOST_TEST(eventually([&] { return read_file(file).find("rotated-2") != std::string::npos; }));
+  BOOST_TEST(saves->files.size() == 2u);
+  BOOST_TEST(read_file(file).find("rotated-2") != std::string::npos);
   // No temp file left behind.
   std::size_t entries = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
@@ -294,6 +381,25 @@ BOOST_AUTO_TEST_CASE(rotated_refresh_token_is_persisted_0600_and_used_after_rest
     ++entries;
   }
   BOOST_TEST(entries == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(rotated_token_that_cannot_be_saved_degrades_health_but_is_used) {
+  endpoint->accept_refresh_tokens({"rt-0"});
+  endpoint->set_rotation(true);
+  saves->fail_with = "No space left on device";
+  auto tc = spawn(options(refresh_auth("rt-0")));
+  auto first = token(tc);
+  BOOST_TEST(header_of(first) == "Bearer access-1");
+  BOOST_TEST(saves->files.size() == 1u);
+  BOOST_TEST(health(tc).status
+             == "error: cannot save the rotated refresh token: No space left on device");
+  // The rotated token is what the endpoint now takes, and what the actor sends.
+  BOOST_TEST_REQUIRE(static_cast<bool>(first));
+  saves->fail_with.clear();
+  BOOST_TEST(invalidate(tc, first->generation).header == "Bearer access-2");
+  BOOST_TEST(scripted_token_endpoint::form(http_log->requests[1].body)["refresh_token"]
+             == "rotated-1");
+  BOOST_TEST(health(tc).status == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(stored_token_is_ignored_once_the_configured_one_changes) {
@@ -312,8 +418,8 @@ BOOST_AUTO_TEST_CASE(stored_token_is_ignored_once_the_configured_one_changes) {
 
 // -- failures -------------------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(token_endpoint_down_backs_off_degrades_health_then_recovers) {
-  endpoint.set_failing(true, 503);
+BOOST_AUTO_TEST_CASE(token_endpoint_down_backs_off_1_2_4_up_to_60_s_then_recovers) {
+  endpoint->set_failing(true, 503);
   auto tc = spawn(options(refresh_auth()));
   auto first = token(tc);
   BOOST_TEST_REQUIRE(!first);
@@ -321,29 +427,40 @@ BOOST_AUTO_TEST_CASE(token_endpoint_down_backs_off_degrades_health_then_recovers
   auto h = health(tc);
   BOOST_TEST(h.status == "error: token endpoint answered 503 (temporarily_unavailable)");
   BOOST_TEST(h.fetch_failures == 1u);
-  // During the backoff, requests fail at once without calling the endpoint.
-  BOOST_TEST(!token(tc));
-  BOOST_TEST(endpoint.calls() == 1u);
-  // Keep asking: calls happen only after 200 ms, then 400 ms, then 800 ms.
-  BOOST_TEST_REQUIRE(eventually(
-    [&] {
-      (void)token(tc);
-      return endpoint.calls() >= 4;
-    },
-    10s, 20ms));
-  auto reqs = endpoint.requests();
-  auto gap = [&](std::size_t i) { return reqs[i].received - reqs[i - 1].received; };
-  BOOST_TEST((gap(1) >= 190ms));
-  BOOST_TEST((gap(2) >= 390ms));
-  BOOST_TEST((gap(3) >= 790ms));
+  // Each backoff: a request just before its end fails at once without a
+  // call; one at its end calls the endpoint (and fails again).
+  for (auto backoff : {1s, 2s, 4s, 8s, 16s, 32s, 60s, 60s}) {
+    auto before = calls();
+    sim.advance(backoff - 1ms);
+    auto early = token(tc);
+    BOOST_TEST(!early);
+    BOOST_TEST(describe_error(early.error()).find("next try in") != std::string::npos);
+    BOOST_TEST(calls() == before, "called early in a backoff of " << backoff.count() << " s");
+    sim.advance(1ms);
+    BOOST_TEST(!token(tc));
+    BOOST_TEST(calls() == before + 1, "no call after a backoff of " << backoff.count() << " s");
+  }
   // Recovery: the next try after the backoff succeeds and health is ok again.
-  endpoint.set_failing(false);
-  BOOST_TEST_REQUIRE(eventually([&] { return static_cast<bool>(token(tc)); }, 10s, 20ms));
+  endpoint->set_failing(false);
+  sim.advance(60s);
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
   BOOST_TEST(health(tc).status == "ok");
+  // The count starts over: a new failure backs off 1 s again.
+  endpoint->set_failing(true, 503);
+  auto renewal = sim.ask<access_token>(tc, invalid_atom_v, std::uint64_t{1});
+  BOOST_TEST_REQUIRE(renewal.has_value());
+  BOOST_TEST(!*renewal);
+  auto before = calls();
+  sim.advance(1s - 1ms);
+  BOOST_TEST(!token(tc));
+  BOOST_TEST(calls() == before);
+  sim.advance(1ms);
+  BOOST_TEST(!token(tc));
+  BOOST_TEST(calls() == before + 1);
 }
 
 BOOST_AUTO_TEST_CASE(rejected_refresh_token_reports_invalid_grant_without_secrets) {
-  endpoint.accept_refresh_tokens({"something-else"});
+  endpoint->accept_refresh_tokens({"something-else"});
   auto tc = spawn(options(refresh_auth("rt-0")));
   auto t = token(tc);
   BOOST_TEST(!t);
@@ -353,10 +470,24 @@ BOOST_AUTO_TEST_CASE(rejected_refresh_token_reports_invalid_grant_without_secret
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_token_endpoint_is_a_failure_with_a_reason) {
-  auto auth = refresh_auth();
-  auth.token_url = "http://127.0.0.1:1/oauth2/v1/token";
-  auto tc = spawn(options(auth));
+  auto o = options(refresh_auth());
+  o.http = spawn_fake_http_client(sim.system(), unreachable("Couldn't connect to server"),
+                                  std::make_shared<fake_http_log>());
+  auto tc = spawn(std::move(o));
   BOOST_TEST(!token(tc));
+  BOOST_TEST(health(tc).status
+             == "error: token endpoint unreachable: Couldn't connect to server");
+}
+
+BOOST_AUTO_TEST_CASE(token_endpoint_slower_than_the_request_timeout_is_a_failure) {
+  endpoint->set_delay(20s); // the call's whole-transfer limit is 15 s
+  auto tc = spawn(options(refresh_auth()));
+  auto reply = request_token(tc);
+  sim.advance(15s - 1ms);
+  BOOST_TEST(!reply->has_value());
+  sim.advance(1ms);
+  BOOST_TEST_REQUIRE(reply->has_value());
+  BOOST_TEST(!**reply);
   BOOST_TEST(health(tc).status.rfind("error: token endpoint unreachable", 0) == 0);
 }
 
@@ -372,23 +503,19 @@ BOOST_AUTO_TEST_CASE(secrets_never_appear_in_logs) {
   ::dup2(::fileno(capture), 2);
   log::set_level(log::level::debug);
   {
-    endpoint.accept_refresh_tokens({"rt-secret-0"});
-    endpoint.set_rotation(true);
+    endpoint->accept_refresh_tokens({"rt-secret-0"});
+    endpoint->set_rotation(true);
     auto tc = spawn(options(refresh_auth("rt-secret-0")));
-    auto first = token(tc);                       // fetch + rotation + save
+    auto first = token(tc);                              // fetch + rotation + save
     (void)invalidate(tc, first ? first->generation : 0); // 401 path, rotation again
-    endpoint.set_failing(true, 401);
-    {                                              // failure path: an error is expected
-      caf::scoped_actor self{sys};
-      self->request(tc, 10s, invalid_atom_v, std::uint64_t{2})
-        .receive([](const access_token&) {}, [](caf::error&) {});
-    }
+    endpoint->set_failing(true, 401);
+    (void)sim.ask<access_token>(tc, invalid_atom_v, std::uint64_t{2}); // failure path
     config::epm_auth cc;
     cc.type = config::epm_auth_type::oauth_client_credentials;
-    cc.token_url = endpoint.url();
+    cc.token_url = "https://idcs.example.com/oauth2/v1/token";
     cc.client_id = "client-x";
     cc.client_secret = "client-secret-x";
-    endpoint.set_failing(false);
+    endpoint->set_failing(false);
     auto tc2 = spawn(options(cc));
     (void)token(tc2);
     config::epm_auth basic;
@@ -397,10 +524,8 @@ BOOST_AUTO_TEST_CASE(secrets_never_appear_in_logs) {
     basic.password = "basic-password-x";
     auto tc3 = spawn(options(basic));
     (void)token(tc3);
-    BOOST_TEST(eventually([&] {
-      return std::filesystem::exists(dir.file(refresh_token_file_name))
-             && read_file(dir.file(refresh_token_file_name)).find("rotated-2") != std::string::npos;
-    }));
+    BOOST_TEST(read_file(dir.file(refresh_token_file_name)).find("rotated-2")
+               != std::string::npos);
     stop(tc);
     stop(tc2);
     stop(tc3);
