@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/canvas/canvas.hpp"     // Slack canvases (issue 3)
@@ -119,14 +120,25 @@ int run(const options& opt, sigset_t stop_signals) {
       return exit_runtime_error;
     }
     epm = *router;
-    services.health_probes.push_back([r = *router](std::function<void(http::health_report)> k) {
-      caf::anon_send(r, health_atom_v, epm_health_callback{[k](epm_health h) {
-        k(http::health_report{h.checks(), h.degraded()});
-      }});
+    // The probes take continuations and the router answers requests: one
+    // short-lived actor per call asks it (within its answer_timeout, 2 s).
+    services.health_probes.push_back([&sys, r = *router](std::function<void(http::health_report)> k) {
+      sys.spawn([r, k](caf::event_based_actor* self) {
+        self->request(r, std::chrono::seconds(5), health_atom_v)
+          .then([k](const epm_health& h) { k(http::health_report{h.checks(), h.degraded()}); },
+                [k](const caf::error& err) {
+                  k(http::health_report{{{"epm", nlohmann::json::object()},
+                                         {"epm_auth", "error: no answer (" + describe_error(err) + ")"}},
+                                        true});
+                });
+      });
     });
-    services.metrics_probes.push_back([r = *router](std::function<void(std::string)> k) {
-      caf::anon_send(r, metrics_atom_v,
-                     epm_metrics_callback{[k](epm_metrics m) { k(m.prometheus()); }});
+    services.metrics_probes.push_back([&sys, r = *router](std::function<void(std::string)> k) {
+      sys.spawn([r, k](caf::event_based_actor* self) {
+        self->request(r, std::chrono::seconds(5), metrics_atom_v)
+          .then([k](const epm_metrics& m) { k(m.prometheus()); },
+                [k](const caf::error&) { k(std::string{}); });
+      });
     });
   }
   // -- end EPM pull mode --

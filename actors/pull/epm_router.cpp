@@ -12,7 +12,7 @@ namespace {
 using router_ptr = epm_router_actor::stateful_pointer<epm_router_state>;
 
 constexpr auto snapshot_timeout = std::chrono::seconds{10};
-constexpr auto snapshot_retry = std::chrono::seconds{5};
+constexpr auto snapshot_retry_delay = std::chrono::seconds{5};
 
 poller_actor* poller_for(router_ptr self, const std::string& app) {
   auto& st = self->state;
@@ -72,19 +72,101 @@ void request_snapshot(router_ptr self) {
       [self, gen](const caf::error& err) {
         log::warn("epm pull mode cannot read the state snapshot; retrying",
                   {{"reason", describe_error(err)},
-                   {"retry_in_sec", std::chrono::duration<double>(snapshot_retry).count()}});
-        self->delayed_send(self, snapshot_retry, tick_atom_v, gen);
+                   {"retry_in_sec",
+                    std::chrono::duration<double>(snapshot_retry_delay).count()}});
+        self->delayed_send(self, snapshot_retry_delay, snapshot_retry_atom_v, gen);
       });
 }
 
+// -- health and metrics ---------------------------------------------------------------
+
+/// One answer put together from the token actor's and every poller's; the
+/// caller gets it when the last part is in. Every part is asked with
+/// answer_timeout, so the last one is in by then at the latest.
+template <class Result>
+struct gathered_answer {
+  Result result;
+  std::size_t parts_left = 0;
+  caf::typed_response_promise<Result> promise;
+
+  void part_done() {
+    if (--parts_left == 0)
+      promise.deliver(std::move(result));
+  }
+};
+
+caf::result<epm_health> answer_health(router_ptr self) {
+  auto& st = self->state;
+  auto g = std::make_shared<gathered_answer<epm_health>>();
+  g->promise = self->make_response_promise<epm_health>();
+  g->parts_left = st.pollers.size() + 1;
+  self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
+    .then(
+      [g](const token_health& h) {
+        g->result.auth = h.status;
+        g->part_done();
+      },
+      [g](const caf::error& err) {
+        g->result.auth = "error: no answer from the token actor (" + describe_error(err) + ")";
+        g->part_done();
+      });
+  for (auto& [id, p] : st.pollers) {
+    self->request(p, st.opts.answer_timeout, health_atom_v)
+      .then(
+        [g, id = id](const poller_health& h) {
+          g->result.servers[id] = h.status;
+          g->part_done();
+        },
+        [g, id = id](const caf::error& err) {
+          g->result.servers[id] = "error: no answer from the poller (" + describe_error(err)
+                                  + ")";
+          g->part_done();
+        });
+  }
+  return g->promise;
+}
+
+caf::result<epm_metrics> answer_metrics(router_ptr self) {
+  auto& st = self->state;
+  auto g = std::make_shared<gathered_answer<epm_metrics>>();
+  g->promise = self->make_response_promise<epm_metrics>();
+  g->parts_left = st.pollers.size() + 1;
+  self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
+    .then(
+      [g](const token_health& h) {
+        g->result.auth = h;
+        g->part_done();
+      },
+      [g](const caf::error&) {
+        g->result.auth.status = "error: no answer";
+        g->part_done();
+      });
+  for (auto& [id, p] : st.pollers) {
+    self->request(p, st.opts.answer_timeout, health_atom_v)
+      .then(
+        [g](const poller_health& h) {
+          g->result.servers.push_back(h);
+          g->part_done();
+        },
+        [g, id = id](const caf::error&) {
+          poller_health h;
+          h.server_id = id;
+          h.status = "error: no answer";
+          g->result.servers.push_back(std::move(h));
+          g->part_done();
+        });
+  }
+  return g->promise;
+}
+
+// -- the actor ------------------------------------------------------------------------
+
 epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options opts,
-                                           token_cache_actor tokens,
-                                           std::map<std::string, poller_actor> pollers,
                                            std::vector<http_client_actor> clients) {
   auto& st = self->state;
   st.opts = std::move(opts);
-  st.tokens = std::move(tokens);
-  st.pollers = std::move(pollers);
+  st.tokens = std::move(st.opts.tokens);
+  st.pollers = std::move(st.opts.pollers);
   for (const auto& app : st.opts.config->apps)
     if (!app.server.empty())
       st.app_server[app.name] = app.server;
@@ -103,77 +185,9 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
       for (const auto& c : *changes)
         route(self, c);
     },
-    [self](health_atom, epm_health_callback cb) {
-      auto& st = self->state;
-      struct pending {
-        epm_health result;
-        std::size_t left = 0;
-        epm_health_callback cb;
-      };
-      auto agg = std::make_shared<pending>();
-      agg->cb = std::move(cb);
-      agg->left = st.pollers.size() + 1;
-      auto done = [agg] {
-        if (--agg->left == 0)
-          agg->cb(std::move(agg->result));
-      };
-      self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
-        .then([agg, done](const token_health& h) { agg->result.auth = h.status; done(); },
-              [agg, done](const caf::error& err) {
-                agg->result.auth = "error: no answer from the token actor ("
-                                   + describe_error(err) + ")";
-                done();
-              });
-      for (auto& [id, p] : st.pollers) {
-        agg->result.servers[id] = "error: no answer";
-        self->request(p, st.opts.answer_timeout, health_atom_v)
-          .then([agg, done, id = id](const poller_health& h) {
-                  agg->result.servers[id] = h.status;
-                  done();
-                },
-                [agg, done, id = id](const caf::error& err) {
-                  agg->result.servers[id] = "error: no answer from the poller ("
-                                            + describe_error(err) + ")";
-                  done();
-                });
-      }
-    },
-    [self](metrics_atom, epm_metrics_callback cb) {
-      auto& st = self->state;
-      struct pending {
-        epm_metrics result;
-        std::size_t left = 0;
-        epm_metrics_callback cb;
-      };
-      auto agg = std::make_shared<pending>();
-      agg->cb = std::move(cb);
-      agg->left = st.pollers.size() + 1;
-      auto done = [agg] {
-        if (--agg->left == 0)
-          agg->cb(std::move(agg->result));
-      };
-      self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
-        .then([agg, done](const token_health& h) { agg->result.auth = h; done(); },
-              [agg, done](const caf::error& err) {
-                agg->result.auth.status = "error: no answer";
-                done();
-              });
-      for (auto& [id, p] : st.pollers) {
-        self->request(p, st.opts.answer_timeout, health_atom_v)
-          .then([agg, done](const poller_health& h) {
-                  agg->result.servers.push_back(h);
-                  done();
-                },
-                [agg, done, id = id](const caf::error&) {
-                  poller_health h;
-                  h.server_id = id;
-                  h.status = "error: no answer";
-                  agg->result.servers.push_back(h);
-                  done();
-                });
-      }
-    },
-    [self](tick_atom, std::uint64_t generation) {
+    [self](health_atom) -> caf::result<epm_health> { return answer_health(self); },
+    [self](metrics_atom) -> caf::result<epm_metrics> { return answer_metrics(self); },
+    [self](snapshot_retry_atom, std::uint64_t generation) {
       if (generation == self->state.snapshot_generation && !self->state.recovered)
         request_snapshot(self);
     },
@@ -267,15 +281,17 @@ std::optional<watch_request> watch_decision(const domain_change& change, bool& u
 
 // -- spawning -------------------------------------------------------------------------
 
-caf::expected<epm_router_actor> spawn_epm_router(caf::actor_system& sys,
-                                                 epm_router_options opts) {
-  if (!opts.config || !opts.state)
-    return caf::make_error(ec::epm_error, "pull mode needs the config and the state actor");
+namespace {
+
+/// Spawns the token actor and one poller per server, each with its own HTTP
+/// client, into `opts`. On failure stops what it spawned and returns why.
+caf::error spawn_pull_parts(caf::actor_system& sys, epm_router_options& opts,
+                            std::vector<http_client_actor>& clients) {
   const auto& cfg = *opts.config;
-  std::vector<http_client_actor> clients;
   auto stop_all = [&](auto&... more) {
     for (auto& c : clients)
       caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    clients.clear();
     (caf::anon_send_exit(more, caf::exit_reason::user_shutdown), ...);
   };
   // The token endpoint gets its own client: a slow pod cannot delay tokens.
@@ -312,11 +328,26 @@ caf::expected<epm_router_actor> spawn_epm_router(caf::actor_system& sys,
     }
     pollers.emplace(server.id, *p);
   }
-  for (const auto& app : cfg.apps)
-    if (!app.server.empty() && pollers.count(app.server) == 0)
+  opts.tokens = *tokens;
+  opts.pollers = std::move(pollers);
+  return caf::none;
+}
+
+} // namespace
+
+caf::expected<epm_router_actor> spawn_epm_router(caf::actor_system& sys,
+                                                 epm_router_options opts) {
+  if (!opts.config || !opts.state)
+    return caf::make_error(ec::epm_error, "pull mode needs the config and the state actor");
+  std::vector<http_client_actor> clients;
+  if (!opts.tokens)
+    if (auto err = spawn_pull_parts(sys, opts, clients))
+      return err;
+  for (const auto& app : opts.config->apps)
+    if (!app.server.empty() && opts.pollers.count(app.server) == 0)
       log::warn("app names an EPM server that is not configured; it is not polled",
                 {{"app", app.name}, {"server", app.server}});
-  return sys.spawn(epm_router, std::move(opts), *tokens, std::move(pollers), std::move(clients));
+  return sys.spawn(epm_router, std::move(opts), std::move(clients));
 }
 
 } // namespace epmpulse

@@ -11,17 +11,16 @@
 // - at start it asks for a snapshot and watches every domain still Loading
 //   with a job_id (restart recovery; those are polled at once).
 //
-// It also answers the HTTP layer's health and metrics questions through
-// callbacks (HTTP handlers are not actors). Each callback is called exactly
-// once, from the router's thread, within `answer_timeout` even when a poller
-// or the token actor does not answer.
+// It also answers pull mode's health and metrics: it asks the token actor
+// and every poller and answers within `answer_timeout` even when one of them
+// does not (that part then shows as an error entry), so a stuck poller can
+// not hold up GET /health.
 //
 // Stopping: send it an exit message; the actors it spawned are linked to it
 // and stop with it.
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +29,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
 #include <nlohmann/json.hpp>
@@ -55,40 +55,54 @@ struct epm_health {
   nlohmann::json checks() const;
 };
 
+/// Makes epm_health a message type.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, epm_health& x) {
+  return f(caf::meta::type_name("epm_health"), x.servers, x.auth);
+}
+
 /// Pull mode's counters for GET /metrics.
 struct epm_metrics {
-  std::vector<poller_health> servers;
+  std::vector<poller_health> servers; ///< a poller that did not answer has only its id and status
   token_health auth;
 
   /// Prometheus text exposition lines (epmpulse_epm_*).
   std::string prometheus() const;
 };
 
-using epm_health_callback = std::function<void(epm_health)>;
-using epm_metrics_callback = std::function<void(epm_metrics)>;
+/// Makes epm_metrics a message type.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, epm_metrics& x) {
+  return f(caf::meta::type_name("epm_metrics"), x.servers, x.auth);
+}
 
 /// The protocol.
 using epm_router_actor = caf::typed_actor<
-  /// From the state actor after each durable commit.
+  /// From the state actor after each durable commit: watch or unwatch.
   caf::reacts_to<changed_atom, change_set>,
-  /// Health of the token actor and of every poller; the callback runs once.
-  caf::reacts_to<health_atom, epm_health_callback>,
-  /// Counters of the token actor and of every poller; the callback runs once.
-  caf::reacts_to<metrics_atom, epm_metrics_callback>,
-  /// Internal timer: retry of the start-up snapshot, with its generation.
-  caf::reacts_to<tick_atom, std::uint64_t>>;
+  /// Health of the token actor and of every poller, within answer_timeout.
+  caf::replies_to<health_atom>::with<epm_health>,
+  /// Counters of the token actor and of every poller, within answer_timeout.
+  caf::replies_to<metrics_atom>::with<epm_metrics>,
+  /// Its own timer: ask for the start-up snapshot again. The generation
+  /// tells the latest retry from a stale one.
+  caf::reacts_to<snapshot_retry_atom, std::uint64_t>>;
 
 /// How pull mode is set up.
 struct epm_router_options {
   std::shared_ptr<const config::service_config> config;
   std::string data_dir;      ///< for the rotated refresh token
-  state_store_actor state;
+  pull_state_actor state;    ///< the state actor
   std::chrono::milliseconds answer_timeout{std::chrono::seconds{2}}; ///< health/metrics
   /// Tuning for tests; the defaults are production's.
   std::chrono::milliseconds token_min_remaining{std::chrono::seconds{60}};
   std::chrono::milliseconds token_refresh_before{std::chrono::minutes{5}};
   std::chrono::milliseconds token_backoff_initial{std::chrono::seconds{1}};
   std::chrono::milliseconds token_backoff_max{std::chrono::seconds{60}};
+  /// Tests: route to these instead of spawning the token actor, the pollers
+  /// and their HTTP clients from the configuration (the pollers by server id).
+  token_cache_actor tokens;
+  std::map<std::string, poller_actor> pollers;
 };
 
 /// What the actor keeps.
@@ -103,9 +117,10 @@ struct epm_router_state {
   bool recovered = false;                           ///< start-up snapshot handled
 };
 
-/// Spawns the token actor, one HTTP client and poller per server, and the
-/// router (which subscribes to the state). Fails with a reason when the EPM
-/// configuration cannot work; nothing is left running then.
+/// Spawns the token actor, one HTTP client and poller per server (unless the
+/// options bring them), and the router, which subscribes to the state. Fails
+/// with a reason when the EPM configuration cannot work; nothing is left
+/// running then.
 caf::expected<epm_router_actor> spawn_epm_router(caf::actor_system& sys, epm_router_options opts);
 
 /// The watch/unwatch decision for one committed change (pure, for tests):
@@ -114,6 +129,3 @@ caf::expected<epm_router_actor> spawn_epm_router(caf::actor_system& sys, epm_rou
 std::optional<watch_request> watch_decision(const domain_change& change, bool& unwatch);
 
 } // namespace epmpulse
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::epm_health_callback)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::epm_metrics_callback)

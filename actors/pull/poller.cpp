@@ -44,7 +44,7 @@ void arm_wakeup(poller_ptr self, clock_point at) {
   auto gen = ++st.timer_generation;
   auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     tick_atom_v, gen);
+                     poll_due_atom_v, gen);
 }
 
 // -- bookkeeping --------------------------------------------------------------------
@@ -414,7 +414,7 @@ poller_actor::behavior_type poller(poller_ptr self, poller_options opts) {
         dispatch(self);
       }
     },
-    [self](tick_atom, std::uint64_t generation) {
+    [self](poll_due_atom, std::uint64_t generation) {
       auto& st = self->state;
       if (generation != st.timer_generation)
         return;
