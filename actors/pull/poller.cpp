@@ -125,13 +125,11 @@ void settle(poller_ptr self, job& j, job_status status, const std::string& messa
              {"result", label},
              {"status", to_string(status)},
              {"domains", domains_of(j.targets)}});
-  auto me = caf::actor_cast<poller_actor>(self);
   auto id = j.id;
   auto gen = j.settle_generation;
-  self->send(st.opts.state, apply_atom_v, std::move(updates),
-             apply_callback{[me, id, gen](apply_reply reply) {
-               caf::anon_send(me, apply_atom_v, id, gen, reply.error == ec::none);
-             }});
+  self->request(st.opts.state, st.opts.settle_timeout, apply_atom_v, std::move(updates))
+    .then([self, id, gen](apply_result&) { self->send(self, apply_atom_v, id, gen, true); },
+          [self, id, gen](caf::error&) { self->send(self, apply_atom_v, id, gen, false); });
 }
 
 void settle_timed_out(poller_ptr self, job& j) {
