@@ -125,12 +125,6 @@ struct state_store_state {
 
 using store_ptr = state_store_actor::stateful_pointer<state_store_state>;
 
-std::string error_reason(store_ptr self, const caf::error& failure) {
-  if (failure.context().match_elements<std::string>())
-    return failure.context().get_as<std::string>(0);
-  return self->system().render(failure);
-}
-
 snapshot_ptr current_snapshot(state_store_state& st) {
   if (!st.cached_snapshot || st.cached_snapshot_version != st.version) {
     st.cached_snapshot = std::make_shared<const status_snapshot>(st.snapshot);
@@ -185,7 +179,7 @@ void on_snapshot_done(store_ptr self, const caf::error* failure) {
       log::info("state file writable again", {{"path", st.state_file}});
     ++st.snapshots;
   } else {
-    st.snapshot_health.failed(error_reason(self, *failure));
+    st.snapshot_health.failed(describe_error(*failure));
     log::error("state snapshot failed: changes stay safe in the change log",
                {{"path", st.state_file}, {"reason", st.snapshot_health.error}});
     // Shutdown must not wait for a retry: the log keeps everything.
@@ -214,7 +208,7 @@ void write_snapshot(store_ptr self) {
           .then([self](bool) { on_snapshot_done(self, nullptr); },
                 [self](caf::error& err) {
                   log::warn("old change log not removed (replay skips its records)",
-                            {{"reason", error_reason(self, err)}});
+                            {{"reason", describe_error(err)}});
                   on_snapshot_done(self, nullptr);
                 });
       },
@@ -239,7 +233,7 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   auto replies = std::move(st.in_flight);
   st.in_flight.clear();
   if (failure != nullptr) {
-    st.log_health.failed(error_reason(self, *failure));
+    st.log_health.failed(describe_error(*failure));
     log::error("change log append failed", {{"reason", st.log_health.error}});
     for (auto& p : replies)
       p.fail();
@@ -438,7 +432,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
                     std::int32_t{s.max_backups})
         .then([](const std::string& path) { log::info("state backed up", {{"path", path}}); },
               [self](caf::error& err) {
-                log::warn("state backup failed", {{"reason", error_reason(self, err)}});
+                log::warn("state backup failed", {{"reason", describe_error(err)}});
               });
     },
     [self](append_retry_atom) {
