@@ -56,7 +56,7 @@ public:
                  caf::event_based_actor* self) {
       std::apply(
         [&](auto&&... unpacked) {
-          self->request(dest, std::chrono::hours{24}, unpacked...)
+          self->request(dest, std::chrono::seconds{24 * 3600}, unpacked...)
             .then([answer](T& value) { *answer = std::move(value); },
                   [answer](caf::error& err) { *answer = std::move(err); });
         },
