@@ -1,21 +1,17 @@
-// epmpulse: reads options, loads the config, starts the actors and the HTTP
-// server, waits for SIGINT/SIGTERM, then stops in order: drain HTTP, flush
-// state, stop actors.
+// epmpulse: reads options, loads the config, starts the service's parts
+// (actors/service) and the HTTP server, waits for SIGINT/SIGTERM, then stops
+// in order: drain HTTP, stop the parts (flushing the state), close HTTP.
 
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
-#include "actors/canvas/canvas.hpp"     // Slack canvases (issue 3)
-#include "actors/pull/epm_router.hpp" // EPM pull mode (issue 4)
 #include "actors/common/log.hpp"
-#include "actors/state/state_store.hpp"
+#include "actors/service/service.hpp"
 #include "config/config.hpp"
 #include "http/responder.hpp"
 #include "http/server.hpp"
@@ -51,12 +47,16 @@ sigset_t block_stop_signals() {
   return set;
 }
 
-int run(const options& opt, sigset_t stop_signals) {
+// The configuration as the service runs it: validated, the log level set,
+// API keys generated into the data dir when none is configured. nullopt with
+// the exit code when it cannot run.
+std::shared_ptr<const config::service_config> prepare_config(const options& opt, int& exit_code) {
   auto loaded = config::load_config(opt.config_path);
   if (loaded.error) {
     log::error("invalid configuration", {{"error", loaded.error->to_string()}});
     std::cerr << "epmpulse: " << loaded.error->to_string() << "\n";
-    return exit_config_error;
+    exit_code = exit_config_error;
+    return nullptr;
   }
   auto cfg = std::make_shared<config::service_config>(std::move(*loaded.config));
   if (opt.check_config) {
@@ -64,7 +64,8 @@ int run(const options& opt, sigset_t stop_signals) {
               << cfg->channels.size() << " channels, " << cfg->api_keys.size() << " API keys)\n";
     for (const auto& w : cfg->warnings)
       std::cout << "warning: " << w << "\n";
-    return 0;
+    exit_code = 0;
+    return nullptr;
   }
   log::level lvl = log::level::info;
   if (log::parse_level(cfg->settings.log_level, lvl))
@@ -76,55 +77,31 @@ int run(const options& opt, sigset_t stop_signals) {
     auto keys = http::bootstrap_keys(opt.data_dir, error);
     if (!keys) {
       log::error("cannot set up API keys", {{"error", error}});
-      return exit_runtime_error;
+      exit_code = exit_runtime_error;
+      return nullptr;
     }
     cfg->api_keys = std::move(*keys);
   }
-  std::shared_ptr<const config::service_config> config = cfg;
+  return cfg;
+}
 
-  caf::actor_system_config sys_cfg;
-  sys_cfg.set("scheduler.max-threads", static_cast<std::size_t>(config->settings.server.actor_threads));
-  sys_cfg.set("logger.console", caf::atom("none"));
-  // An idle worker goes from spinning straight to its condition variable,
-  // which a new message signals at once, instead of first polling every 50 µs
-  // for 500 rounds: a push waits on two such wake-ups (the request, then the
-  // durable log append). Interleaved wrk runs: single pushes +13%, batches
-  // unchanged (bench/RESULTS.md).
-  sys_cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
-  caf::actor_system sys{sys_cfg};
-
-  auto state = spawn_state_store(sys, {opt.data_dir, config});
-  if (!state) {
-    log::error("cannot open the state", {{"error", sys.render(state.error())}});
-    return exit_runtime_error;
-  }
-
+// What the HTTP layer talks to: the parts' actors and their health and
+// metrics.
+http::http_services services_of(service& svc, std::shared_ptr<const config::service_config> config) {
   http::http_services services;
-  services.system = &sys;
+  services.system = &svc.system();
   services.config = config;
   services.keys = std::make_shared<const http::key_store>(config->api_keys);
-  services.state = *state;
+  services.state = svc.state();
   services.counters = std::make_shared<http::server_counters>();
-  // -- wiring of optional parts (canvas, EPM pull mode) goes here --
-  // -- EPM pull mode (issue 4): router + token actor + one poller per server --
-  std::optional<epm_router_actor> epm;
-  if (config->settings.pull_mode.enabled) {
-    epm_router_options epm_opts;
-    epm_opts.config = config;
-    epm_opts.data_dir = opt.data_dir;
-    epm_opts.state = *state;
-    auto router = spawn_epm_router(sys, std::move(epm_opts));
-    if (!router) {
-      log::error("cannot start EPM pull mode", {{"error", describe_error(router.error())}});
-      anon_send_exit(*state, caf::exit_reason::user_shutdown);
-      return exit_runtime_error;
-    }
-    epm = *router;
+  if (auto router = svc.epm()) {
     // The probes take continuations and the router answers requests: one
-    // short-lived actor per call asks it (within its answer_timeout, 2 s).
-    services.health_probes.push_back([&sys, r = *router](std::function<void(http::health_report)> k) {
-      sys.spawn([r, k](caf::event_based_actor* self) {
-        self->request(r, std::chrono::seconds(5), health_atom_v)
+    // short-lived actor per call asks it (the router answers within its
+    // answer_timeout, 2 s).
+    auto* sys = &svc.system();
+    services.health_probes.push_back([sys, router](std::function<void(http::health_report)> k) {
+      sys->spawn([router, k](caf::event_based_actor* self) {
+        self->request(router, std::chrono::seconds(5), health_atom_v)
           .then([k](const epm_health& h) { k(http::health_report{h.checks(), h.degraded()}); },
                 [k](const caf::error& err) {
                   k(http::health_report{{{"epm", nlohmann::json::object()},
@@ -133,49 +110,43 @@ int run(const options& opt, sigset_t stop_signals) {
                 });
       });
     });
-    services.metrics_probes.push_back([&sys, r = *router](std::function<void(std::string)> k) {
-      sys.spawn([r, k](caf::event_based_actor* self) {
-        self->request(r, std::chrono::seconds(5), metrics_atom_v)
+    services.metrics_probes.push_back([sys, router](std::function<void(std::string)> k) {
+      sys->spawn([router, k](caf::event_based_actor* self) {
+        self->request(router, std::chrono::seconds(5), metrics_atom_v)
           .then([k](const epm_metrics& m) { k(m.prometheus()); },
                 [k](const caf::error&) { k(std::string{}); });
       });
     });
   }
-  // -- end EPM pull mode --
-  // -- Slack canvases (issue 3): runs disabled (previews only) without a token --
-  canvas_options canvas_opts;
-  canvas_opts.config = config;
-  canvas_opts.state = *state;
-  canvas_opts.data_dir = opt.data_dir;
-  auto canvas = spawn_canvas(sys, std::move(canvas_opts));
-  if (!canvas) {
-    log::error("cannot start the canvas side", {{"error", sys.render(canvas.error())}});
-    if (epm)
-      anon_send_exit(*epm, caf::exit_reason::user_shutdown);
-    anon_send_exit(*state, caf::exit_reason::user_shutdown);
-    return exit_runtime_error;
-  }
-  services.canvas = caf::actor_cast<caf::actor>(*canvas);
-  services.health_probes.push_back([c = *canvas](std::function<void(http::health_report)> k) {
-    caf::anon_send(c, health_atom_v, canvas_health_callback{[k](canvas_health h) {
+  auto canvas = svc.canvas();
+  services.canvas = caf::actor_cast<caf::actor>(canvas);
+  services.health_probes.push_back([canvas](std::function<void(http::health_report)> k) {
+    caf::anon_send(canvas, health_atom_v, canvas_health_callback{[k](canvas_health h) {
       k(http::health_report{h.checks(), h.degraded});
     }});
   });
-  services.metrics_probes.push_back([c = *canvas](std::function<void(std::string)> k) {
-    caf::anon_send(c, metrics_atom_v,
+  services.metrics_probes.push_back([canvas](std::function<void(std::string)> k) {
+    caf::anon_send(canvas, metrics_atom_v,
                    canvas_metrics_callback{[k](canvas_metrics m) { k(m.prometheus()); }});
   });
-  // -- end Slack canvases --
+  return services;
+}
 
+int run(const options& opt, sigset_t stop_signals) {
+  int exit_code = 0;
+  auto config = prepare_config(opt, exit_code);
+  if (!config)
+    return exit_code;
+  auto svc = service::start(config, opt.data_dir);
+  if (!svc) {
+    log::error("cannot start", {{"error", describe_error(svc.error())}});
+    return exit_runtime_error;
+  }
   std::string error;
   auto server = http::http_server::start(opt.host, static_cast<std::uint16_t>(opt.port),
-                                         std::move(services), error);
+                                         services_of(**svc, config), error);
   if (!server) {
     log::error("cannot start the HTTP server", {{"error", error}});
-    if (epm) // EPM pull mode (issue 4)
-      anon_send_exit(*epm, caf::exit_reason::user_shutdown);
-    anon_send_exit(*canvas, caf::exit_reason::user_shutdown); // Slack canvases (issue 3)
-    anon_send_exit(*state, caf::exit_reason::user_shutdown);
     return exit_runtime_error;
   }
   log::info("listening", {{"address", server->host()},
@@ -186,21 +157,13 @@ int run(const options& opt, sigset_t stop_signals) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // New requests are answered 503 from here on; those in flight finish
+  // before the parts stop.
   server->begin_draining();
   if (!server->wait_idle(std::chrono::seconds(10)))
     log::warn("stopping with requests still in flight");
-  if (epm) // EPM pull mode (issue 4): no polled result lands after the flush
-    anon_send_exit(*epm, caf::exit_reason::user_shutdown);
-  bool flushed = false;
-  {
-    caf::scoped_actor self{sys};
-    self->request(*state, std::chrono::seconds(15), flush_atom_v)
-      .receive([&](bool ok) { flushed = ok; },
-               [&](caf::error& err) { log::error("state flush failed", {{"error", sys.render(err)}}); });
-  }
+  bool flushed = (*svc)->stop();
   server->stop();
-  anon_send_exit(*canvas, caf::exit_reason::user_shutdown); // Slack canvases (issue 3)
-  anon_send_exit(*state, caf::exit_reason::user_shutdown);
   log::info("stopped", {{"state_flushed", flushed}});
   return flushed ? 0 : exit_runtime_error;
 }

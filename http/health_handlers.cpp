@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include <caf/send.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -60,8 +59,8 @@ void metric(std::string& out, const char* name, const char* type, const char* he
 } // namespace
 
 void handle_health(request_scope& scope) {
-  caf::anon_send(
-    scope.services.state, health_atom_v, health_callback{[scope](state_health h) {
+  scope.services.edge.ask<state_health>(
+    scope.out, scope.services.state, [scope](state_health& h) {
       auto checks = std::make_shared<json>(json::object());
       // Only a change log that cannot be appended to stops confirmations; a
       // state file that cannot be rewritten loses nothing (the log holds it).
@@ -71,12 +70,12 @@ void handle_health(request_scope& scope) {
                       : "error: the state file cannot be rewritten (changes are safe in the log)";
       (*checks)["last_update"] = h.last_update ? json(format_time(*h.last_update)) : json(nullptr);
       collect_health(checks, h.file_ok, !h.file_ok || !h.snapshot_ok, 0, scope);
-    }});
+    }, health_atom_v);
 }
 
 void handle_metrics(request_scope& scope) {
-  caf::anon_send(
-    scope.services.state, health_atom_v, health_callback{[scope](state_health h) {
+  scope.services.edge.ask<state_health>(
+    scope.out, scope.services.state, [scope](state_health& h) {
       const auto& c = *scope.services.counters;
       auto text = std::make_shared<std::string>();
       metric(*text, "epmpulse_http_requests_total", "counter", "HTTP requests received.",
@@ -111,7 +110,7 @@ void handle_metrics(request_scope& scope) {
       metric(*text, "epmpulse_state_file_ok", "gauge",
              "1 when the last JSON state file rewrite succeeded.", h.snapshot_ok ? 1.0 : 0.0);
       collect_metrics(text, 0, scope);
-    }});
+    }, health_atom_v);
 }
 
 } // namespace epmpulse::http

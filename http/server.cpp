@@ -7,6 +7,7 @@
 #include <restinio/all.hpp>
 
 #include "actors/common/log.hpp"
+#include "http/edge.hpp"
 #include "http/routes.hpp"
 
 namespace epmpulse::http {
@@ -62,6 +63,12 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
   const auto& server_cfg = raw->services.config->settings.server;
   auto timeout = std::chrono::milliseconds(
     static_cast<std::int64_t>(server_cfg.request_timeout_sec * 1000));
+  // Actors answer a little before RESTinio gives up on the request, so an
+  // actor that is late still gets the client a 503 rather than a closed
+  // connection.
+  raw->services.edge.actor = spawn_edge(*raw->services.system);
+  raw->services.edge.deadline =
+    std::max(timeout - std::chrono::milliseconds{500}, std::chrono::milliseconds{500});
   restinio::server_settings_t<restinio::default_traits_t> settings;
   settings.address(host)
       .port(port)
@@ -91,6 +98,7 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
                                         static_cast<std::size_t>(std::max(1, server_cfg.io_threads)));
   } catch (const std::exception& e) {
     error = fmt::format("cannot listen on {}:{}: {}", host, port, e.what());
+    caf::anon_send_exit(raw->services.edge.actor, caf::exit_reason::user_shutdown);
     return nullptr;
   }
   return std::unique_ptr<http_server>(new http_server(std::move(state)));
@@ -125,6 +133,7 @@ void http_server::stop() {
     impl_->stopped = true;
     impl_->server->stop();
     impl_->server->wait();
+    caf::anon_send_exit(impl_->services.edge.actor, caf::exit_reason::user_shutdown);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "actors/state/state_store.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
+#include "http/edge.hpp"
 #include "http/rate_limiter.hpp"
 
 namespace epmpulse::http {
@@ -42,6 +43,7 @@ struct http_services {
   std::vector<metrics_probe> metrics_probes;
   std::shared_ptr<server_counters> counters;
   std::shared_ptr<rate_limiter> limiter; ///< created by the server when absent
+  http::edge edge;                       ///< spawned by the server
 
   /// The canvas actor (issue 3), when Slack is configured or disabled-mode runs.
   caf::actor canvas;

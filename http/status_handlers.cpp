@@ -1,9 +1,9 @@
 #include "http/status_handlers.hpp"
 
-#include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/common/json_writer.hpp"
+#include "http/edge.hpp"
 #include "http/negotiation.hpp"
 #include "http/status_request.hpp"
 
@@ -12,12 +12,6 @@ namespace epmpulse::http {
 using nlohmann::json;
 
 namespace {
-
-const api_error state_write_failed{
-  ec::state_error,
-  "The change could not be written to the state file, so it is not confirmed. Retry; "
-  "the service health shows the cause.",
-  json::object()};
 
 const char* reason_of(merge_outcome::kind k) {
   switch (k) {
@@ -55,20 +49,18 @@ void apply_and_answer(request_scope& scope, std::vector<status_update> updates, 
   // "canvas_updated" promises a Slack edit is on its way: not with Slack off.
   bool canvas_listens = static_cast<bool>(scope.services.canvas)
                         && !scope.services.config->settings.slack.bot_token.empty();
-  apply_callback done = [out = scope.out, answer, canvas_listens](apply_reply reply) {
-    if (reply.error != ec::none) {
-      out->send_error(state_write_failed);
-      return;
-    }
-    std::string body;
-    body.reserve(256 * reply.updates.size());
-    json_writer writer{body};
-    writer.begin_object().key("success").value(true);
-    answer(writer, reply.updates, reply);
-    writer.key("canvas_updated").value(canvas_listens && reply.changed).end_object();
-    out->send(200, std::move(body));
-  };
-  caf::anon_send(scope.services.state, apply_atom_v, std::move(updates), std::move(done));
+  scope.services.edge.ask<apply_result>(
+    scope.out, scope.services.state,
+    [out = scope.out, answer, canvas_listens](apply_result& result) {
+      std::string body;
+      body.reserve(256 * result.updates.size());
+      json_writer writer{body};
+      writer.begin_object().key("success").value(true);
+      answer(writer, result.updates, result);
+      writer.key("canvas_updated").value(canvas_listens && result.changed).end_object();
+      out->send(200, std::move(body));
+    },
+    apply_atom_v, std::move(updates));
 }
 
 template <class Decoded>
@@ -80,15 +72,7 @@ bool reject_if_error(request_scope& scope, Decoded& decoded) {
   return false;
 }
 
-void send_body(request_scope& scope, status_body answer) {
-  if (answer.error != ec::none) {
-    scope.out->send_error({answer.error,
-                           "Unknown app '" + scope.path_param + "'.",
-                           {{"app", scope.path_param}}});
-    return;
-  }
-  auto& out = *scope.out;
-  const status_representation& body = answer.body;
+void send_body(responder& out, const status_representation& body) {
   // Caches and browsers may keep the body but must ask again before using it.
   out.add_header("ETag", body.etag);
   out.add_header("Cache-Control", "no-cache");
@@ -104,11 +88,17 @@ void send_body(request_scope& scope, status_body answer) {
 }
 
 void get_status(request_scope& scope, std::string app) {
-  status_query query{std::move(app), accepts_gzip(scope.out->request())};
-  caf::anon_send(scope.services.state, get_atom_v, std::move(query),
-                 body_callback{[scope](status_body answer) mutable {
-                   send_body(scope, std::move(answer));
-                 }});
+  status_query query{app, accepts_gzip(scope.out->request())};
+  scope.services.edge.ask_or<status_representation>(
+    scope.out, scope.services.state,
+    [out = scope.out](status_representation& body) { send_body(*out, body); },
+    [app](responder& out, const caf::error& err) {
+      auto failure = api_error_of(err);
+      if (failure.code == ec::app_not_found)
+        failure.details = {{"app", app}};
+      out.send_error(failure);
+    },
+    get_atom_v, std::move(query));
 }
 
 } // namespace
@@ -119,7 +109,7 @@ void handle_post_status(request_scope& scope) {
     return;
   apply_and_answer(scope, std::move(std::get<std::vector<status_update>>(decoded)),
                    [](json_writer& out, const std::vector<status_update>& updates,
-                      const apply_reply& reply) {
+                      const apply_result& reply) {
                      out.key("updated");
                      write_outcome(out, updates[0], reply.outcomes[0]);
                    });
@@ -131,7 +121,7 @@ void handle_post_batch(request_scope& scope) {
     return;
   apply_and_answer(scope, std::move(std::get<std::vector<status_update>>(decoded)),
                    [](json_writer& out, const std::vector<status_update>& updates,
-                      const apply_reply& reply) {
+                      const apply_result& reply) {
                      std::uint64_t applied = 0;
                      for (const auto& outcome : reply.outcomes)
                        if (outcome.result == merge_outcome::kind::applied)

@@ -1,5 +1,7 @@
 #include "actors/common/errors.hpp"
 
+#include <caf/sec.hpp>
+
 namespace epmpulse {
 
 const char* api_code(ec e) {
@@ -54,6 +56,21 @@ int http_status(ec e) {
     case ec::epm_auth_error: return 502;
   }
   return 500;
+}
+
+std::string describe_error(const caf::error& err) {
+  if (!err)
+    return "no error";
+  if (err.category() == caf::atom("system"))
+    return caf::to_string(static_cast<caf::sec>(err.code()));
+  if (err.category() == caf::atom("epmpulse")) {
+    const auto& ctx = err.context();
+    for (std::size_t i = 0; i < ctx.size(); ++i)
+      if (ctx.match_element<std::string>(i))
+        return ctx.get_as<std::string>(i);
+    return api_code(static_cast<ec>(err.code()));
+  }
+  return caf::to_string(err);
 }
 
 } // namespace epmpulse

@@ -1,8 +1,8 @@
 #pragma once
 
 // The service's error values. Fallible code returns them (inside caf::error
-// or caf::expected); http/reply maps each to its HTTP status and API code in
-// one place.
+// or caf::expected); api_code and http_status below map each to the API in
+// one place, which the HTTP edge (http/api_error) applies.
 
 #include <cstdint>
 #include <string>
@@ -42,6 +42,11 @@ const char* api_code(ec e);
 
 /// The HTTP status for `e`, e.g. 400.
 int http_status(ec e);
+
+/// A caf::error as a short reason for logs and health: the first string of
+/// its context ("token endpoint answered 401 (invalid_grant)"), else its
+/// code ("request_timeout", "STATE_ERROR").
+std::string describe_error(const caf::error& err);
 
 } // namespace epmpulse
 

@@ -88,6 +88,64 @@ void remove_target(poller_ptr self, const std::pair<std::string, std::string>& k
 
 // -- settling -----------------------------------------------------------------------
 
+/// The job whose settlement of generation `gen` is still awaited, else null
+/// (unwatched, or settled again meanwhile).
+job* settling_job(poller_ptr self, const std::string& id, std::uint64_t gen) {
+  auto it = self->state.jobs.find(id);
+  if (it == self->state.jobs.end() || !it->second.settling
+      || it->second.settle_generation != gen)
+    return nullptr;
+  return &it->second;
+}
+
+/// The state committed the result: its domains are no longer watched.
+void settled(poller_ptr self, const std::string& id, std::uint64_t gen) {
+  auto& st = self->state;
+  auto* j = settling_job(self, id, gen);
+  if (j == nullptr)
+    return;
+  ++st.counters.settled;
+  log::info("epm job settled", {{"server", server_label(st)},
+                                {"job_id", id},
+                                {"result", j->settle_status},
+                                {"domains", domains_of(j->targets)}});
+  auto keys = std::move(j->settled_keys);
+  for (const auto& key : keys)
+    if (auto bd = st.by_domain.find(key); bd != st.by_domain.end() && bd->second == id)
+      remove_target(self, key); // erases the job with its last domain
+  if (auto rest = st.jobs.find(id); rest != st.jobs.end()) {
+    // A domain joined this job while its result was on the way: poll for it.
+    rest->second.settling = false;
+    rest->second.next_due = self->clock().now();
+    dispatch(self);
+  }
+}
+
+/// The state did not commit the result. The job stays watched: a failed
+/// write (ec::state_error) is polled again after a backoff, as a failed poll
+/// would be; an answer that never came, at once.
+void not_settled(poller_ptr self, const std::string& id, std::uint64_t gen,
+                 const caf::error& err) {
+  auto& st = self->state;
+  auto* j = settling_job(self, id, gen);
+  if (j == nullptr)
+    return;
+  j->settling = false;
+  if (err == caf::sec::request_timeout) {
+    log::warn("epm job result not confirmed by the state; polling again",
+              {{"server", server_label(st)}, {"job_id", id}});
+    j->next_due = self->clock().now();
+  } else {
+    ++j->failures;
+    j->next_due = self->clock().now()
+                  + backoff_delay(st.interval, j->failures,
+                                  std::max(st.opts.backoff_cap, st.interval));
+    log::warn("epm job result not committed by the state; polling again",
+              {{"server", server_label(st)}, {"job_id", id}, {"reason", describe_error(err)}});
+  }
+  dispatch(self);
+}
+
 /// Sends the job's result for all its domains to the state actor; the job is
 /// forgotten when the state actor confirms the commit.
 void settle(poller_ptr self, job& j, job_status status, const std::string& message,
@@ -96,7 +154,6 @@ void settle(poller_ptr self, job& j, job_status status, const std::string& messa
   j.settling = true;
   j.settle_generation = st.next_settlement++;
   j.settle_status = label;
-  j.next_due = self->clock().now() + st.opts.settle_timeout;
   auto wall = now_ms();
   std::vector<status_update> updates;
   updates.reserve(j.targets.size());
@@ -125,13 +182,11 @@ void settle(poller_ptr self, job& j, job_status status, const std::string& messa
              {"result", label},
              {"status", to_string(status)},
              {"domains", domains_of(j.targets)}});
-  auto me = caf::actor_cast<poller_actor>(self);
   auto id = j.id;
   auto gen = j.settle_generation;
-  self->send(st.opts.state, apply_atom_v, std::move(updates),
-             apply_callback{[me, id, gen](apply_reply reply) {
-               caf::anon_send(me, apply_atom_v, id, gen, reply.error == ec::none);
-             }});
+  self->request(st.opts.state, st.opts.settle_timeout, apply_atom_v, std::move(updates))
+    .then([self, id, gen](const apply_result&) { settled(self, id, gen); },
+          [self, id, gen](const caf::error& err) { not_settled(self, id, gen, err); });
 }
 
 void settle_timed_out(poller_ptr self, job& j) {
@@ -276,19 +331,10 @@ void start_poll(poller_ptr self, job& j) {
 void dispatch(poller_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
-  for (auto& [id, j] : st.jobs) {
-    if (j.in_flight)
-      continue;
-    if (j.settling) {
-      if (j.next_due > now)
-        continue;
-      log::warn("epm job result not confirmed by the state; polling again",
-                {{"server", server_label(st)}, {"job_id", id}});
-      j.settling = false;
-    }
-    if (j.deadline <= now)
+  // A settling job waits for the state's answer (or its timeout) instead.
+  for (auto& [id, j] : st.jobs)
+    if (!j.in_flight && !j.settling && j.deadline <= now)
       settle_timed_out(self, j);
-  }
   std::vector<job*> due;
   for (auto& [id, j] : st.jobs)
     if (!j.in_flight && !j.settling && j.next_due <= now)
@@ -303,9 +349,9 @@ void dispatch(poller_ptr self) {
   }
   std::optional<clock_point> wake;
   for (const auto& [id, j] : st.jobs) {
-    if (j.in_flight)
+    if (j.in_flight || j.settling)
       continue;
-    auto t = j.settling ? j.next_due : std::min(j.next_due, j.deadline);
+    auto t = std::min(j.next_due, j.deadline);
     if (t <= now)
       continue; // due but waiting for a free slot: a finishing poll dispatches again
     if (!wake || t < *wake)
@@ -379,40 +425,6 @@ poller_actor::behavior_type poller(poller_ptr self, poller_options opts) {
       h.watched_jobs = st.jobs.size();
       h.in_flight = st.in_flight;
       return h;
-    },
-    [self](apply_atom, const std::string& id, std::uint64_t generation, bool committed) {
-      auto& st = self->state;
-      auto it = st.jobs.find(id);
-      if (it == st.jobs.end() || !it->second.settling
-          || it->second.settle_generation != generation)
-        return;
-      auto& j = it->second;
-      if (!committed) {
-        j.settling = false;
-        ++j.failures;
-        j.next_due = self->clock().now()
-                     + backoff_delay(st.interval, j.failures,
-                                     std::max(st.opts.backoff_cap, st.interval));
-        log::warn("epm job result not committed by the state; polling again",
-                  {{"server", server_label(st)}, {"job_id", id}});
-        dispatch(self);
-        return;
-      }
-      ++st.counters.settled;
-      log::info("epm job settled", {{"server", server_label(st)},
-                                    {"job_id", id},
-                                    {"result", j.settle_status},
-                                    {"domains", domains_of(j.targets)}});
-      auto keys = std::move(j.settled_keys);
-      for (const auto& key : keys)
-        if (auto bd = st.by_domain.find(key); bd != st.by_domain.end() && bd->second == id)
-          remove_target(self, key); // erases the job with its last domain
-      if (auto rest = st.jobs.find(id); rest != st.jobs.end()) {
-        // A domain joined this job while its result was on the way: poll for it.
-        rest->second.settling = false;
-        rest->second.next_due = self->clock().now();
-        dispatch(self);
-      }
     },
     [self](poll_due_atom, std::uint64_t generation) {
       auto& st = self->state;

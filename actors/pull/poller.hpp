@@ -20,9 +20,11 @@
 //   retried once with a fresh one. 5xx, network errors, other statuses and
 //   unreadable answers back off per job (interval × 2^failures, capped) and
 //   the job stays watched; the server's health shows the reason.
-// - Results go to the state actor as (apply_atom, updates, callback) with
+// - Results are a request (apply_atom, updates) to the state actor, with
 //   source poll, like pushes, under the same ordering rules; the job is
-//   forgotten once the state actor has committed the result.
+//   forgotten once the state actor answers that it committed them. A failed
+//   write (ec::state_error) keeps the job watched and polls it again after a
+//   backoff; no answer within `settle_timeout` polls it again at once.
 // - Every request has a finite timeout; timers are delayed messages carrying
 //   a generation number (stale ones are ignored).
 
@@ -92,7 +94,7 @@ typename Inspector::result_type inspect(Inspector& f, poller_health& x) {
 /// so the state actor is one; tests hand the pollers and the router a fake
 /// of just this.
 using pull_state_actor = caf::typed_actor<
-  caf::reacts_to<apply_atom, std::vector<status_update>, apply_callback>,
+  caf::replies_to<apply_atom, std::vector<status_update>>::with<apply_result>,
   caf::replies_to<snapshot_atom>::with<snapshot_ptr>,
   caf::reacts_to<subscribe_atom, change_listener_actor>>;
 
@@ -104,9 +106,6 @@ using poller_actor = caf::typed_actor<
   caf::reacts_to<unwatch_atom, std::string, std::string>,
   /// Health status and counters.
   caf::replies_to<health_atom>::with<poller_health>,
-  /// Internal: the state actor's answer to a settlement
-  /// (job_id, settlement generation, committed).
-  caf::reacts_to<apply_atom, std::string, std::uint64_t, bool>,
   /// Its own timer: a poll or a job's deadline is due. The generation tells
   /// the latest wake-up from the ones it replaced (CAF 0.17 cannot cancel a
   /// delayed message).
@@ -146,7 +145,7 @@ struct poller_state {
     unsigned failures = 0;          ///< consecutive failed polls
     bool in_flight = false;
     bool settling = false;          ///< result sent to the state actor
-    std::uint64_t settle_generation = 0;
+    std::uint64_t settle_generation = 0; ///< tells the awaited answer from a late one
     std::string settle_status;      ///< for the log line once committed
     std::vector<std::pair<std::string, std::string>> settled_keys; ///< domains in the settlement
   };

@@ -557,19 +557,4 @@ std::optional<std::string> load_stored_refresh_token(const std::string& data_dir
   return token;
 }
 
-std::string describe_error(const caf::error& err) {
-  if (!err)
-    return "no error";
-  if (err.category() == caf::atom("system"))
-    return caf::to_string(static_cast<caf::sec>(err.code()));
-  if (err.category() == caf::atom("epmpulse")) {
-    const auto& ctx = err.context();
-    for (std::size_t i = 0; i < ctx.size(); ++i)
-      if (ctx.match_element<std::string>(i))
-        return ctx.get_as<std::string>(i);
-    return api_code(static_cast<ec>(err.code()));
-  }
-  return caf::to_string(err);
-}
-
 } // namespace epmpulse

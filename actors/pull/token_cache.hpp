@@ -181,9 +181,6 @@ std::optional<std::string> load_stored_refresh_token(const std::string& data_dir
 std::string stored_refresh_token_document(const config::epm_auth& auth,
                                           const std::string& refresh_token);
 
-/// A caf::error as a short reason ("token endpoint answered 401 (invalid_grant)",
-/// "request_timeout").
-std::string describe_error(const caf::error& err);
 
 } // namespace epmpulse
 

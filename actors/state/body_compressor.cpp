@@ -5,9 +5,9 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <restinio/transforms/zlib.hpp>
 
-#include "actors/common/log.hpp"
 
 namespace epmpulse {
 
@@ -16,17 +16,6 @@ namespace {
 // zlib's fastest level: the 1,000-domain body (~150 KB) still shrinks to
 // about 10 KB (bench/RESULTS.md) in a third of the default level's time.
 constexpr int gzip_level = 1;
-
-struct body_compressor_state {
-  static inline constexpr const char* name = "body_compressor";
-  /// Per body: the newest JSON asked for and the readers waiting for it.
-  std::map<std::string, std::pair<status_representation, std::vector<compressed_callback>>,
-           std::less<>>
-    waiting;
-  bool drain_scheduled = false;
-  /// Per body: the last gzip form, with the ETag of the JSON it came from.
-  std::map<std::string, std::pair<std::string, status_representation>, std::less<>> last;
-};
 
 using compressor_ptr = body_compressor_actor::stateful_pointer<body_compressor_state>;
 
@@ -50,43 +39,38 @@ status_representation zipped_form(compressor_ptr self, const std::string& body,
   return zipped;
 }
 
+} // namespace
+
 body_compressor_actor::behavior_type body_compressor(compressor_ptr self) {
   return {
-    [self](compress_atom, const std::string& body, status_representation& json,
-           compressed_callback& callback) {
-      // Requests wait for a drain message sent to ourselves, which queues
+    [self](compress_atom, const std::string& body,
+           status_representation& json) -> caf::result<status_representation> {
+      // Requests wait for a deliver message sent to ourselves, which queues
       // behind the requests already in the mailbox: under pushes, readers of
       // many versions then share one compression of the newest, a state at
       // least as new as each asked for (the state actor sends in version order).
-      auto& [newest, callbacks] = self->state.waiting[body];
+      auto& [newest, readers] = self->state.waiting[body];
       newest = std::move(json);
-      callbacks.push_back(std::move(callback));
+      auto promise = self->make_response_promise<status_representation>();
+      readers.push_back(promise);
       if (!self->state.drain_scheduled) {
         self->state.drain_scheduled = true;
-        self->send(self, tick_atom_v);
+        self->send(self, deliver_atom_v);
       }
+      return promise;
     },
-    [self](tick_atom) {
+    [self](deliver_atom) {
       self->state.drain_scheduled = false;
       auto waiting = std::move(self->state.waiting);
       self->state.waiting.clear();
       for (auto& [body, entry] : waiting) {
         auto zipped = zipped_form(self, body, entry.first);
-        for (auto& callback : entry.second) {
-          // One reader's failure must not cost the others their answer, nor
-          // end this actor (and the state actor linked to it).
-          try {
-            callback(zipped);
-          } catch (const std::exception& e) {
-            log::error("answering a gzip read failed", {{"reason", e.what()}});
-          }
-        }
+        for (auto& reader : entry.second)
+          reader.deliver(zipped);
       }
     },
   };
 }
-
-} // namespace
 
 std::string gzip_etag(const std::string& etag) {
   if (etag.size() >= 2 && etag.back() == '"')

@@ -10,10 +10,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/state/body_compressor.hpp"
 #include "actors/common/durable_file.hpp"
 #include "actors/common/log.hpp"
-#include "actors/state/log_writer.hpp"
 #include "actors/state/state_log.hpp"
 #include "actors/state/state_writer.hpp"
 
@@ -24,8 +22,6 @@ using std::chrono::milliseconds;
 namespace epmpulse {
 
 namespace {
-
-enum timer : std::uint8_t { stale_sweep = 0, backup = 1, append_retry = 2, snapshot_due = 3 };
 
 constexpr auto write_timeout = std::chrono::seconds(30);
 constexpr auto append_retry_delay = std::chrono::seconds(1);
@@ -48,9 +44,20 @@ merge_settings merge_settings_of(const config::service_config& cfg) {
           static_cast<std::size_t>(cfg.settings.recent_jobs_limit)};
 }
 
+// An apply waiting for the append that makes it durable. The stale sweep's
+// own updates wait without a promise: nobody asked.
 struct pending_reply {
-  apply_callback callback;
-  apply_reply reply;
+  std::optional<caf::typed_response_promise<apply_result>> promise;
+  apply_result reply;
+
+  void deliver() {
+    if (promise)
+      promise->deliver(std::move(reply));
+  }
+  void fail() {
+    if (promise)
+      promise->deliver(caf::make_error(ec::state_error));
+  }
 };
 
 // How one kind of write (change-log appends, JSON file rewrites) is doing: for
@@ -118,12 +125,6 @@ struct state_store_state {
 
 using store_ptr = state_store_actor::stateful_pointer<state_store_state>;
 
-std::string error_reason(store_ptr self, const caf::error& failure) {
-  if (failure.context().match_elements<std::string>())
-    return failure.context().get_as<std::string>(0);
-  return self->system().render(failure);
-}
-
 snapshot_ptr current_snapshot(state_store_state& st) {
   if (!st.cached_snapshot || st.cached_snapshot_version != st.version) {
     st.cached_snapshot = std::make_shared<const status_snapshot>(st.snapshot);
@@ -167,7 +168,7 @@ void schedule_snapshot(store_ptr self) {
   st.snapshot_scheduled = true;
   auto delay = std::clamp(st.snapshot_cost * snapshot_cost_factor, snapshot_min_delay,
                           snapshot_max_delay);
-  self->delayed_send(self, delay, tick_atom_v, std::uint8_t{snapshot_due}, std::uint64_t{0});
+  self->delayed_send(self, delay, snapshot_due_atom_v);
 }
 
 void on_snapshot_done(store_ptr self, const caf::error* failure) {
@@ -178,7 +179,7 @@ void on_snapshot_done(store_ptr self, const caf::error* failure) {
       log::info("state file writable again", {{"path", st.state_file}});
     ++st.snapshots;
   } else {
-    st.snapshot_health.failed(error_reason(self, *failure));
+    st.snapshot_health.failed(describe_error(*failure));
     log::error("state snapshot failed: changes stay safe in the change log",
                {{"path", st.state_file}, {"reason", st.snapshot_health.error}});
     // Shutdown must not wait for a retry: the log keeps everything.
@@ -207,7 +208,7 @@ void write_snapshot(store_ptr self) {
           .then([self](bool) { on_snapshot_done(self, nullptr); },
                 [self](caf::error& err) {
                   log::warn("old change log not removed (replay skips its records)",
-                            {{"reason", error_reason(self, err)}});
+                            {{"reason", describe_error(err)}});
                   on_snapshot_done(self, nullptr);
                 });
       },
@@ -232,12 +233,10 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   auto replies = std::move(st.in_flight);
   st.in_flight.clear();
   if (failure != nullptr) {
-    st.log_health.failed(error_reason(self, *failure));
+    st.log_health.failed(describe_error(*failure));
     log::error("change log append failed", {{"reason", st.log_health.error}});
-    for (auto& p : replies) {
-      p.reply.error = ec::state_error;
-      p.callback(std::move(p.reply));
-    }
+    for (auto& p : replies)
+      p.fail();
     // The changes are still in memory: their records go out first in the
     // retry, and subscribers hear of them once that append is durable.
     st.pending_records.insert(0, *bytes);
@@ -246,8 +245,7 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
     st.in_flight_changes.clear();
     if (!st.retry_scheduled) {
       st.retry_scheduled = true;
-      self->delayed_send(self, append_retry_delay, tick_atom_v, std::uint8_t{append_retry},
-                         std::uint64_t{0});
+      self->delayed_send(self, append_retry_delay, append_retry_atom_v);
     }
     return;
   }
@@ -263,7 +261,7 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   if (!st.pending_records.empty())
     start_append(self);
   for (auto& p : replies)
-    p.callback(std::move(p.reply));
+    p.deliver();
   if (!changes.empty()) {
     auto shared = std::make_shared<const std::vector<domain_change>>(std::move(changes));
     for (auto& s : st.subscribers)
@@ -292,10 +290,14 @@ void start_append(store_ptr self) {
 
 // -- applying ----------------------------------------------------------------------
 
-void apply_updates(store_ptr self, std::vector<status_update> updates, apply_callback callback) {
+// Applies `updates` in memory. The answer is due once they are durable: it
+// is returned when that is already so, else a response promise for the
+// current request (when `requested`) waits for the append that carries them.
+std::optional<apply_result> apply_updates(store_ptr self, std::vector<status_update> updates,
+                                          bool requested) {
   auto& st = self->state;
   auto at = now_ms();
-  apply_reply reply;
+  apply_result reply;
   reply.outcomes.reserve(updates.size());
   std::vector<const status_update*> applied;
   for (const auto& u : updates) {
@@ -318,15 +320,19 @@ void apply_updates(store_ptr self, std::vector<status_update> updates, apply_cal
   reply.updates = std::move(updates);
   // An unchanged request is answered once the state it saw is durable: at
   // once when nothing is pending, else with the append that carries it.
-  if (st.pending_records.empty() && !st.append_in_flight) {
-    callback(std::move(reply));
-  } else if (st.pending_records.empty()) {
-    st.in_flight.push_back({std::move(callback), std::move(reply)});
+  if (st.pending_records.empty() && !st.append_in_flight)
+    return reply;
+  pending_reply waiter{std::nullopt, std::move(reply)};
+  if (requested)
+    waiter.promise = self->make_response_promise<apply_result>();
+  if (st.pending_records.empty()) {
+    st.in_flight.push_back(std::move(waiter));
   } else {
-    st.waiting.push_back({std::move(callback), std::move(reply)});
+    st.waiting.push_back(std::move(waiter));
     if (!st.retry_scheduled)
       start_append(self);
   }
+  return std::nullopt;
 }
 
 void sweep_stale(store_ptr self) {
@@ -338,58 +344,50 @@ void sweep_stale(store_ptr self) {
   for (const auto& u : updates)
     log::warn("loading domain went stale",
               {{"app", u.app}, {"domain", u.domain}, {"message", *u.message}});
-  apply_updates(self, std::move(updates), [](apply_reply) {});
+  apply_updates(self, std::move(updates), false);
 }
 
 // -- behaviour ---------------------------------------------------------------------
 
 state_store_actor::behavior_type state_store(store_ptr self, state_store_options opts,
                                              status_snapshot initial, std::uint64_t position,
-                                             log_writer_actor log_actor, state_writer_actor writer,
+                                             state_store_helpers helpers,
                                              state_bytes initial_bytes) {
   auto& st = self->state;
   st.config = opts.config;
   st.merging = merge_settings_of(*st.config);
   st.state_file = (fs::path(opts.data_dir) / state_file_name).string();
-  st.log = log_actor;
-  st.writer = writer;
+  st.log = helpers.log;
+  st.writer = helpers.writer;
+  st.compressor = helpers.compressor;
   st.snapshot = std::move(initial);
   st.version = position;
   st.snapshot_seq = position;
   st.last_written = std::move(initial_bytes);
-  self->link_to(log_actor);
-  self->link_to(writer);
-  st.compressor = spawn_body_compressor(self->system());
+  self->link_to(st.log);
+  self->link_to(st.writer);
   self->link_to(st.compressor);
   const auto& s = st.config->settings;
-  self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), tick_atom_v,
-                     std::uint8_t{stale_sweep}, std::uint64_t{0});
-  self->delayed_send(self, from_hours(s.backup_interval_hours), tick_atom_v,
-                     std::uint8_t{backup}, std::uint64_t{0});
+  self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), stale_sweep_atom_v);
+  self->delayed_send(self, from_hours(s.backup_interval_hours), backup_due_atom_v);
   return {
-    [self](apply_atom, std::vector<status_update>& updates, apply_callback& callback) {
-      apply_updates(self, std::move(updates), std::move(callback));
+    [self](apply_atom,
+           std::vector<status_update>& updates) -> caf::result<apply_result> {
+      if (auto now = apply_updates(self, std::move(updates), true))
+        return std::move(*now);
+      return caf::delegated<apply_result>{};
     },
-    [self](get_atom, const status_query& query, const body_callback& callback) {
+    [self](get_atom, const status_query& query) -> caf::result<status_representation> {
       auto& st = self->state;
-      status_body answer;
-      if (query.app.empty()) {
-        answer.body = st.bodies.all(st.snapshot, st.version);
-      } else {
-        answer.body = st.bodies.app(st.snapshot, st.version, query.app);
-        if (!answer.body.bytes)
-          answer.error = ec::app_not_found;
-      }
-      if (!query.gzip || answer.error != ec::none) {
-        callback(std::move(answer));
-        return;
-      }
-      self->send(st.compressor, compress_atom_v, query.app, std::move(answer.body),
-                 compressed_callback{[callback](status_representation zipped) {
-                   callback(status_body{ec::none, std::move(zipped)});
-                 }});
+      auto body = query.app.empty() ? st.bodies.all(st.snapshot, st.version)
+                                    : st.bodies.app(st.snapshot, st.version, query.app);
+      if (!body.bytes)
+        return caf::make_error(ec::app_not_found, "Unknown app '" + query.app + "'.");
+      if (!query.gzip)
+        return body;
+      return self->delegate(st.compressor, compress_atom_v, query.app, std::move(body));
     },
-    [self](health_atom, const health_callback& callback) {
+    [self](health_atom) -> state_health {
       auto& st = self->state;
       state_health h;
       h.file_ok = st.log_health.ok;
@@ -402,7 +400,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
       h.snapshot_error = st.snapshot_health.error;
       h.snapshots = st.snapshots;
       h.snapshot_lag = st.version - st.snapshot_seq;
-      callback(std::move(h));
+      return h;
     },
     [self](snapshot_atom) -> snapshot_ptr { return current_snapshot(self->state); },
     [self](subscribe_atom, change_listener_actor& subscriber) {
@@ -418,35 +416,32 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
       advance_flush(self);
       return promise;
     },
-    [self](tick_atom, std::uint8_t which, std::uint64_t) {
+    [self](stale_sweep_atom) {
+      self->delayed_send(self,
+                         from_minutes(self->state.config->settings.stale_check_interval_minutes),
+                         stale_sweep_atom_v);
+      sweep_stale(self);
+    },
+    [self](backup_due_atom) {
       auto& st = self->state;
       const auto& s = st.config->settings;
-      switch (which) {
-        case stale_sweep:
-          self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), tick_atom_v,
-                             std::uint8_t{stale_sweep}, std::uint64_t{0});
-          sweep_stale(self);
-          break;
-        case backup:
-          self->delayed_send(self, from_hours(s.backup_interval_hours), tick_atom_v,
-                             std::uint8_t{backup}, std::uint64_t{0});
-          if (st.last_written && s.max_backups > 0)
-            self->request(st.writer, write_timeout, backup_atom_v, st.last_written,
-                          std::int32_t{s.max_backups})
-              .then([](const std::string& path) { log::info("state backed up", {{"path", path}}); },
-                    [self](caf::error& err) {
-                      log::warn("state backup failed", {{"reason", error_reason(self, err)}});
-                    });
-          break;
-        case append_retry:
-          st.retry_scheduled = false;
-          start_append(self);
-          break;
-        case snapshot_due:
-          st.snapshot_scheduled = false;
-          start_snapshot(self);
-          break;
-      }
+      self->delayed_send(self, from_hours(s.backup_interval_hours), backup_due_atom_v);
+      if (!st.last_written || s.max_backups <= 0)
+        return;
+      self->request(st.writer, write_timeout, backup_atom_v, st.last_written,
+                    std::int32_t{s.max_backups})
+        .then([](const std::string& path) { log::info("state backed up", {{"path", path}}); },
+              [self](caf::error& err) {
+                log::warn("state backup failed", {{"reason", describe_error(err)}});
+              });
+    },
+    [self](append_retry_atom) {
+      self->state.retry_scheduled = false;
+      start_append(self);
+    },
+    [self](snapshot_due_atom) {
+      self->state.snapshot_scheduled = false;
+      start_snapshot(self);
     },
   };
 }
@@ -553,6 +548,23 @@ std::uint64_t replay_logs(loaded_state& state, const std::string& data_dir,
 
 caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                                                    state_store_options opts) {
+  auto data_dir = opts.data_dir;
+  state_store_helpers helpers;
+  helpers.log = spawn_log_writer(sys, data_dir);
+  helpers.writer = spawn_state_writer(sys, (fs::path(data_dir) / state_file_name).string());
+  helpers.compressor = spawn_body_compressor(sys);
+  auto state = spawn_state_store(sys, std::move(opts), helpers);
+  if (!state)
+    for (const auto& helper :
+         {caf::actor_cast<caf::actor>(helpers.log), caf::actor_cast<caf::actor>(helpers.writer),
+          caf::actor_cast<caf::actor>(helpers.compressor)})
+      caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
+  return state;
+}
+
+caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
+                                                   state_store_options opts,
+                                                   state_store_helpers helpers) {
   std::error_code err;
   fs::create_directories(opts.data_dir, err);
   if (err)
@@ -583,9 +595,7 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
     if (auto failure = remove_durably((fs::path(opts.data_dir) / name).string()))
       return caf::make_error(ec::state_error, *failure);
   log::info("state loaded", {{"path", path}, {"apps", snap.apps.size()}, {"loading", loading}});
-  auto log_actor = spawn_log_writer(sys, opts.data_dir);
-  auto writer = spawn_state_writer(sys, path);
-  return sys.spawn(state_store, std::move(opts), std::move(snap), position, log_actor, writer,
+  return sys.spawn(state_store, std::move(opts), std::move(snap), position, std::move(helpers),
                    bytes);
 }
 

@@ -13,7 +13,6 @@
 // newer than the snapshot, then rewrites the snapshot and empties the log.
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +26,8 @@
 
 #include "actors/common/atoms.hpp"
 #include "actors/common/errors.hpp"
+#include "actors/state/body_compressor.hpp"
+#include "actors/state/log_writer.hpp"
 #include "actors/state/state_writer.hpp"
 #include "actors/state/status_bodies.hpp"
 #include "actors/state/status_model.hpp"
@@ -34,9 +35,9 @@
 
 namespace epmpulse {
 
-/// What the state actor answers to an apply.
-struct apply_reply {
-  ec error = ec::none;                 ///< ec::state_error when the write failed
+/// What the state actor answers to an apply, once the log append holding it
+/// is durable. A failed append is the error ec::state_error instead.
+struct apply_result {
   std::vector<status_update> updates;  ///< the request's updates, handed back for the answer
   std::vector<merge_outcome> outcomes; ///< one per update, in request order
   bool changed = false;                ///< at least one update was applied
@@ -56,13 +57,6 @@ using change_set = std::shared_ptr<const std::vector<domain_change>>;
 /// the EPM router do).
 using change_listener_actor = caf::typed_actor<caf::reacts_to<changed_atom, change_set>>;
 
-/// What GET /status and GET /status/{app} answer: a body serialised once per
-/// state version and shared by every reader of that version.
-struct status_body {
-  ec error = ec::none; ///< ec::app_not_found for an unknown app
-  status_representation body;
-};
-
 /// The state side of GET /health.
 struct state_health {
   bool file_ok = true;
@@ -77,10 +71,6 @@ struct state_health {
   std::uint64_t snapshot_lag = 0;        ///< versions not yet in the JSON file
 };
 
-using apply_callback = std::function<void(apply_reply)>;
-using body_callback = std::function<void(status_body)>;
-using health_callback = std::function<void(state_health)>;
-
 /// Which body a get asks for: all apps when `app` is empty; gzip-compressed
 /// (by the body compressor, so the answer may come from its thread) when the
 /// client accepts that.
@@ -89,16 +79,20 @@ struct status_query {
   bool gzip = false;
 };
 
-/// The protocol. Callbacks are invoked exactly once, from the actor's thread
-/// (a gzip body's from the body compressor's); they must not block.
+/// The protocol. Every request is answered with a value or a caf::error.
 using state_store_actor = caf::typed_actor<
   /// Validated updates (1 for POST /status, up to 100 for a batch), applied as
-  /// one state transition; answered once the log append holding them is durable.
-  caf::reacts_to<apply_atom, std::vector<status_update>, apply_callback>,
-  /// The serialised GET body for all apps or one.
-  caf::reacts_to<get_atom, status_query, body_callback>,
+  /// one state transition; answered once the log append holding them is
+  /// durable, or with ec::state_error when it failed (nothing is confirmed).
+  /// An update that changes nothing is answered once the state it saw is
+  /// durable. The response promises wait in the group-commit queues.
+  caf::replies_to<apply_atom, std::vector<status_update>>::with<apply_result>,
+  /// The serialised GET body for all apps or one; ec::app_not_found for an
+  /// unknown app. A gzip body is delegated to the body compressor, which
+  /// answers from its own thread.
+  caf::replies_to<get_atom, status_query>::with<status_representation>,
   /// The state file's health and commit counters.
-  caf::reacts_to<health_atom, health_callback>,
+  caf::replies_to<health_atom>::with<state_health>,
   /// An immutable copy of the current snapshot (for the canvas and pollers).
   caf::replies_to<snapshot_atom>::with<snapshot_ptr>,
   /// `subscriber` receives (changed_atom, change_set) after each durable commit.
@@ -106,9 +100,18 @@ using state_store_actor = caf::typed_actor<
   /// Logs everything pending and writes a snapshot of it; answers true once
   /// the JSON file holds the whole state (shutdown), false when it could not.
   caf::replies_to<flush_atom>::with<bool>,
-  /// Internal timers: 0 = stale-loading sweep, 1 = backup, 2 = append retry,
-  /// 3 = snapshot.
-  caf::reacts_to<tick_atom, std::uint8_t, std::uint64_t>>;
+  /// Timers: the stale-Loading sweep, the periodic backup, the retry of a
+  /// failed append, the snapshot after changes.
+  caf::reacts_to<stale_sweep_atom>, caf::reacts_to<backup_due_atom>,
+  caf::reacts_to<append_retry_atom>, caf::reacts_to<snapshot_due_atom>>;
+
+/// The detached helpers the state actor drives. Production spawns the real
+/// ones; tests hand in fakes with the same interfaces.
+struct state_store_helpers {
+  log_writer_actor log;
+  state_writer_actor writer;
+  body_compressor_actor compressor;
+};
 
 /// Where the state lives and how it behaves.
 struct state_store_options {
@@ -123,14 +126,21 @@ struct state_store_options {
 caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                                                    state_store_options opts);
 
+/// The same with the given helpers (tests): loads, recovers and replays like
+/// spawn_state_store, then spawns the state actor driving `helpers`.
+caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
+                                                   state_store_options opts,
+                                                   state_store_helpers helpers);
+
 /// File name of the state file inside the data dir.
 inline constexpr const char* state_file_name = "apps_status.json";
 
 } // namespace epmpulse
 
+// Messages of this in-process service only: they are never serialised (no
+// actor runs in another process), so they need no inspect().
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<epmpulse::status_update>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::apply_callback)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::body_callback)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::health_callback)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::apply_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::state_health)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::status_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::change_set)

@@ -13,33 +13,44 @@ struct unanswered_requests {
 
 // -- the state actor ------------------------------------------------------------------
 
+// The state's protocol plus the test's word to answer the held applies
+// (deliver_atom: the same meaning as the body compressor's).
+using fake_state_actor = pull_state_actor::extend<caf::reacts_to<deliver_atom>>;
+
 struct fake_state_state {
   static inline constexpr const char* name = "fake_state";
   std::shared_ptr<fake_state_log> log;
 };
 
-using fake_state_ptr = pull_state_actor::stateful_pointer<fake_state_state>;
+using fake_state_ptr = fake_state_actor::stateful_pointer<fake_state_state>;
 
-pull_state_actor::behavior_type fake_state(fake_state_ptr self,
+fake_state_actor::behavior_type fake_state(fake_state_ptr self,
                                            std::shared_ptr<fake_state_log> log) {
   self->state.log = std::move(log);
   return {
-    [self](apply_atom, const std::vector<status_update>& updates, apply_callback& answer) {
+    [self](deliver_atom) {
+      auto& log = *self->state.log;
+      auto answers = std::move(log.held);
+      log.held.clear();
+      for (auto& answer : answers)
+        answer();
+    },
+    [self](apply_atom, const std::vector<status_update>& updates) -> caf::result<apply_result> {
       auto& log = *self->state.log;
       log.applies.push_back(updates);
-      apply_reply reply;
-      reply.updates = updates;
       if (log.failing_applies > 0) {
         --log.failing_applies;
-        reply.error = ec::state_error;
-      } else {
-        reply.outcomes.resize(updates.size());
-        reply.changed = !updates.empty();
+        return caf::make_error(ec::state_error, std::string{"cannot append to the change log"});
       }
-      if (log.holding)
-        log.held.push_back([answer, reply] { answer(reply); });
-      else
-        answer(std::move(reply));
+      apply_result result;
+      result.updates = updates;
+      result.outcomes.resize(updates.size());
+      result.changed = !updates.empty();
+      if (!log.holding)
+        return result;
+      auto promise = self->make_response_promise<apply_result>();
+      log.held.push_back([promise, result]() mutable { promise.deliver(std::move(result)); });
+      return promise;
     },
     [self](snapshot_atom) -> caf::result<snapshot_ptr> {
       auto& log = *self->state.log;
@@ -121,7 +132,6 @@ poller_actor::behavior_type fake_poller(fake_poller_ptr self,
       }
       return self->state.log->health;
     },
-    [](apply_atom, const std::string&, std::uint64_t, bool) {},
     [](poll_due_atom, std::uint64_t) {},
   };
 }
@@ -135,15 +145,12 @@ std::vector<status_update> fake_state_log::updates() const {
   return out;
 }
 
-void fake_state_log::release_held() {
-  auto answers = std::move(held);
-  held.clear();
-  for (auto& answer : answers)
-    answer();
-}
-
 pull_state_actor spawn_fake_state(caf::actor_system& sys, std::shared_ptr<fake_state_log> log) {
   return sys.spawn(fake_state, std::move(log));
+}
+
+void release_held_applies(const pull_state_actor& fake_state) {
+  caf::anon_send(caf::actor_cast<fake_state_actor>(fake_state), deliver_atom_v);
 }
 
 token_cache_actor spawn_fake_token_actor(caf::actor_system& sys,

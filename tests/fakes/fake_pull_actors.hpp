@@ -28,7 +28,7 @@ namespace epmpulse::test {
 struct fake_state_log {
   std::vector<std::vector<status_update>> applies; ///< each apply's updates, in order
   std::size_t failing_applies = 0;   ///< the next ones are answered ec::state_error
-  bool holding = false;              ///< applies are recorded and answered on release_held()
+  bool holding = false;              ///< the others wait for release_held_applies()
   std::vector<std::function<void()>> held; ///< answers of held applies (committed)
   snapshot_ptr snapshot = std::make_shared<const status_snapshot>();
   std::size_t failing_snapshots = 0; ///< the next snapshot requests fail
@@ -37,12 +37,13 @@ struct fake_state_log {
 
   /// Every update of every apply, in order.
   std::vector<status_update> updates() const;
-
-  /// Answers the held applies as committed (run the system afterwards).
-  void release_held();
 };
 
 pull_state_actor spawn_fake_state(caf::actor_system& sys, std::shared_ptr<fake_state_log> log);
+
+/// Makes the fake state answer its held applies as committed (a promise is
+/// delivered from inside its actor); run the system afterwards.
+void release_held_applies(const pull_state_actor& fake_state);
 
 // -- the token actor ------------------------------------------------------------------
 

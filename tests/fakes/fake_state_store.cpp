@@ -35,14 +35,13 @@ std::vector<caf::actor> state_recorder::subscribers() const {
   return subscribers_;
 }
 
-apply_reply state_recorder::record(const std::vector<status_update>& ups) {
+caf::expected<apply_result> state_recorder::record(const std::vector<status_update>& ups) {
   std::lock_guard<std::mutex> guard(mtx_);
   ++applies_;
-  apply_reply reply;
+  apply_result reply;
   if (fail_next_ > 0) {
     --fail_next_;
-    reply.error = ec::state_error;
-    return reply;
+    return caf::make_error(ec::state_error);
   }
   for (const auto& u : ups) {
     updates_.push_back(u);
@@ -70,15 +69,20 @@ namespace {
 state_store_actor::behavior_type fake_state_store(state_store_actor::pointer self,
                                                   std::shared_ptr<state_recorder> rec) {
   return {
-    [rec](apply_atom, const std::vector<status_update>& ups, const apply_callback& cb) {
-      cb(rec->record(ups));
+    [rec](apply_atom, const std::vector<status_update>& ups) -> caf::result<apply_result> {
+      return rec->record(ups);
     },
-    [](get_atom, const status_query&, const body_callback& cb) { cb(status_body{}); },
-    [](health_atom, const health_callback& cb) { cb(state_health{}); },
+    [](get_atom, const status_query&) -> caf::result<status_representation> {
+      return caf::make_error(ec::app_not_found);
+    },
+    [](health_atom) { return state_health{}; },
     [rec](snapshot_atom) -> snapshot_ptr { return rec->snapshot(); },
     [rec](subscribe_atom, const change_listener_actor& who) { rec->subscribe(caf::actor_cast<caf::actor>(who)); },
     [](flush_atom) { return true; },
-    [](tick_atom, std::uint8_t, std::uint64_t) {},
+    [](stale_sweep_atom) {},
+    [](backup_due_atom) {},
+    [](append_retry_atom) {},
+    [](snapshot_due_atom) {},
   };
 }
 

@@ -39,7 +39,7 @@ public:
   std::vector<caf::actor> subscribers() const;
 
   // -- used by the fake actor --
-  apply_reply record(const std::vector<status_update>& ups);
+  caf::expected<apply_result> record(const std::vector<status_update>& ups);
   snapshot_ptr snapshot() const;
   void subscribe(caf::actor a);
 

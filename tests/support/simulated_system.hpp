@@ -66,7 +66,6 @@ public:
                  caf::event_based_actor* self) {
       std::apply(
         [&](auto&&... unpacked) {
-          // CAF 0.17 takes no std::chrono::hours here (its duration has no such unit).
           self->request(dest, std::chrono::seconds{24 * 3600}, unpacked...)
             .then([answer](T& value) { *answer = std::move(value); },
                   [answer](caf::error& err) { *answer = std::move(err); });

@@ -1,0 +1,98 @@
+#pragma once
+
+// The one bridge between RESTinio and the actors. Handlers run on RESTinio's
+// io threads, which are not actors and so cannot `request`; a handler hands
+// the edge actor a job instead. The job runs inside the edge actor, sends the
+// typed request and, in its continuation, completes the response. Every error
+// an actor answers (a caf::error built from the service's `ec`), a request
+// that found its actor gone, and a request not answered within the deadline
+// become the API's error response in one place (api_error_of).
+//
+// The edge actor only forwards and answers: it holds no state, so one serves
+// every io thread, and a job that throws is answered 500 without ending it.
+
+#include <chrono>
+#include <functional>
+#include <tuple>
+#include <utility>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "http/api_error.hpp"
+#include "http/responder.hpp"
+
+namespace epmpulse::http {
+
+struct edge_job;
+
+/// The edge actor as its jobs see it.
+using edge_self = caf::typed_event_based_actor<caf::reacts_to<edge_job>>*;
+
+/// Work for the edge actor: send requests and complete responses.
+struct edge_job {
+  std::function<void(edge_self)> run;
+};
+
+/// The protocol: jobs in, nothing out (the jobs answer the HTTP clients).
+using edge_actor = caf::typed_actor<caf::reacts_to<edge_job>>;
+
+/// Spawns the edge actor on the CAF workers.
+edge_actor spawn_edge(caf::actor_system& sys);
+
+/// Runs `body`; an exception becomes a 500 for `out` (logged with its
+/// request ID, never shown to the client).
+void answer_guarded(responder& out, const std::function<void()>& body);
+
+/// Where handlers send their requests, and how long an actor may take.
+struct edge {
+  edge_actor actor;
+  /// Below RESTinio's handle_request_timeout, so the client gets the API's
+  /// 503 rather than a closed connection.
+  std::chrono::milliseconds deadline{9000};
+
+  /// Runs `job` inside the edge actor.
+  void post(std::function<void(edge_self)> job) const {
+    caf::anon_send(actor, edge_job{std::move(job)});
+  }
+
+  /// Asks `dest` (xs...) and completes `out` with `on_value(T&)` once the
+  /// answer is there; any error completes `out` with api_error_of(error).
+  template <class T, class Handle, class OnValue, class... Ts>
+  void ask(responder_ptr out, const Handle& dest, OnValue on_value, Ts&&... xs) const {
+    ask_or<T>(std::move(out), dest, std::move(on_value),
+              [](responder& r, const caf::error& err) { r.send_error(api_error_of(err)); },
+              std::forward<Ts>(xs)...);
+  }
+
+  /// The same with an error handler of the caller's (e.g. to add details).
+  template <class T, class Handle, class OnValue, class OnError, class... Ts>
+  void ask_or(responder_ptr out, const Handle& dest, OnValue on_value, OnError on_error,
+              Ts&&... xs) const {
+    post([out = std::move(out), dest, on_value = std::move(on_value),
+          on_error = std::move(on_error), timeout = deadline,
+          args = std::make_tuple(std::forward<Ts>(xs)...)](edge_self self) mutable {
+      std::apply(
+        [&](auto&... unpacked) {
+          self->request(dest, timeout, std::move(unpacked)...)
+            .then(
+              [out, on_value](T& value) mutable {
+                answer_guarded(*out, [&] { on_value(value); });
+              },
+              [out, on_error](caf::error& err) mutable {
+                answer_guarded(*out, [&] { on_error(*out, err); });
+              });
+        },
+        args);
+    });
+  }
+};
+
+} // namespace epmpulse::http
+
+// In-process only: a job is code for the edge actor, never serialised.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::http::edge_job)
