@@ -5,7 +5,8 @@
 // a dashboard status and message. The poller runs these; tests call them
 // directly.
 //
-// Facts (issue 4, which overrides the architecture document):
+// What each kind of server answers (from Oracle's REST API reference for
+// each product; the status codes differ between them):
 // - Planning, FCCS, Tax Reporting, EPCM:
 //     GET {base}/HyperionPlanning/rest/v3/applications/{app}/jobs/{id}
 //     status -1 in progress, 0 success, 1 error, 2 cancel pending,
