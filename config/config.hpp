@@ -3,7 +3,8 @@
 // The service configuration: the model, and the one function that loads,
 // substitutes (${VAR}, ${VAR:-default}) and validates it. Every problem is
 // reported with the file, the field and the fix, so start-up can stop with a
-// message a person can act on.
+// message a person can act on. The numbers a field accepts and its default
+// live in config_limits.hpp, so the checks and the defaults below agree.
 
 #include <chrono>
 #include <functional>
@@ -11,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "config/config_limits.hpp"
 
 namespace epmpulse::config {
 
@@ -56,43 +59,50 @@ enum class canvas_update_mode { full, sections };
 struct slack_settings {
   std::string bot_token;   ///< secret; "" = canvas side disabled
   std::string api_url = "https://slack.com/api";
-  double min_update_interval_sec = 2.0;
+  double min_update_interval_sec = limits::slack::min_update_interval_sec.default_value;
   canvas_update_mode update_mode = canvas_update_mode::full;
-  int max_retries = 3;
+  int max_retries = limits::slack::max_retries.default_value;
   bool create_missing_canvases = false;
   std::string dashboard_title = "EPM Status Dashboard";
   std::string display_timezone = "UTC"; ///< IANA name or "UTC"
-  double request_timeout_sec = 10.0;
+  double request_timeout_sec = limits::slack::request_timeout_sec.default_value;
 };
 
 struct pull_mode_settings {
   bool enabled = false;
-  double poll_interval_seconds = 30;
-  double max_poll_duration_minutes = 60;
-  int max_concurrent_polls_per_server = 4;
+  double poll_interval_seconds = limits::pull_mode::poll_interval_seconds.default_value;
+  double max_poll_duration_minutes = limits::pull_mode::max_poll_duration_minutes.default_value;
+  int max_concurrent_polls_per_server =
+    limits::pull_mode::max_concurrent_polls_per_server.default_value;
 };
 
 struct rate_limit_settings {
   bool enabled = true;
-  int status_per_minute = 600;  ///< POST /status per API key
-  int batch_per_minute = 120;   ///< POST /status/batch per API key
-  int read_per_minute = 1200;   ///< GET endpoints per client address
+  /// POST /status per API key
+  int status_per_minute = limits::rate_limits::status_per_minute.default_value;
+  /// POST /status/batch per API key
+  int batch_per_minute = limits::rate_limits::batch_per_minute.default_value;
+  /// GET endpoints per client address
+  int read_per_minute = limits::rate_limits::read_per_minute.default_value;
 };
 
 struct server_settings {
-  int io_threads = 1;          ///< RESTinio io threads (1 beats 2 on 2 cores)
-  int actor_threads = 1;       ///< CAF scheduler workers
-  std::size_t max_body_bytes = 64 * 1024;
-  double request_timeout_sec = 10.0;
+  /// RESTinio io threads (1 beats 2 on 2 cores)
+  int io_threads = limits::server::io_threads.default_value;
+  /// CAF scheduler workers
+  int actor_threads = limits::server::actor_threads.default_value;
+  std::size_t max_body_bytes = limits::server::max_body_bytes.default_value;
+  double request_timeout_sec = limits::server::request_timeout_sec.default_value;
 };
 
 struct settings {
-  double stale_loading_timeout_hours = 2;
-  double stale_check_interval_minutes = 5;
-  double backup_interval_hours = 1;
-  int max_backups = 24;
-  int recent_jobs_limit = 50;
-  double max_future_skew_sec = 300; ///< event times further ahead are clamped
+  double stale_loading_timeout_hours = limits::stale_loading_timeout_hours.default_value;
+  double stale_check_interval_minutes = limits::stale_check_interval_minutes.default_value;
+  double backup_interval_hours = limits::backup_interval_hours.default_value;
+  int max_backups = limits::max_backups.default_value;
+  int recent_jobs_limit = limits::recent_jobs_limit.default_value;
+  /// event times further ahead are clamped
+  double max_future_skew_sec = limits::max_future_skew_sec.default_value;
   std::string log_level = "info";
   server_settings server;
   rate_limit_settings rate_limits;

@@ -1,6 +1,6 @@
 #pragma once
 
-// Canvas endpoints (issue 3): GET /api/v1/canvas/preview (read key) and
+// Canvas endpoints: GET /api/v1/canvas/preview (read key) and
 // POST /api/v1/canvas/sync (admin key). Both hand the request to the canvas
 // actor with a callback and return at once; the actor answers exactly once.
 

@@ -1,7 +1,7 @@
 #include "http/routes.hpp"
 
 #include "actors/common/log.hpp"
-#include "http/canvas_routes.hpp" // canvas endpoints (issue 3)
+#include "http/canvas_routes.hpp"
 #include "http/health_handlers.hpp"
 #include "http/status_handlers.hpp"
 
@@ -81,7 +81,7 @@ std::vector<route> make_routes() {
     {post, "/api/v1/status/batch", false, key_role::write, budget::batch, true, handle_post_batch},
     {get, "/api/v1/status", false, key_role::read, budget::read, false, handle_get_status},
     {get, "/api/v1/status/", true, key_role::read, budget::read, false, handle_get_app_status},
-    // -- canvas endpoints (issue 3) --
+    // -- canvas --
     {get, "/api/v1/canvas/preview", false, key_role::read, budget::read, false,
      handle_canvas_preview},
     {post, "/api/v1/canvas/sync", false, key_role::admin, budget::batch, false,

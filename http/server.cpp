@@ -66,9 +66,9 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
   // Actors answer a little before RESTinio gives up on the request, so an
   // actor that is late still gets the client a 503 rather than a closed
   // connection.
-  raw->services.edge.actor = spawn_edge(*raw->services.system);
-  raw->services.edge.deadline =
-    std::max(timeout - std::chrono::milliseconds{500}, std::chrono::milliseconds{500});
+  raw->services.edge.actor = spawn_edge(
+    *raw->services.system,
+    std::max(timeout - std::chrono::milliseconds{500}, std::chrono::milliseconds{500}));
   restinio::server_settings_t<restinio::default_traits_t> settings;
   settings.address(host)
       .port(port)

@@ -45,7 +45,7 @@ struct http_services {
   std::shared_ptr<rate_limiter> limiter; ///< created by the server when absent
   http::edge edge;                       ///< spawned by the server
 
-  /// The canvas actor (issue 3), when Slack is configured or disabled-mode runs.
+  /// The canvas actor (it runs disabled, previews only, without a Slack token).
   caf::actor canvas;
 };
 

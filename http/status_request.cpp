@@ -128,8 +128,9 @@ std::variant<status_update, api_error> decode_item(raw_item& item, const config:
                        {{"field", "domain"}}};
     if (!valid_domain_name(u.domain))
       return api_error{ec::invalid_domain,
-                       "A domain name must be 1 to 64 characters of letters, digits, space, "
-                       "'_', '.' or '-'.",
+                       "A domain name must be 1 to "
+                         + std::to_string(config::limits::max_name_length)
+                         + " characters of letters, digits, space, '_', '.' or '-'.",
                        {{"field", "domain"}}};
   }
   // job_id, message, timestamp
@@ -167,7 +168,7 @@ std::optional<api_error> check_body(const raw_body& body) {
 } // namespace
 
 bool valid_domain_name(std::string_view name) {
-  if (name.empty() || name.size() > 64)
+  if (name.empty() || name.size() > config::limits::max_name_length)
     return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_' || c == '.'

@@ -52,6 +52,7 @@ EPMPULSE_ATOM(sync_deadline, "syncdead");     ///< canvas: a sync must answer no
 EPMPULSE_ATOM(poll_due, "polldue");           ///< poller: the next job poll is due
 EPMPULSE_ATOM(refresh_due, "refreshdue");     ///< token actor: refresh or backoff over
 EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start-up snapshot again
+EPMPULSE_ATOM(deadline_sweep, "deadsweep");   ///< HTTP edge: answer requests past their deadline
 
 // Shared by the timers not yet given atoms of their own; goes once none is left.
 EPMPULSE_ATOM(tick, "tick");

@@ -47,5 +47,7 @@ http_client_actor spawn_http_client(caf::actor_system& sys, int max_concurrent =
 
 } // namespace epmpulse
 
+// In-process only, and they carry secrets (tokens in headers): they must
+// never be serialised, so they get no inspect().
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::http_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::http_response)

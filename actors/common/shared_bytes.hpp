@@ -14,4 +14,6 @@ using shared_bytes = std::shared_ptr<const std::string>;
 
 } // namespace epmpulse
 
+// In-process only: an immutable buffer handed between actors without a
+// copy, never serialised.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::shared_bytes)

@@ -41,4 +41,6 @@ std::vector<std::string> list_backups(const std::string& data_dir);
 
 } // namespace epmpulse
 
+// In-process only: an immutable snapshot shared with the writer, never
+// serialised (no actor of this service runs in another process).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::snapshot_ptr)

@@ -138,7 +138,7 @@ std::vector<status_update> stale_loading_updates(const status_snapshot& snap, ti
 
 // -- JSON ----------------------------------------------------------------------
 
-/// The state file's document (architecture §2.1 layout).
+/// The state file's document: version, last_updated, metadata, apps → domains, recent_jobs.
 nlohmann::json to_json(const status_snapshot& snap);
 
 /// One domain as the API and the file show it.

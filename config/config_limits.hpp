@@ -1,0 +1,78 @@
+#pragma once
+
+// The numeric limits of the configuration: for each field that takes a
+// number, the interval the loader accepts and the value it takes when left
+// out, and the lengths names and texts may have. They are named once so the
+// loader's checks, the model's defaults (config.hpp) and code that must stay
+// within them (a retry loop, a request reader) cannot drift apart;
+// docs/configuration.md documents the same numbers.
+
+#include <cstddef>
+
+namespace epmpulse::config::limits {
+
+/// A field written as a whole number, accepted from `min` to `max` inclusive.
+struct whole_number_limit {
+  int min;
+  int max;
+  int default_value;
+};
+
+/// A field written as a number, fractions allowed. `min_exclusive` keeps
+/// `min` itself out: a zero interval would re-arm its timer without pause, a
+/// zero timeout would fail every call.
+struct number_limit {
+  double min;
+  double max;
+  double default_value;
+  bool min_exclusive = false;
+};
+
+// -- settings ----------------------------------------------------------------
+
+inline constexpr number_limit stale_loading_timeout_hours{0, 24 * 30, 2, true};
+inline constexpr number_limit stale_check_interval_minutes{0, 24 * 60, 5, true};
+inline constexpr number_limit backup_interval_hours{0, 24 * 30, 1, true};
+inline constexpr whole_number_limit max_backups{0, 10'000, 24};
+inline constexpr whole_number_limit recent_jobs_limit{0, 10'000, 50};
+inline constexpr number_limit max_future_skew_sec{0, 24 * 3600, 300};
+
+namespace server {
+inline constexpr whole_number_limit io_threads{1, 64, 1};
+inline constexpr whole_number_limit actor_threads{1, 64, 1};
+inline constexpr whole_number_limit max_body_bytes{1024, 16 * 1024 * 1024, 64 * 1024};
+inline constexpr number_limit request_timeout_sec{0, 300, 10, true};
+} // namespace server
+
+namespace rate_limits {
+inline constexpr int max_per_minute = 1'000'000;
+inline constexpr whole_number_limit status_per_minute{1, max_per_minute, 600};
+inline constexpr whole_number_limit batch_per_minute{1, max_per_minute, 120};
+inline constexpr whole_number_limit read_per_minute{1, max_per_minute, 1200};
+} // namespace rate_limits
+
+namespace slack {
+inline constexpr number_limit min_update_interval_sec{0, 3600, 2, true};
+/// Retries after the first attempt of a Slack call.
+inline constexpr whole_number_limit max_retries{0, 10, 3};
+inline constexpr number_limit request_timeout_sec{0, 300, 10, true};
+} // namespace slack
+
+namespace pull_mode {
+/// Below a second we would hammer EPM's REST API for no gain.
+inline constexpr number_limit poll_interval_seconds{1, 3600, 30};
+inline constexpr number_limit max_poll_duration_minutes{0, 7 * 24 * 60, 60, true};
+inline constexpr whole_number_limit max_concurrent_polls_per_server{1, 64, 4};
+} // namespace pull_mode
+
+// -- lengths of names and texts ----------------------------------------------
+
+/// App, domain, channel, EPM server and API key names: 1 to this many.
+inline constexpr std::size_t max_name_length = 64;
+/// Shorter keys are guessable.
+inline constexpr std::size_t min_api_key_length = 16;
+inline constexpr std::size_t max_dashboard_title_length = 200;
+/// Longer than any name in the tz database, short enough to reject junk.
+inline constexpr std::size_t max_time_zone_name_length = 64;
+
+} // namespace epmpulse::config::limits
