@@ -15,6 +15,11 @@ simulated_system::simulated_system()
     sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())) {
 }
 
+simulated_system::~simulated_system() {
+  sched_.clock().cancel_all();
+  run();
+}
+
 std::size_t simulated_system::run() {
   return sched_.run();
 }

@@ -26,6 +26,16 @@ class simulated_system {
 public:
   simulated_system();
 
+  /// Drops the pending timers and runs what is left. A delayed message holds
+  /// its receiver alive, and the system's destructor waits for every actor:
+  /// with nothing left to run them, it would wait forever. Actors that hold
+  /// each other's handles (a subscriber and its source) still need an exit
+  /// message from the test.
+  ~simulated_system();
+
+  simulated_system(const simulated_system&) = delete;
+  simulated_system& operator=(const simulated_system&) = delete;
+
   caf::actor_system& system() { return sys_; }
   caf::scheduler::test_coordinator& scheduler() { return sched_; }
 
@@ -56,7 +66,8 @@ public:
                  caf::event_based_actor* self) {
       std::apply(
         [&](auto&&... unpacked) {
-          self->request(dest, std::chrono::hours{24}, unpacked...)
+          // caf::duration (0.17) has no hours: a day in minutes.
+          self->request(dest, std::chrono::minutes{24 * 60}, unpacked...)
             .then([answer](T& value) { *answer = std::move(value); },
                   [answer](caf::error& err) { *answer = std::move(err); });
         },
