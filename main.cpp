@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/canvas/canvas.hpp"     // Slack canvases (issue 3)
@@ -144,14 +145,22 @@ int run(const options& opt, sigset_t stop_signals) {
     return exit_runtime_error;
   }
   services.canvas = caf::actor_cast<caf::actor>(*canvas);
-  services.health_probes.push_back([c = *canvas](std::function<void(http::health_report)> k) {
-    caf::anon_send(c, health_atom_v, canvas_health_callback{[k](canvas_health h) {
-      k(http::health_report{h.checks(), h.degraded});
-    }});
+  // A short-lived actor per probe asks the canvas actor (a stand-in until the
+  // HTTP edge's bridge); a probe must answer exactly once, also on error.
+  services.health_probes.push_back([&sys, c = *canvas](std::function<void(http::health_report)> k) {
+    sys.spawn([c, k](caf::event_based_actor* self) {
+      self->request(c, std::chrono::seconds(5), health_atom_v)
+        .then([k](canvas_health& h) { k(http::health_report{h.checks(), h.degraded}); },
+              [k](caf::error&) {
+                k(http::health_report{{{"slack_api", "error: no answer"}}, true});
+              });
+    });
   });
-  services.metrics_probes.push_back([c = *canvas](std::function<void(std::string)> k) {
-    caf::anon_send(c, metrics_atom_v,
-                   canvas_metrics_callback{[k](canvas_metrics m) { k(m.prometheus()); }});
+  services.metrics_probes.push_back([&sys, c = *canvas](std::function<void(std::string)> k) {
+    sys.spawn([c, k](caf::event_based_actor* self) {
+      self->request(c, std::chrono::seconds(5), metrics_atom_v)
+        .then([k](canvas_metrics& m) { k(m.prometheus()); }, [k](caf::error&) { k(""); });
+    });
   });
   // -- end Slack canvases --
 
