@@ -7,8 +7,6 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/send.hpp>
 
 #include "actors/common/log.hpp"
 #include "actors/service/service.hpp"
@@ -85,50 +83,16 @@ std::shared_ptr<const config::service_config> prepare_config(const options& opt,
   return cfg;
 }
 
-// What the HTTP layer talks to: the parts' actors and their health and
-// metrics.
+// What the HTTP layer talks to: the parts' actors.
 http::http_services services_of(service& svc, std::shared_ptr<const config::service_config> config) {
   http::http_services services;
   services.system = &svc.system();
   services.config = config;
   services.keys = std::make_shared<const http::key_store>(config->api_keys);
   services.state = svc.state();
+  services.canvas = svc.canvas();
+  services.epm = svc.epm();
   services.counters = std::make_shared<http::server_counters>();
-  if (auto router = svc.epm()) {
-    // The probes take continuations and the router answers requests: one
-    // short-lived actor per call asks it (the router answers within its
-    // answer_timeout, 2 s).
-    auto* sys = &svc.system();
-    services.health_probes.push_back([sys, router](std::function<void(http::health_report)> k) {
-      sys->spawn([router, k](caf::event_based_actor* self) {
-        self->request(router, std::chrono::seconds(5), health_atom_v)
-          .then([k](const epm_health& h) { k(http::health_report{h.checks(), h.degraded()}); },
-                [k](const caf::error& err) {
-                  k(http::health_report{{{"epm", nlohmann::json::object()},
-                                         {"epm_auth", "error: no answer (" + describe_error(err) + ")"}},
-                                        true});
-                });
-      });
-    });
-    services.metrics_probes.push_back([sys, router](std::function<void(std::string)> k) {
-      sys->spawn([router, k](caf::event_based_actor* self) {
-        self->request(router, std::chrono::seconds(5), metrics_atom_v)
-          .then([k](const epm_metrics& m) { k(m.prometheus()); },
-                [k](const caf::error&) { k(std::string{}); });
-      });
-    });
-  }
-  auto canvas = svc.canvas();
-  services.canvas = caf::actor_cast<caf::actor>(canvas);
-  services.health_probes.push_back([canvas](std::function<void(http::health_report)> k) {
-    caf::anon_send(canvas, health_atom_v, canvas_health_callback{[k](canvas_health h) {
-      k(http::health_report{h.checks(), h.degraded});
-    }});
-  });
-  services.metrics_probes.push_back([canvas](std::function<void(std::string)> k) {
-    caf::anon_send(canvas, metrics_atom_v,
-                   canvas_metrics_callback{[k](canvas_metrics m) { k(m.prometheus()); }});
-  });
   return services;
 }
 

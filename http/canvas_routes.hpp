@@ -1,8 +1,8 @@
 #pragma once
 
 // Canvas endpoints: GET /api/v1/canvas/preview (read key) and
-// POST /api/v1/canvas/sync (admin key). Both hand the request to the canvas
-// actor with a callback and return at once; the actor answers exactly once.
+// POST /api/v1/canvas/sync (admin key). Both ask the canvas actor through
+// the edge and return at once; the edge answers exactly once.
 
 #include "http/routes.hpp"
 

@@ -16,6 +16,7 @@ packages=(
   zlib1g-dev                      # gzip for GET bodies (actors/body_compressor)
   libspdlog-dev libcli11-dev
   libhowardhinnant-date-dev
+  tzdata                          # display time zones (date/tz.h reads /usr/share/zoneinfo)
   wrk                             # make bench
 )
 

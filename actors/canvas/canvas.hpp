@@ -25,12 +25,15 @@
 //   the canvas stays dirty and is retried every 60 s until it succeeds.
 //   "ok": false: the code is logged and shown in health; the next change
 //   tries again.
-// - No token: disabled. Previews work, health says "disabled", sync answers
-//   ec::slack_disabled, nothing is sent.
+// - No token: disabled. Previews work, health says "disabled", a sync is
+//   refused with ec::slack_disabled, nothing is sent.
 //
 // At start-up every canvas is synced once; a channel without canvas_id gets
 // one created (conversations.canvases.create) when create_missing_canvases
-// is set, and the id is kept in <data_dir>/canvases.json (0600).
+// is set, and the id is kept in <data_dir>/canvases.json (0600) by the
+// canvas ids writer (actors/canvas/canvas_ids_writer.hpp). The decisions
+// (what to send, what Slack's answers mean, retry delays, the ids file) are
+// pure functions in actors/canvas/update_rules.hpp.
 
 #include <chrono>
 #include <cstdint>
@@ -41,12 +44,17 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/canvas/canvas_ids_writer.hpp"
+#include "actors/canvas/canvas_render.hpp"
+#include "actors/canvas/slack_api.hpp"
 #include "actors/common/atoms.hpp"
 #include "actors/common/errors.hpp"
 #include "actors/common/http_client.hpp"
@@ -67,15 +75,16 @@ struct canvas_sync_result {
   std::string error; ///< Slack's code, "ratelimited", "unreachable", "http_5xx", "timeout"
 };
 
-/// The answer to (sync_atom): ec::none when every canvas was sent,
-/// ec::slack_error when any was not (see each result's error),
-/// ec::slack_disabled without a token.
+/// The answer to (sync_atom): one result per canvas, in config order. A sync
+/// in which some canvas failed is still this value; see each result.
 struct sync_reply {
-  ec error = ec::none;
-  std::vector<canvas_sync_result> canvases; ///< in config order
+  std::vector<canvas_sync_result> canvases;
 
-  /// The POST /canvas/sync body: {"success", "canvas_id", "channel",
-  /// "updated_at", "canvases": [...]} (first canvas also at top level).
+  /// Every canvas was sent (or was already what Slack has).
+  bool all_sent() const;
+
+  /// The POST /canvas/sync body: {"success" (= all_sent()), "canvas_id",
+  /// "channel", "updated_at", "canvases": [...]} (first canvas also at top level).
   nlohmann::json to_json() const;
 };
 
@@ -86,11 +95,8 @@ struct canvas_preview {
   std::string markdown;
 };
 
-/// The answer to (preview_atom): ec::invalid_request for an unknown channel,
-/// ec::state_error when the state did not answer.
+/// The answer to (preview_atom, channel).
 struct preview_reply {
-  ec error = ec::none;
-  std::string message;
   std::vector<canvas_preview> canvases;
 
   /// {"success": true, "canvases": [{"channel", "canvas_id", "markdown"}]}.
@@ -136,48 +142,133 @@ struct canvas_metrics {
   std::string prometheus() const;
 };
 
-using sync_callback = std::function<void(sync_reply)>;
-using preview_callback = std::function<void(preview_reply)>;
-using canvas_health_callback = std::function<void(canvas_health)>;
-using canvas_metrics_callback = std::function<void(canvas_metrics)>;
-
 // -- protocol ------------------------------------------------------------------
 
-/// Callbacks are called exactly once, from the actor's thread; they must not
-/// block (hand the value to RESTinio and return).
+/// What the canvas uses of the state actor: a state_store_actor converts to it.
+using canvas_state_feed = caf::typed_actor<
+  caf::replies_to<snapshot_atom>::with<snapshot_ptr>,
+  caf::reacts_to<subscribe_atom, change_listener_actor>>;
+
+/// The protocol.
 using canvas_actor = caf::typed_actor<
   /// From the state actor after each durable commit: re-render the canvases
   /// showing the changed apps (debounced).
   caf::reacts_to<changed_atom, change_set>,
-  /// POST /canvas/sync: render and send every canvas now, bypassing the
-  /// debounce (not a Retry-After in force); answers once every canvas has a
-  /// result or after `sync_timeout`.
-  caf::reacts_to<sync_atom, sync_callback>,
-  /// GET /canvas/preview: one channel's canvas, or all when "".
-  caf::reacts_to<preview_atom, std::string, preview_callback>,
-  caf::reacts_to<health_atom, canvas_health_callback>,
-  caf::reacts_to<metrics_atom, canvas_metrics_callback>,
-  /// Internal timers: (kind, canvas index or sync id, generation); stale
-  /// generations are ignored (0.17 cannot cancel a delayed message).
-  caf::reacts_to<tick_atom, std::uint8_t, std::uint64_t, std::uint64_t>>;
+  /// Render and send every canvas now, bypassing the debounce (not a
+  /// Retry-After in force); answers once every canvas has a result or at
+  /// `sync_timeout`. Error ec::slack_disabled without a token (its one
+  /// std::string of context says how to enable Slack). A sync where
+  /// some canvas failed is still a value: each canvas_sync_result says
+  /// ok/error (the HTTP edge maps "any failed" to 502 SLACK_ERROR).
+  caf::replies_to<sync_atom>::with<sync_reply>,
+  /// One channel's canvas, or all for "". Errors, each with exactly one
+  /// std::string of context (the human message for the API):
+  /// ec::invalid_request for an unknown channel, ec::state_error when the
+  /// state did not answer.
+  caf::replies_to<preview_atom, std::string>::with<preview_reply>,
+  /// The canvas side of GET /health.
+  caf::replies_to<health_atom>::with<canvas_health>,
+  /// The counters for GET /metrics.
+  caf::replies_to<metrics_atom>::with<canvas_metrics>,
+  /// Timer: a trailing render of a canvas is due (canvas index, generation).
+  caf::reacts_to<debounce_due_atom, std::uint64_t, std::uint64_t>,
+  /// Timer: a backoff or periodic retry of a canvas (canvas index, generation).
+  caf::reacts_to<retry_due_atom, std::uint64_t, std::uint64_t>,
+  /// Timer: the workspace's Retry-After is over (generation).
+  caf::reacts_to<resume_due_atom, std::uint64_t>,
+  /// Timer: a sync must answer now with what it has (sync id).
+  caf::reacts_to<sync_deadline_atom, std::uint64_t>>;
 
 /// What the canvas actor needs. Times other than the config's are knobs for
 /// tests; production uses the defaults.
 struct canvas_options {
   std::shared_ptr<const config::service_config> config;
-  state_store_actor state;
-  http_client_actor http;    ///< shared client; spawned when null
-  std::string data_dir;      ///< holds canvases.json (created canvas ids)
+  canvas_state_feed state;
+  http_client_actor http;              ///< shared client; spawned when null (and Slack is on)
+  canvas_ids_writer_actor ids_writer;  ///< spawned (detached) when null and a canvas may be created
+  std::string data_dir;                ///< holds canvases.json (created canvas ids)
   std::chrono::milliseconds backoff_base{1000};   ///< 1, 2, 4 s ...
   std::chrono::milliseconds dirty_retry{60000};   ///< after max_retries
   std::chrono::milliseconds sync_timeout{8000};   ///< below RESTinio's 10 s
   std::chrono::milliseconds state_timeout{5000};  ///< snapshot requests
 };
 
-/// Validates the Slack settings, loads created canvas ids from the data dir,
-/// spawns the actor, subscribes it to the state actor and starts the initial
-/// sync. Errors: ec::invalid_request with the reason (unknown time zone is
-/// only a warning: UTC is used).
+/// What the actor keeps.
+struct canvas_state {
+  static inline constexpr const char* name = "canvas";
+  using steady_point = caf::actor_clock::time_point;
+
+  /// One channel's canvas.
+  struct slot {
+    config::channel_config channel;
+    /// What Slack has, as far as we know: the last render it accepted (kept
+    /// section by section in sections mode). None until the first success.
+    std::optional<canvas::rendered_canvas> sent;
+    std::map<std::string, std::string> section_ids; ///< anchor -> Slack section id
+
+    bool dirty = false; ///< a change not yet taken by a render
+    bool busy = false;  ///< a render and its calls are in progress
+    bool force = false; ///< the next render is sent even if unchanged (sync)
+    std::optional<steady_point> last_start; ///< when the last render started
+    // CAF 0.17 cannot cancel a delayed message: each timer carries the
+    // generation it was armed with, and one older than the slot's is ignored.
+    std::uint64_t debounce_gen = 0;
+    bool debounce_armed = false;
+    std::uint64_t retry_gen = 0;
+    bool retry_armed = false;
+    int attempts = 0; ///< consecutive network/5xx failures
+
+    std::string status = "pending";
+    std::optional<time_point> last_success;
+    std::vector<std::uint64_t> waiting_syncs; ///< syncs waiting for the next forced render
+    std::vector<std::uint64_t> current_syncs; ///< syncs the render in progress answers
+  };
+
+  /// A sync waiting for Slack.
+  struct pending_sync {
+    caf::typed_response_promise<sync_reply> promise;
+    std::vector<canvas_sync_result> results; ///< one per slot
+    std::vector<bool> waiting;               ///< per slot: no result yet
+    std::size_t open = 0;                    ///< slots still waiting
+  };
+
+  std::shared_ptr<const config::service_config> cfg;
+  canvas_options opts; ///< as given, with the helpers it needs spawned
+  slack::api_settings api;
+  canvas::render_options render;
+  bool enabled = false;
+  bool sections_mode = false;
+  std::chrono::milliseconds interval{2000};
+
+  std::vector<slot> slots;
+  std::map<std::string, std::vector<std::size_t>> slots_by_app;
+
+  // Snapshot cache: valid until the next change notification.
+  snapshot_ptr snapshot;
+  std::uint64_t change_seq = 0;   ///< bumped by every change notification
+  std::uint64_t snapshot_seq = 0; ///< change_seq the cached snapshot is at least as new as
+  bool snapshot_requested = false;
+  std::vector<std::function<void(snapshot_ptr)>> snapshot_waiters;
+
+  // Workspace-wide Retry-After: Slack counts it per method and workspace.
+  std::optional<steady_point> blocked_until;
+  std::uint64_t resume_gen = 0;
+
+  std::map<std::uint64_t, pending_sync> syncs;
+  std::uint64_t next_sync_id = 1;
+
+  canvas_metrics metrics;
+};
+
+/// The canvas side of GET /health as `st` shows it: "degraded" while a canvas
+/// failed or is retrying, "slack_api" the first canvas error.
+canvas_health canvas_health_of(const canvas_state& st);
+
+/// Checks the options the config loader cannot (a config and a state actor
+/// are given), loads created canvas ids from the data dir, spawns the actor,
+/// subscribes it to the state actor and starts the initial sync. Errors:
+/// ec::invalid_request with the reason. An unusable time zone is only a
+/// warning: UTC is shown.
 caf::expected<canvas_actor> spawn_canvas(caf::actor_system& sys, canvas_options opts);
 
 /// File name, inside the data dir, of the created canvases' ids.
@@ -185,7 +276,9 @@ inline constexpr const char* canvas_ids_file_name = "canvases.json";
 
 } // namespace epmpulse
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::sync_callback)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::preview_callback)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::canvas_health_callback)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::canvas_metrics_callback)
+// The replies travel only between actors of this process (the HTTP edge asks
+// in-process); they are never serialised, so they need no inspect().
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::sync_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::preview_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::canvas_health)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::canvas_metrics)

@@ -2,243 +2,47 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <date/date.h>
+#include <date/tz.h>
 #include <fmt/format.h>
 
 namespace epmpulse::canvas {
 
 // -- time zone -----------------------------------------------------------------
 
-// The POSIX TZ grammar (TZ variable, RFC 8536 §3.3): std offset [dst [offset]
-// [,start[/time],end[/time]]].
-struct posix_parser {
-  std::string_view s;
-  std::size_t i = 0;
-
-  bool at_end() const { return i >= s.size(); }
-  char peek() const { return at_end() ? '\0' : s[i]; }
-
-  bool name(std::string& out) {
-    if (peek() == '<') {
-      auto close = s.find('>', i);
-      if (close == std::string_view::npos)
-        return false;
-      out = std::string{s.substr(i + 1, close - i - 1)};
-      i = close + 1;
-      return !out.empty();
-    }
-    auto start = i;
-    while (!at_end() && std::isalpha(static_cast<unsigned char>(peek())))
-      ++i;
-    out = std::string{s.substr(start, i - start)};
-    return out.size() >= 3;
-  }
-
-  bool number(long& out) {
-    if (at_end() || !std::isdigit(static_cast<unsigned char>(peek())))
-      return false;
-    out = 0;
-    while (!at_end() && std::isdigit(static_cast<unsigned char>(peek())))
-      out = out * 10 + (s[i++] - '0');
-    return true;
-  }
-
-  // [+-]hh[:mm[:ss]] in seconds.
-  bool hms(long& out) {
-    long sign = 1;
-    if (peek() == '+' || peek() == '-')
-      sign = s[i++] == '-' ? -1 : 1;
-    long h = 0, m = 0, sec = 0;
-    if (!number(h))
-      return false;
-    if (peek() == ':') {
-      ++i;
-      if (!number(m))
-        return false;
-      if (peek() == ':') {
-        ++i;
-        if (!number(sec))
-          return false;
-      }
-    }
-    out = sign * (h * 3600 + m * 60 + sec);
-    return true;
-  }
-
-  template <class Rule>
-  bool rule(Rule& r) {
-    using kind = typename Rule::kind;
-    long a = 0, b = 0, c = 0;
-    if (peek() == 'M') {
-      ++i;
-      if (!number(a) || peek() != '.')
-        return false;
-      ++i;
-      if (!number(b) || peek() != '.')
-        return false;
-      ++i;
-      if (!number(c))
-        return false;
-      if (a < 1 || a > 12 || b < 1 || b > 5 || c < 0 || c > 6)
-        return false;
-      r.type = kind::month_week_day;
-      r.month = static_cast<int>(a);
-      r.week = static_cast<int>(b);
-      r.day = static_cast<int>(c);
-    } else if (peek() == 'J') {
-      ++i;
-      if (!number(a) || a < 1 || a > 365)
-        return false;
-      r.type = kind::julian_no_leap;
-      r.julian = static_cast<int>(a);
-    } else {
-      if (!number(a) || a > 365)
-        return false;
-      r.type = kind::zero_based;
-      r.julian = static_cast<int>(a);
-    }
-    r.time_sec = 7200;
-    if (peek() == '/') {
-      ++i;
-      long t = 0;
-      if (!hms(t))
-        return false;
-      r.time_sec = t;
-    }
-    return true;
-  }
-};
-
-bool display_zone::from_posix(const std::string& tz, display_zone& out) {
-  posix_parser p{tz};
-  display_zone z;
-  long off = 0;
-  if (!p.name(z.std_abbrev_) || !p.hms(off))
-    return false;
-  z.std_offset_ = -off; // POSIX counts west of Greenwich as positive
-  if (!p.at_end()) {
-    if (!p.name(z.dst_abbrev_))
-      return false;
-    z.has_dst_ = true;
-    z.dst_offset_ = z.std_offset_ + 3600;
-    if (!p.at_end() && p.peek() != ',') {
-      if (!p.hms(off))
-        return false;
-      z.dst_offset_ = -off;
-    }
-    if (p.at_end()) {
-      // No rules: POSIX leaves them implementation-defined; use the US ones.
-      posix_parser q{"M3.2.0,M11.1.0"};
-      q.rule(z.start_);
-      ++q.i;
-      q.rule(z.end_);
-    } else {
-      if (p.peek() != ',')
-        return false;
-      ++p.i;
-      if (!p.rule(z.start_) || p.peek() != ',')
-        return false;
-      ++p.i;
-      if (!p.rule(z.end_) || !p.at_end())
-        return false;
-    }
-  }
-  z.name_ = out.name_;
-  out = z;
-  return true;
-}
-
 bool display_zone::load(const std::string& name, display_zone& out, std::string& error) {
   if (name.empty() || name == "UTC" || name == "Etc/UTC" || name == "Z") {
     out = display_zone{};
     return true;
   }
-  if (name.find("..") != std::string::npos || name.front() == '/') {
-    error = "not a time zone name: " + name;
+  try {
+    display_zone z;
+    // The first lookup reads the database's zone list; the zone's own file is
+    // read (once, thread-safe) by its first offset query.
+    z.zone_ = date::locate_zone(name);
+    z.name_ = name;
+    out = z;
+    return true;
+  } catch (const std::exception& e) {
+    // An unknown name, or no zoneinfo directory at all (tzdata missing).
+    error = "unknown time zone " + name + ": " + e.what();
     return false;
   }
-  const char* dir = std::getenv("TZDIR");
-  std::string path = std::string{dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo"} +
-                     "/" + name;
-  std::ifstream in{path, std::ios::binary};
-  if (!in) {
-    error = "unknown time zone " + name + " (no " + path + ")";
-    return false;
-  }
-  std::string bytes{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-  // TZif version 2+ ends with "\n<POSIX TZ string>\n".
-  if (bytes.size() < 44 || bytes.compare(0, 4, "TZif") != 0 || bytes.back() != '\n') {
-    error = "not a TZif file: " + path;
-    return false;
-  }
-  auto start = bytes.rfind('\n', bytes.size() - 2);
-  if (start == std::string::npos) {
-    error = "no POSIX rule in " + path;
-    return false;
-  }
-  auto footer = bytes.substr(start + 1, bytes.size() - start - 2);
-  display_zone z;
-  if (!from_posix(footer, z)) {
-    error = "unsupported rule '" + footer + "' in " + path;
-    return false;
-  }
-  z.name_ = name;
-  out = z;
-  return true;
-}
-
-long long display_zone::rule_local_seconds(const rule& r, int year) {
-  using namespace date;
-  sys_days day;
-  switch (r.type) {
-    case rule::kind::month_week_day: {
-      auto m = date::month{static_cast<unsigned>(r.month)};
-      auto wd = date::weekday{static_cast<unsigned>(r.day)};
-      if (r.week == 5)
-        day = sys_days{date::year{year} / m / wd[date::last]};
-      else
-        day = sys_days{date::year{year} / m / wd[static_cast<unsigned>(r.week)]};
-      break;
-    }
-    case rule::kind::julian_no_leap: {
-      // Day 1..365, February 29 never counted.
-      int n = r.julian - 1;
-      if (date::year{year}.is_leap() && r.julian >= 60)
-        ++n;
-      day = sys_days{date::year{year} / January / 1} + days{n};
-      break;
-    }
-    case rule::kind::zero_based:
-      day = sys_days{date::year{year} / January / 1} + days{r.julian};
-      break;
-  }
-  return static_cast<long long>(day.time_since_epoch().count()) * 86400 + r.time_sec;
 }
 
 std::chrono::seconds display_zone::offset_at(time_point t, std::string* abbrev) const {
-  auto utc = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  bool dst = false;
-  if (has_dst_) {
-    auto local_days = date::floor<date::days>(
-      date::sys_seconds{std::chrono::seconds{utc + std_offset_}});
-    int year = static_cast<int>(date::year_month_day{local_days}.year());
-    auto start = rule_local_seconds(start_, year) - std_offset_; // fires in standard time
-    auto end = rule_local_seconds(end_, year) - dst_offset_;     // fires in daylight time
-    if (start < end)
-      dst = utc >= start && utc < end;
-    else // southern hemisphere: DST spans the new year
-      dst = !(utc >= end && utc < start);
+  if (zone_ == nullptr) {
+    if (abbrev != nullptr)
+      *abbrev = "UTC";
+    return std::chrono::seconds{0};
   }
+  auto info = zone_->get_info(date::floor<std::chrono::seconds>(t));
   if (abbrev != nullptr)
-    *abbrev = dst ? dst_abbrev_ : std_abbrev_;
-  return std::chrono::seconds{dst ? dst_offset_ : std_offset_};
+    *abbrev = info.abbrev;
+  return info.offset;
 }
 
 namespace {

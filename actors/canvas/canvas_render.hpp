@@ -23,25 +23,26 @@
 #include "actors/state/status_model.hpp"
 #include "config/config.hpp"
 
+namespace date {
+class time_zone;
+}
+
 namespace epmpulse::canvas {
 
 // -- time zone -----------------------------------------------------------------
 
-/// A display time zone: UTC, or the current rule of an IANA zone (the POSIX
-/// TZ string at the end of its TZif file, which covers today's offsets and
-/// daylight saving time; historical rules are not needed for a dashboard).
+/// A display time zone: UTC, or an IANA zone of the system's tz database
+/// (/usr/share/zoneinfo, read through Howard Hinnant's date/tz.h). Offsets
+/// and abbreviations follow the zone's history and daylight saving time as
+/// far as the database's files list transitions (to 2037 in Debian's).
 class display_zone {
 public:
   /// UTC.
   display_zone() = default;
 
-  /// "UTC" or an IANA name such as "Europe/Berlin", read from $TZDIR or
-  /// /usr/share/zoneinfo. On failure returns false, leaves `out` unchanged
-  /// and says why in `error`.
+  /// "UTC" or an IANA name such as "Europe/Berlin". On failure returns
+  /// false, leaves `out` unchanged and says why in `error`.
   static bool load(const std::string& name, display_zone& out, std::string& error);
-
-  /// From a POSIX TZ string ("CET-1CEST,M3.5.0,M10.5.0/3"); false when malformed.
-  static bool from_posix(const std::string& tz, display_zone& out);
 
   /// Offset from UTC at `t` and the zone's abbreviation then ("UTC", "CEST").
   std::chrono::seconds offset_at(time_point t, std::string* abbrev = nullptr) const;
@@ -50,23 +51,8 @@ public:
   const std::string& name() const { return name_; }
 
 private:
-  struct rule {
-    enum class kind { month_week_day, julian_no_leap, zero_based } type = kind::month_week_day;
-    int month = 0, week = 0, day = 0; ///< Mm.w.d
-    int julian = 0;                   ///< Jn or n
-    long time_sec = 7200;             ///< local time of the change (default 02:00)
-  };
   std::string name_ = "UTC";
-  std::string std_abbrev_ = "UTC";
-  std::string dst_abbrev_;
-  long std_offset_ = 0; ///< seconds east of UTC
-  long dst_offset_ = 0;
-  bool has_dst_ = false;
-  rule start_, end_;
-
-  /// Seconds since 1970-01-01 00:00 local time at which `r` fires in `year`.
-  static long long rule_local_seconds(const rule& r, int year);
-  friend struct posix_parser;
+  const date::time_zone* zone_ = nullptr; ///< owned by the date library's database; null = UTC
 };
 
 /// "2026-02-16 14:35 UTC" in `zone`.

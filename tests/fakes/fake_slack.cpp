@@ -1,37 +1,17 @@
 #include "tests/fakes/fake_slack.hpp"
 
-#include <sstream>
-
 namespace epmpulse::test {
-
-using nlohmann::json;
 
 namespace {
 
-std::string method_of(const std::string& path) {
+std::string slack_method_of(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-scripted_response slack_json(const json& body, int status = 200) {
-  scripted_response r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
-
-scripted_response slack_error(const std::string& code) {
-  return slack_json({{"ok", false}, {"error", code}});
-}
-
-std::string str(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
-                                                                 : std::string{};
-}
-
 } // namespace
 
-fake_slack::fake_slack(std::string token) : token_(std::move(token)) {
+fake_slack::fake_slack(std::string token) : workspace_(std::move(token)) {
   server_ = std::make_unique<fake_http_server>(
     [this](const recorded_request& req) { return handle(req); });
 }
@@ -53,8 +33,7 @@ std::string fake_slack::api_url() const {
 
 void fake_slack::fail_next(failure f, int times) {
   std::lock_guard<std::mutex> guard(mtx_);
-  for (int i = 0; i < times; ++i)
-    failures_.push_back(f);
+  workspace_.fail_next(std::move(f), times);
 }
 
 void fake_slack::fail_next_with_429(double retry_after, int times, const std::string& method) {
@@ -72,7 +51,7 @@ void fake_slack::fail_next_with_error(const std::string& code, int times,
 
 void fake_slack::fail_always_with_error(const std::string& code) {
   std::lock_guard<std::mutex> guard(mtx_);
-  always_error_ = code;
+  workspace_.fail_always_with_error(code);
 }
 
 void fake_slack::set_down(bool down) {
@@ -85,7 +64,7 @@ void fake_slack::set_down(bool down) {
 
 void fake_slack::put_canvas(const std::string& canvas_id, const std::string& markdown) {
   std::lock_guard<std::mutex> guard(mtx_);
-  canvases_[canvas_id] = split(markdown);
+  workspace_.put_canvas(canvas_id, markdown);
 }
 
 // -- inspection ----------------------------------------------------------------
@@ -97,40 +76,27 @@ std::vector<fake_slack::call> fake_slack::calls() const {
 
 std::vector<fake_slack::call> fake_slack::calls_to(const std::string& method) const {
   std::lock_guard<std::mutex> guard(mtx_);
-  std::vector<call> out;
-  for (const auto& c : calls_)
-    if (c.method == method)
-      out.push_back(c);
-  return out;
+  return slack_calls_to(calls_, method);
 }
 
 std::vector<fake_slack::call> fake_slack::edits_of(const std::string& canvas_id) const {
   std::lock_guard<std::mutex> guard(mtx_);
-  std::vector<call> out;
-  for (const auto& c : calls_)
-    if (c.method == "canvases.edit" && c.canvas_id == canvas_id)
-      out.push_back(c);
-  return out;
+  return slack_edits_of(calls_, canvas_id);
 }
 
 std::vector<fake_slack::call> fake_slack::applied_edits_of(const std::string& canvas_id) const {
   std::lock_guard<std::mutex> guard(mtx_);
-  std::vector<call> out;
-  for (const auto& c : calls_)
-    if (c.method == "canvases.edit" && c.canvas_id == canvas_id && c.applied)
-      out.push_back(c);
-  return out;
+  return slack_applied_edits_of(calls_, canvas_id);
 }
 
 std::string fake_slack::document(const std::string& canvas_id) const {
   std::lock_guard<std::mutex> guard(mtx_);
-  auto it = canvases_.find(canvas_id);
-  return it == canvases_.end() ? std::string{} : join(it->second);
+  return workspace_.document(canvas_id);
 }
 
 std::map<std::string, std::string> fake_slack::created() const {
   std::lock_guard<std::mutex> guard(mtx_);
-  return created_;
+  return workspace_.created();
 }
 
 void fake_slack::clear_calls() {
@@ -154,68 +120,13 @@ bool fake_slack::wait_until(const std::function<bool(const std::vector<call>&)>&
 
 // -- the server side -----------------------------------------------------------
 
-std::vector<fake_slack::section> fake_slack::split(const std::string& markdown) {
-  std::vector<section> out;
-  std::istringstream in(markdown);
-  std::string line;
-  section current;
-  bool any = false;
-  auto flush = [&] {
-    if (any)
-      out.push_back(current);
-  };
-  while (std::getline(in, line)) {
-    int level = 0;
-    while (level < static_cast<int>(line.size()) && line[level] == '#')
-      ++level;
-    bool heading = level >= 1 && level <= 3 && static_cast<int>(line.size()) > level &&
-                   line[level] == ' ';
-    if (heading) {
-      flush();
-      current = section{};
-      current.id = "temp:C:" + std::to_string(next_id_++);
-      current.level = level;
-      current.heading = line.substr(level + 1);
-      any = true;
-    } else if (!any) {
-      current = section{};
-      any = true;
-    }
-    current.markdown += line + "\n";
-  }
-  if (!markdown.empty() && markdown.back() != '\n' && !current.markdown.empty())
-    current.markdown.pop_back();
-  flush();
-  return out;
-}
-
-std::string fake_slack::join(const std::vector<section>& sections) {
-  std::string out;
-  for (const auto& s : sections)
-    out += s.markdown;
-  return out;
-}
-
 scripted_response fake_slack::handle(const recorded_request& req) {
   std::unique_lock<std::mutex> lock(mtx_);
-  call c;
-  c.method = method_of(req.path);
   auto auth = req.headers.find("authorization");
-  c.authorization = auth == req.headers.end() ? std::string{} : auth->second;
-  c.body = json::parse(req.body, nullptr, false);
+  auto c = slack_workspace::read_call(slack_method_of(req.path),
+                                      auth == req.headers.end() ? std::string{} : auth->second,
+                                      req.body);
   c.received = std::chrono::steady_clock::now();
-  c.canvas_id = str(c.body, "canvas_id");
-  c.channel_id = str(c.body, "channel_id");
-  if (c.body.is_object() && c.body.contains("changes") && c.body["changes"].is_array() &&
-      !c.body["changes"].empty()) {
-    const auto& change = c.body["changes"][0];
-    c.operation = str(change, "operation");
-    c.section_id = str(change, "section_id");
-    if (change.contains("document_content"))
-      c.markdown = str(change["document_content"], "markdown");
-  } else if (c.body.is_object() && c.body.contains("document_content")) {
-    c.markdown = str(c.body["document_content"], "markdown");
-  }
 
   if (down_) {
     // No answer while down: hold the connection (this blocks the fake's only
@@ -225,131 +136,16 @@ scripted_response fake_slack::handle(const recorded_request& req) {
     c.error = "network_down";
     calls_.push_back(c);
     cv_.notify_all();
-    return slack_json({{"ok", false}, {"error", "network_down"}}, 503);
+    scripted_response r;
+    r.status = 503;
+    r.body = R"({"error":"network_down","ok":false})";
+    return r;
   }
 
-  auto r = answer(c);
+  auto r = workspace_.answer(c);
   calls_.push_back(c);
   cv_.notify_all();
   return r;
-}
-
-scripted_response fake_slack::answer(call& c) {
-  for (auto it = failures_.begin(); it != failures_.end(); ++it) {
-    if (!it->method.empty() && it->method != c.method)
-      continue;
-    auto f = *it;
-    failures_.erase(it);
-    c.status = f.status;
-    if (f.status == 429) {
-      c.error = "ratelimited";
-      auto r = slack_json({{"ok", false}, {"error", "ratelimited"}}, 429);
-      std::ostringstream ra;
-      ra << f.retry_after;
-      r.headers["Retry-After"] = ra.str();
-      return r;
-    }
-    if (f.status != 200) {
-      c.error = "http_" + std::to_string(f.status);
-      return slack_json({{"ok", false}, {"error", "internal_error"}}, f.status);
-    }
-    c.error = f.error;
-    return slack_error(f.error);
-  }
-  if (!always_error_.empty()) {
-    c.error = always_error_;
-    return slack_error(always_error_);
-  }
-  if (!token_.empty() && c.authorization != "Bearer " + token_) {
-    c.error = c.authorization.empty() ? "not_authed" : "invalid_auth";
-    return slack_error(c.error);
-  }
-  if (c.body.is_discarded() || !c.body.is_object()) {
-    c.error = "invalid_json";
-    return slack_error(c.error);
-  }
-
-  if (c.method == "conversations.canvases.create") {
-    if (c.channel_id.empty()) {
-      c.error = "channel_not_found";
-      return slack_error(c.error);
-    }
-    if (created_.count(c.channel_id) != 0) {
-      c.error = "channel_canvas_already_exists";
-      return slack_error(c.error);
-    }
-    auto id = "F" + std::to_string(1000 + next_id_++);
-    canvases_[id] = split(c.markdown);
-    created_[c.channel_id] = id;
-    c.canvas_id = id;
-    c.applied = true;
-    return slack_json({{"ok", true}, {"canvas_id", id}});
-  }
-
-  if (c.method == "canvases.sections.lookup") {
-    auto it = canvases_.find(c.canvas_id);
-    if (it == canvases_.end()) {
-      c.error = "canvas_not_found";
-      return slack_error(c.error);
-    }
-    const auto& criteria = c.body.contains("criteria") ? c.body["criteria"] : json::object();
-    std::vector<std::string> types;
-    if (criteria.contains("section_types") && criteria["section_types"].is_array())
-      for (const auto& t : criteria["section_types"])
-        if (t.is_string())
-          types.push_back(t.get<std::string>());
-    auto text = str(criteria, "contains_text");
-    json sections = json::array();
-    for (const auto& s : it->second) {
-      if (s.level == 0)
-        continue;
-      bool type_ok = types.empty();
-      for (const auto& t : types)
-        if (t == "any_header" || t == "h" + std::to_string(s.level))
-          type_ok = true;
-      if (!type_ok)
-        continue;
-      if (!text.empty() && s.markdown.find(text) == std::string::npos)
-        continue;
-      sections.push_back({{"id", s.id}});
-    }
-    return slack_json({{"ok", true}, {"sections", sections}});
-  }
-
-  if (c.method == "canvases.edit") {
-    auto it = canvases_.find(c.canvas_id);
-    if (it == canvases_.end()) {
-      // Unknown ids are taken as existing empty canvases (a test starts
-      // with canvases that exist); script canvas_not_found to test that.
-      it = canvases_.emplace(c.canvas_id, std::vector<section>{}).first;
-    }
-    if (c.operation != "replace") {
-      c.error = "invalid_arguments";
-      return slack_error(c.error);
-    }
-    if (c.section_id.empty()) {
-      it->second = split(c.markdown);
-      c.applied = true;
-      return slack_json({{"ok", true}});
-    }
-    for (auto s = it->second.begin(); s != it->second.end(); ++s) {
-      if (s->id != c.section_id)
-        continue;
-      auto replacement = split(c.markdown);
-      // The replaced heading keeps its id (the first new section takes it).
-      if (!replacement.empty())
-        replacement.front().id = s->id;
-      auto pos = it->second.erase(s);
-      it->second.insert(pos, replacement.begin(), replacement.end());
-      c.applied = true;
-      return slack_json({{"ok", true}});
-    }
-    c.error = "canvas_section_not_found"; // hypothetical code; any ok:false works
-    return slack_error(c.error);
-  }
-
-  c.error = "unknown_method";
-  return slack_error(c.error);
 }
 
 } // namespace epmpulse::test

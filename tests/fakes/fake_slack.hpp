@@ -1,21 +1,15 @@
 #pragma once
 
 // A fake Slack Web API over real HTTP on loopback (built on fake_http_server):
-// canvases.edit, canvases.sections.lookup and conversations.canvases.create.
-// It keeps each canvas's document as markdown (so a test can compare what a
-// channel would show with the preview), records every call with the markdown
-// it carried, checks the Bearer token, and can be scripted to answer 429 with
-// Retry-After, 5xx, "ok": false with an error code, or to stop answering
-// (network down) until told otherwise.
-//
-// Sections: a section is a heading line and everything up to the next
-// heading. Ids are handed out per heading and survive section replaces; a
-// whole-canvas replace gives every heading a new id (the canvas actor must not
-// rely on ids across a full replace).
+// the slack_workspace's answers to canvases.edit, canvases.sections.lookup and
+// conversations.canvases.create (documents kept as markdown, so a test can
+// compare what a channel would show with the preview; the Bearer token
+// checked; 429, 5xx and "ok": false scriptable), every call recorded with the
+// markdown it carried, and a network that can stop answering until told
+// otherwise.
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,37 +17,15 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "tests/fakes/fake_http_server.hpp"
+#include "tests/fakes/slack_workspace.hpp"
 
 namespace epmpulse::test {
 
 class fake_slack {
 public:
-  /// One call as Slack saw it.
-  struct call {
-    std::string method;        ///< "canvases.edit", "canvases.sections.lookup", ...
-    std::string authorization; ///< the raw Authorization header
-    nlohmann::json body;       ///< the parsed JSON body (discarded when not JSON)
-    std::string canvas_id;     ///< edit and lookup
-    std::string channel_id;    ///< create
-    std::string operation;     ///< edit: "replace", ...
-    std::string section_id;    ///< edit: "" = whole canvas
-    std::string markdown;      ///< edit and create: the document_content markdown
-    int status = 200;          ///< what the fake answered
-    std::string error;         ///< Slack error code answered, "" when ok
-    bool applied = false;      ///< the call changed a canvas
-    std::chrono::steady_clock::time_point received;
-  };
-
-  /// A scripted answer for the next matching call.
-  struct failure {
-    std::string method;      ///< only calls to this method ("" = any)
-    int status = 200;        ///< 429, 5xx, or 200 for "ok": false
-    std::string error;       ///< "ok": false code (status 200)
-    double retry_after = 0;  ///< Retry-After for 429 (fractions allowed)
-  };
+  using call = slack_call;
+  using failure = slack_failure;
 
   /// `token`: the bot token every call must carry ("" = accept any).
   explicit fake_slack(std::string token = "xoxb-fake-token");
@@ -105,29 +77,14 @@ public:
   const fake_http_server& server() const { return *server_; }
 
 private:
-  struct section {
-    std::string id;
-    int level = 0;        ///< 1..3, 0 = text before the first heading
-    std::string heading;  ///< heading text without the #s
-    std::string markdown; ///< heading line and body
-  };
-
   scripted_response handle(const recorded_request& req);
-  scripted_response answer(call& c);
-  std::vector<section> split(const std::string& markdown);
-  static std::string join(const std::vector<section>& sections);
 
-  std::string token_;
   mutable std::mutex mtx_;
   mutable std::condition_variable cv_;
+  slack_workspace workspace_;
   std::vector<call> calls_;
-  std::deque<failure> failures_;
-  std::string always_error_;
   bool down_ = false;
   bool closing_ = false;
-  std::map<std::string, std::vector<section>> canvases_;
-  std::map<std::string, std::string> created_;
-  int next_id_ = 1;
   std::unique_ptr<fake_http_server> server_; ///< last: stops first
 };
 

@@ -1,30 +1,32 @@
 #include <boost/test/unit_test.hpp>
 
-// The canvas actor in a real actor system, talking real HTTP to the fake
-// Slack on loopback, fed by the fake state actor (the test decides the
-// snapshot and sends the change notifications the state actor would send).
-// Short intervals (0.2 s) and backoffs keep it fast; every wait has a deadline.
+// The canvas actor on the simulated system: simulated time, so intervals,
+// backoffs, Retry-After and deadlines are the production ones and every
+// assertion about when something is sent is exact. Slack is the in-process
+// fake client (the same answers as the HTTP fake), the state actor a fake
+// feed whose snapshot the test sets before sending the change notification
+// the state actor would send. The real HTTP path is covered by
+// integration.canvas_api.
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <future>
+#include <memory>
 #include <optional>
 #include <string>
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/canvas/canvas.hpp"
-#include "actors/canvas/canvas_render.hpp"
-#include "tests/fakes/fake_slack.hpp"
-#include "tests/fakes/fake_state_store.hpp"
-#include "tests/support/temp_dir.hpp"
-#include "tests/support/wait.hpp"
+#include "tests/fakes/fake_slack_client.hpp"
+#include "tests/fakes/fake_state_feed.hpp"
 #include "tests/support/printing.hpp"
+#include "tests/support/simulated_system.hpp"
+#include "tests/support/temp_dir.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
 // which keeps the helpers below apart from the other files of the unity build.
@@ -42,20 +44,30 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-struct fixture {
-  caf::actor_system_config sys_cfg;
-  caf::actor_system sys{sys_cfg};
-  fake_slack slack{token};
-  std::shared_ptr<state_recorder> rec = std::make_shared<state_recorder>();
-  state_store_actor state = spawn_fake_state_store(sys, rec);
+/// The context of a canvas error: the message for the API.
+std::string message_of(const caf::error& err) {
+  const auto& ctx = err.context();
+  return ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0) : std::string{};
+}
+
+bool is(const caf::error& err, ec code) {
+  return err.category() == caf::atom("epmpulse") && err.code() == static_cast<std::uint8_t>(code);
+}
+
+struct canvas_fixture {
+  simulated_system sim;
+  std::shared_ptr<in_process_slack> slack = std::make_shared<in_process_slack>(token);
+  http_client_actor http = spawn_fake_slack_client(sim.system(), slack);
+  std::shared_ptr<state_feed_script> feed = std::make_shared<state_feed_script>();
+  canvas_state_feed state = spawn_fake_state_feed(sim.system(), feed);
   temp_dir data{"epmpulse-canvas-"};
   config::service_config cfg;
   status_snapshot snap;
   std::optional<canvas_actor> canvas;
   int clock_sec = 0;
-  std::chrono::milliseconds backoff_base = 50ms;
+  std::chrono::milliseconds interval = 2s; ///< min_update_interval_sec, the default
 
-  fixture() {
+  canvas_fixture() {
     cfg.apps.push_back({"Planning", "Planning", {"Actual", "Budget"}, {"C1"}, false, ""});
     cfg.apps.push_back({"FCCS", "FCCS", {"Consolidation"}, {"C1"}, false, ""});
     cfg.apps.push_back({"ARCS", "ARCS", {"Reconciliation"}, {"C2"}, false, ""});
@@ -63,11 +75,9 @@ struct fixture {
     cfg.channels.push_back({"C2", "arcs-support", "F2"});
     auto& s = cfg.settings.slack;
     s.bot_token = token;
-    s.api_url = slack.api_url();
-    s.min_update_interval_sec = 0.2;
-    // Generous: a loaded 2-core machine has been seen to take over a second
-    // for a loopback call, and a timed-out call is retried (an extra call).
-    s.request_timeout_sec = 5.0;
+    s.api_url = "https://slack.test/api";
+    s.min_update_interval_sec = 2.0; // the defaults, spelt out: the timings below use them
+    s.request_timeout_sec = 10.0;
     s.max_retries = 3;
     for (const auto& app : cfg.apps) {
       auto& a = snap.apps[app.name];
@@ -76,369 +86,413 @@ struct fixture {
       for (const auto& d : app.domains)
         a.domains[d] = domain_state{};
     }
-    rec->set_snapshot(snap);
+    feed->snapshot = std::make_shared<const status_snapshot>(snap);
   }
 
-  ~fixture() {
-    if (canvas)
-      caf::anon_send_exit(*canvas, caf::exit_reason::user_shutdown);
+  ~canvas_fixture() {
+    // The canvas and the feed hold each other's handles: only an exit ends them.
+    stop_canvas();
     caf::anon_send_exit(state, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(http, caf::exit_reason::user_shutdown);
+    sim.run();
   }
 
-  void start() {
+  canvas_options options() {
     canvas_options o;
     o.config = std::make_shared<const config::service_config>(cfg);
     o.state = state;
+    o.http = http;
     o.data_dir = data.path().string();
-    o.backoff_base = backoff_base;
-    o.dirty_retry = 300ms;
-    o.sync_timeout = 5s;
-    auto c = spawn_canvas(sys, std::move(o));
-    BOOST_REQUIRE(c);
-    canvas = *c;
+    if (cfg.settings.slack.create_missing_canvases)
+      o.ids_writer = sim.system().spawn(canvas_ids_writer, data.file(canvas_ids_file_name).string());
+    return o;
   }
 
-  /// Starts and waits until the start-up sync reached every canvas.
+  /// Spawns the canvas actor with the production knobs and runs its start-up.
+  void start() {
+    auto c = spawn_canvas(sim.system(), options());
+    if (!c) // the message's operands are evaluated even when the check passes
+      BOOST_FAIL("spawn_canvas: " << sim.system().render(c.error()));
+    canvas = *c;
+    sim.run();
+    BOOST_REQUIRE(!feed->subscribers.empty());
+  }
+
+  void stop_canvas() {
+    if (canvas)
+      caf::anon_send_exit(*canvas, caf::exit_reason::user_shutdown);
+    canvas.reset();
+    sim.run();
+  }
+
+  /// Starts, checks the start-up sync reached both canvases, then lets a
+  /// quiet interval pass, so the next change is sent at once.
   void start_and_settle() {
     start();
-    BOOST_REQUIRE(slack.wait_until([](const auto& calls) {
-      int f1 = 0, f2 = 0;
-      for (const auto& c : calls)
-        if (c.method == "canvases.edit" && c.applied)
-          (c.canvas_id == "F1" ? f1 : f2)++;
-      return f1 >= 1 && f2 >= 1;
-    }));
-    BOOST_REQUIRE(eventually([&] { return !health().canvases[0].dirty && !health().canvases[1].dirty; }));
+    BOOST_REQUIRE_EQUAL(slack->applied_edits_of("F1").size(), 1u);
+    BOOST_REQUIRE_EQUAL(slack->applied_edits_of("F2").size(), 1u);
+    sim.advance(interval + 1s);
+    slack->calls.clear();
   }
 
-  /// Changes one domain in the snapshot and notifies the canvas actor the
-  /// way the state actor does after a commit.
+  /// Sends the notification the state actor sends after a commit of `changes`.
+  void notify(change_set changes) {
+    feed->snapshot = std::make_shared<const status_snapshot>(snap);
+    caf::anon_send(feed->subscribers.back(), changed_atom_v, std::move(changes));
+    sim.run();
+  }
+
+  /// Changes one domain in the state and notifies the canvas actor.
   void push(const std::string& app, const std::string& domain, job_status st,
             const std::string& job, std::optional<std::string> message = std::nullopt) {
-    auto& d = snap.apps[app].domains[domain];
-    auto before = d;
-    d.status = st;
-    d.job_id = job;
-    d.message = std::move(message);
-    d.updated = time_point{std::chrono::seconds{1771252200 + ++clock_sec}};
-    snap.last_updated = d.updated;
-    rec->set_snapshot(snap);
-    caf::anon_send(*canvas, changed_atom_v, one_change(domain_change{app, domain, before, d}));
+    auto t = time_point{std::chrono::seconds{1771252200 + ++clock_sec}};
+    auto change = set_domain(snap, app, domain, st, job, t, std::move(message));
+    notify(std::make_shared<const std::vector<domain_change>>(std::vector<domain_change>{change}));
   }
 
-  /// Like push, for several domains in one commit (a batch), keeping the
-  /// recent-jobs list the way the state actor does.
+  /// Like push, for several domains in one commit (a batch), with the job in
+  /// the recent-jobs list.
   void push_job(const std::string& job, const std::vector<std::pair<std::string, std::string>>& domains,
                 job_status st) {
+    auto t = time_point{std::chrono::seconds{1771252200 + ++clock_sec * 60}};
     auto changes = std::make_shared<std::vector<domain_change>>();
-    ++clock_sec;
-    auto t = time_point{std::chrono::seconds{1771252200 + clock_sec * 60}};
+    std::vector<std::string> apps;
     for (const auto& [app, domain] : domains) {
-      auto& d = snap.apps[app].domains[domain];
-      auto before = d;
-      d.status = st;
-      d.job_id = job;
-      d.updated = t;
-      if (st == job_status::loading)
-        d.started = t;
-      else
-        d.duration_sec = 300;
-      changes->push_back(domain_change{app, domain, before, d});
+      changes->push_back(set_domain(snap, app, domain, st, job, t));
+      if (std::find(apps.begin(), apps.end(), app) == apps.end())
+        apps.push_back(app);
     }
-    snap.last_updated = t;
-    auto it = std::find_if(snap.recent_jobs.begin(), snap.recent_jobs.end(),
-                           [&](const recent_job& j) { return j.job_id == job; });
-    if (it == snap.recent_jobs.end()) {
-      recent_job j;
-      j.job_id = job;
-      for (const auto& [app, domain] : domains)
-        if (std::find(j.apps.begin(), j.apps.end(), app) == j.apps.end())
-          j.apps.push_back(app);
-      j.started = t;
-      snap.recent_jobs.push_front(j);
-      it = snap.recent_jobs.begin();
-    }
-    it->status = st;
-    if (st != job_status::loading)
-      it->completed = t;
-    if (snap.recent_jobs.size() > 50)
-      snap.recent_jobs.pop_back();
-    rec->set_snapshot(snap);
-    caf::anon_send(*canvas, changed_atom_v, change_set{changes});
+    record_recent_job(snap, job, apps, st, t);
+    notify(changes);
   }
 
-  /// A typical day of pushes (see docs/canvas.md), each commit waiting until
-  /// the canvases are in step, so commits never coalesce: the count is the
-  /// cost per day without any help from the debounce.
+  /// A typical day of pushes (see docs/canvas.md), a quiet interval after
+  /// each commit, so commits never coalesce: the count is the cost per day
+  /// without any help from the debounce.
   void run_typical_day() {
-    auto settle = [&] {
-      BOOST_REQUIRE(eventually([&] {
-        auto h = health();
-        return !h.canvases[0].dirty && !h.canvases[1].dirty;
-      }, 10s));
+    auto commit = [&](const std::string& job, const std::vector<std::pair<std::string, std::string>>& d,
+                      job_status st) {
+      push_job(job, d, st);
+      sim.advance(interval + 1s);
+      auto h = health();
+      BOOST_REQUIRE(!h.canvases[0].dirty && !h.canvases[1].dirty);
     };
     using dl = std::vector<std::pair<std::string, std::string>>;
     // 02:00 nightly full load: one batch starts three domains, each ends alone.
     dl nightly = {{"Planning", "Actual"}, {"Planning", "Budget"}, {"FCCS", "Consolidation"}};
-    push_job("NIGHTLY", nightly, job_status::loading);
-    settle();
-    for (const auto& d : nightly) {
-      push_job("NIGHTLY", {d}, job_status::ok);
-      settle();
-    }
+    commit("NIGHTLY", nightly, job_status::loading);
+    for (const auto& d : nightly)
+      commit("NIGHTLY", {d}, job_status::ok);
     // 07:00-18:00 hourly incremental Actual loads (one fails), ARCS every 2 h.
     for (int hour = 7; hour <= 18; ++hour) {
       auto job = "INC_" + std::to_string(hour);
-      push_job(job, {{"Planning", "Actual"}}, job_status::loading);
-      settle();
-      push_job(job, {{"Planning", "Actual"}}, hour == 11 ? job_status::warning : job_status::ok);
-      settle();
+      commit(job, {{"Planning", "Actual"}}, job_status::loading);
+      commit(job, {{"Planning", "Actual"}}, hour == 11 ? job_status::warning : job_status::ok);
       if (hour % 2 == 0) {
         auto rec_job = "REC_" + std::to_string(hour);
-        push_job(rec_job, {{"ARCS", "Reconciliation"}}, job_status::loading);
-        settle();
-        push_job(rec_job, {{"ARCS", "Reconciliation"}}, job_status::ok);
-        settle();
+        commit(rec_job, {{"ARCS", "Reconciliation"}}, job_status::loading);
+        commit(rec_job, {{"ARCS", "Reconciliation"}}, job_status::ok);
       }
     }
   }
 
-  template <class Reply, class Callback, class Atom, class... Ts>
-  Reply ask(Atom atom, Ts... xs) {
-    auto p = std::make_shared<std::promise<Reply>>();
-    auto f = p->get_future();
-    caf::anon_send(*canvas, atom, xs..., Callback{[p](Reply r) { p->set_value(std::move(r)); }});
-    BOOST_REQUIRE(f.wait_for(10s) == std::future_status::ready);
-    return f.get();
+  /// Asks the canvas actor; the answer must come at once.
+  template <class Reply, class... Ts>
+  caf::expected<Reply> answer(Ts&&... xs) {
+    auto a = sim.ask<Reply>(*canvas, std::forward<Ts>(xs)...);
+    BOOST_REQUIRE_MESSAGE(a.has_value(), "the canvas actor did not answer at once");
+    return std::move(*a);
   }
 
-  canvas_health health() { return ask<canvas_health, canvas_health_callback>(health_atom_v); }
-  canvas_metrics metrics() { return ask<canvas_metrics, canvas_metrics_callback>(metrics_atom_v); }
-  sync_reply sync() { return ask<sync_reply, sync_callback>(sync_atom_v); }
+  template <class Reply, class... Ts>
+  Reply value(Ts&&... xs) {
+    auto a = answer<Reply>(std::forward<Ts>(xs)...);
+    if (!a)
+      BOOST_FAIL("the canvas actor answered " << sim.system().render(a.error()));
+    return std::move(*a);
+  }
+
+  /// Sends a request whose answer may take simulated time; the slot fills in
+  /// when it comes.
+  template <class Reply, class... Ts>
+  std::shared_ptr<std::optional<caf::expected<Reply>>> ask_later(Ts... xs) {
+    auto slot = std::make_shared<std::optional<caf::expected<Reply>>>();
+    sim.system().spawn([slot, dest = *canvas, xs...](caf::event_based_actor* self) {
+      self->request(dest, std::chrono::minutes{60}, xs...)
+        .then([slot](Reply& r) { *slot = std::move(r); },
+              [slot](caf::error& err) { *slot = std::move(err); });
+    });
+    sim.run();
+    return slot;
+  }
+
+  canvas_health health() { return value<canvas_health>(health_atom_v); }
+  canvas_metrics metrics() { return value<canvas_metrics>(metrics_atom_v); }
+  sync_reply sync() { return value<sync_reply>(sync_atom_v); }
   preview_reply preview(const std::string& channel) {
-    return ask<preview_reply, preview_callback>(preview_atom_v, channel);
+    return value<preview_reply>(preview_atom_v, channel);
   }
 
-  /// The markdown of the last canvases.edit for `canvas_id`.
-  std::string last_edit(const std::string& canvas_id) {
-    auto edits = slack.applied_edits_of(canvas_id);
-    return edits.empty() ? std::string{} : edits.back().markdown;
-  }
 };
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(canvas_actor_suite, fixture)
+BOOST_FIXTURE_TEST_SUITE(canvas_actor_suite, canvas_fixture)
 
-BOOST_AUTO_TEST_CASE(start_up_syncs_every_canvas_once_each_with_only_its_apps) {
-  start_and_settle();
-  auto f1 = slack.applied_edits_of("F1");
-  auto f2 = slack.applied_edits_of("F2");
-  BOOST_TEST(f1.size() == 1u);
-  BOOST_TEST(f2.size() == 1u);
+// -- start-up and debounce -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(start_up_sends_every_canvas_once_each_with_only_its_apps) {
+  start();
+  auto f1 = slack->applied_edits_of("F1");
+  auto f2 = slack->applied_edits_of("F2");
+  BOOST_REQUIRE_EQUAL(f1.size(), 1u);
+  BOOST_REQUIRE_EQUAL(f2.size(), 1u);
   BOOST_TEST(f1[0].section_id.empty()); // a whole-canvas replace
   BOOST_TEST(contains(f1[0].markdown, "## Planning"));
   BOOST_TEST(contains(f1[0].markdown, "## FCCS"));
   BOOST_TEST(!contains(f1[0].markdown, "ARCS"));
   BOOST_TEST(contains(f2[0].markdown, "## ARCS"));
   BOOST_TEST(!contains(f2[0].markdown, "Planning"));
-  for (const auto& c : slack.calls())
+  for (const auto& c : slack->calls)
     BOOST_TEST(c.authorization == std::string{"Bearer "} + token);
   auto h = health();
   BOOST_TEST(h.slack_api == "ok");
   BOOST_TEST(!h.degraded);
   BOOST_TEST(h.canvases[0].last_success.has_value());
+  BOOST_TEST(!h.canvases[0].dirty);
+  // Nothing happens on its own afterwards.
+  sim.advance(10min);
+  BOOST_TEST(slack->calls.size() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(burst_of_200_changes_gives_at_most_two_edits_ending_with_the_final_state) {
-  cfg.settings.slack.min_update_interval_sec = 2.0; // the default: the burst fits easily
+BOOST_AUTO_TEST_CASE(burst_of_200_changes_gives_two_edits_the_last_with_the_final_state) {
   start_and_settle();
-  slack.clear_calls();
-  for (int k = 0; k < 200; ++k)
+  for (int k = 0; k < 200; ++k) {
     push("Planning", "Actual", job_status::loading, "JOB_" + std::to_string(k));
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F1"), "JOB_199"); }, 15s));
-  BOOST_REQUIRE(eventually([&] { return !health().canvases[0].dirty; }, 10s));
-  auto edits = slack.edits_of("F1");
-  BOOST_TEST(edits.size() >= 1u);
-  BOOST_TEST(edits.size() <= 2u);
-  BOOST_TEST(contains(edits.back().markdown, "JOB_199"));
-  BOOST_TEST(slack.edits_of("F2").empty()); // ARCS did not change
+    sim.advance(5ms); // the burst spans half the interval
+  }
+  sim.advance(5s);
+  auto edits = slack->edits_of("F1");
+  BOOST_REQUIRE_EQUAL(edits.size(), 2u);
+  BOOST_TEST(contains(edits[0].markdown, "JOB_0")); // leading: the first change at once
+  BOOST_TEST(contains(edits[1].markdown, "JOB_199")); // trailing: the newest state
+  auto gap = edits[1].received - edits[0].received;
+  BOOST_TEST((gap >= interval && gap < interval + 10ms));
+  BOOST_TEST(slack->edits_of("F2").empty()); // ARCS did not change
+  BOOST_TEST(!health().canvases[0].dirty);
 }
 
 BOOST_AUTO_TEST_CASE(leading_edge_renders_at_once_and_trailing_edge_sends_the_newest_state) {
-  // A long interval: the two follow-up pushes must land inside the interval
-  // that the leading render opened, and on a loaded 2-core machine the test
-  // thread can see the fake's record of that render a second or more late,
-  // and then a push would open a new interval (a third edit). 3 s leaves room.
-  cfg.settings.slack.min_update_interval_sec = 3.0;
   start_and_settle();
-  slack.clear_calls();
-  // The quiet period itself is the condition: longer than the interval since
-  // the start-up sync, so the first change goes out at once.
-  auto settled_at = std::chrono::steady_clock::now();
-  BOOST_REQUIRE(eventually([&] { return std::chrono::steady_clock::now() - settled_at > 3200ms; },
-                           10s));
   push("FCCS", "Consolidation", job_status::loading, "LEAD_1");
-  BOOST_REQUIRE(slack.wait_until([](const auto& calls) { return !calls.empty(); }));
+  BOOST_REQUIRE_EQUAL(slack->edits_of("F1").size(), 1u);
+  BOOST_TEST(contains(slack->workspace.document("F1"), "LEAD_1"));
+  auto leading_at = slack->calls.back().received;
+  sim.advance(100ms);
   push("FCCS", "Consolidation", job_status::ok, "LEAD_1");
+  sim.advance(100ms);
   push("FCCS", "Consolidation", job_status::warning, "LEAD_2", "boom");
-  BOOST_REQUIRE(eventually([&] { return contains(last_edit("F1"), "LEAD_2"); }, 10s));
-  auto edits = slack.edits_of("F1");
+  BOOST_TEST(health().canvases[0].dirty);
+  // Nothing more until the interval since the leading render is over...
+  sim.advance(interval - 201ms);
+  BOOST_TEST(slack->edits_of("F1").size() == 1u);
+  // ...then one render of the newest state.
+  sim.advance(10ms);
+  auto edits = slack->edits_of("F1");
   BOOST_REQUIRE_EQUAL(edits.size(), 2u);
-  BOOST_TEST(contains(edits[0].markdown, "LEAD_1"));
-  auto gap = edits[1].received - edits[0].received;
-  BOOST_TEST((gap >= 1500ms)); // the trailing render waited for the interval
+  BOOST_TEST(contains(edits[1].markdown, "LEAD_2"));
+  BOOST_TEST(contains(edits[1].markdown, "boom"));
+  BOOST_TEST((edits[1].received - leading_at >= interval));
+  BOOST_TEST(!health().canvases[0].dirty);
 }
 
-BOOST_AUTO_TEST_CASE(nothing_is_sent_when_nothing_changed) {
+BOOST_AUTO_TEST_CASE(an_identical_render_is_not_sent) {
   start_and_settle();
-  slack.clear_calls();
   auto before = metrics();
   // A notification whose rendered canvas is identical (same state).
-  caf::anon_send(*canvas, changed_atom_v,
-                 one_change(domain_change{"Planning", "Actual", {}, {}}));
-  BOOST_REQUIRE(eventually([&] { return metrics().renders_unchanged > before.renders_unchanged; }));
-  BOOST_TEST(slack.calls().empty());
-  // And no notification at all: nothing happens on its own.
-  BOOST_TEST(!slack.wait_until([](const auto& calls) { return !calls.empty(); }, 600ms));
+  notify(std::make_shared<const std::vector<domain_change>>(
+    std::vector<domain_change>{domain_change{"Planning", "Actual", {}, {}}}));
+  BOOST_TEST(metrics().renders_unchanged == before.renders_unchanged + 1);
+  BOOST_TEST(slack->calls.empty());
+  BOOST_TEST(!health().canvases[0].dirty);
 }
 
-BOOST_AUTO_TEST_CASE(rate_limit_429_waits_retry_after_then_sends_the_newest_state) {
+// -- failures ----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(rate_limit_429_holds_every_canvas_for_retry_after_then_sends_the_newest) {
   start_and_settle();
-  slack.clear_calls();
-  // Long enough that the sync below surely falls inside it on a loaded machine.
-  slack.fail_next_with_429(3.0, 1, "canvases.edit");
+  slack->workspace.fail_next({"canvases.edit", 429, "", 3.0});
   push("Planning", "Budget", job_status::loading, "RL_1");
-  BOOST_REQUIRE(slack.wait_until([](const auto& calls) {
-    return !calls.empty() && calls.front().status == 429;
-  }));
-  // The fake records the 429 before the actor reads it: wait for the actor.
-  BOOST_REQUIRE(eventually([&] { return metrics().rate_limited == 1u; }, 15s));
-  push("Planning", "Budget", job_status::ok, "RL_2");
-  // A sync during the Retry-After is not sent before it ends.
-  auto during = sync();
-  BOOST_TEST((during.error == ec::slack_error));
-  BOOST_TEST(during.canvases[0].error == "ratelimited");
-  BOOST_REQUIRE(eventually([&] { return contains(last_edit("F1"), "RL_2"); }, 10s));
-  auto calls = slack.edits_of("F1");
-  BOOST_REQUIRE(calls.size() >= 2u);
-  // The fake records a call before answering it, so this holds causally.
-  BOOST_TEST((calls[1].received - calls[0].received >= 2900ms));
-  BOOST_TEST(contains(calls[1].markdown, "RL_2")); // the newest, not RL_1
+  auto limited_at = sim.now();
+  BOOST_REQUIRE_EQUAL(slack->calls.size(), 1u);
+  BOOST_TEST(slack->calls[0].status == 429);
   BOOST_TEST(metrics().rate_limited == 1u);
+  sim.advance(100ms);
+  push("Planning", "Budget", job_status::ok, "RL_2");
+  push("ARCS", "Reconciliation", job_status::ok, "RL_ARCS"); // the other canvas waits too
+  // A sync during the Retry-After answers at once, without sending.
+  auto during = sync();
+  BOOST_TEST(!during.all_sent());
+  for (const auto& c : during.canvases)
+    BOOST_TEST(c.error == "ratelimited");
+  BOOST_TEST(slack->calls.size() == 1u);
+  sim.advance(limited_at + 3s - 1ms - sim.now());
+  BOOST_TEST(slack->calls.size() == 1u);
+  sim.advance(2ms);
+  auto f1 = slack->edits_of("F1");
+  BOOST_REQUIRE_EQUAL(f1.size(), 2u);
+  BOOST_TEST(contains(f1[1].markdown, "RL_2")); // the newest, not RL_1
+  BOOST_TEST((f1[1].received - f1[0].received >= 3s));
+  auto f2 = slack->applied_edits_of("F2");
+  BOOST_REQUIRE_EQUAL(f2.size(), 1u);
+  BOOST_TEST(contains(f2[0].markdown, "RL_ARCS"));
+  BOOST_TEST((f2[0].received - limited_at >= 3s));
+  BOOST_TEST(metrics().rate_limited == 1u);
+  BOOST_TEST(health().slack_api == "ok");
 }
 
-BOOST_AUTO_TEST_CASE(outage_then_recovery_with_backoff_and_periodic_retry) {
-  // Retries wait 0.4, 0.8 and 1.6 s, then the periodic 0.3 s. A base of 50 ms
-  // made the growth check below depend on scheduling: on the loaded 2-core
-  // machine the first 50 ms wait was once seen as a 658 ms gap.
-  backoff_base = 400ms;
+BOOST_AUTO_TEST_CASE(outage_backs_off_1_2_4_s_then_retries_every_minute_until_slack_is_back) {
   start_and_settle();
-  slack.clear_calls();
   // 3 retries (max_retries) plus the first attempt fail, then the canvas
-  // stays dirty and is retried periodically until Slack is back.
-  slack.fail_next_with_status(503, 6, "canvases.edit");
+  // stays dirty and is retried every 60 s until Slack is back.
+  slack->workspace.fail_next({"canvases.edit", 503, "", 0}, 6);
   push("ARCS", "Reconciliation", job_status::loading, "OUT_1");
-  BOOST_REQUIRE(eventually([&] { return health().slack_api == "error: http_503"; }, 10s));
-  BOOST_TEST(health().degraded);
-  push("ARCS", "Reconciliation", job_status::ok, "OUT_2");
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F2"), "OUT_2"); }, 15s));
-  BOOST_REQUIRE(eventually([&] { return health().slack_api == "ok"; }));
-  BOOST_TEST(!health().degraded);
-  auto edits = slack.edits_of("F2");
-  BOOST_TEST(edits.size() == 7u); // 6 refused + the one that succeeded
-  BOOST_TEST(metrics().retries >= 5u);
-  // Each retry waited at least its backoff (a sound bound whatever the load:
-  // a retry is sent only after the refusal of the previous call arrived)...
-  BOOST_TEST((edits[1].received - edits[0].received >= 400ms));
-  BOOST_TEST((edits[2].received - edits[1].received >= 800ms));
-  BOOST_TEST((edits[3].received - edits[2].received >= 1600ms));
-  BOOST_TEST((edits[4].received - edits[3].received >= 300ms));
-  // ...and the backoff grew: the 3rd retry waited longer than the 1st (by
-  // 1.2 s of nominal margin).
-  BOOST_TEST(((edits[3].received - edits[2].received) > (edits[1].received - edits[0].received)));
+  auto h = health();
+  BOOST_TEST(h.slack_api == "ok"); // retrying, the backoff not yet used up
+  BOOST_TEST(h.degraded);
+  sim.advance(7s + 1ms); // the attempts at 1, 3 and 7 s failed too
+  h = health();
+  BOOST_TEST(h.slack_api == "error: http_503");
+  BOOST_TEST(h.degraded);
+  BOOST_TEST(h.canvases[1].dirty);
+  push("ARCS", "Reconciliation", job_status::ok, "OUT_2"); // waits for the retry
+  BOOST_TEST(slack->edits_of("F2").size() == 4u);
+  sim.advance(4min);
+  auto edits = slack->edits_of("F2");
+  BOOST_REQUIRE_EQUAL(edits.size(), 7u); // 6 refused + the one that succeeded
+  BOOST_TEST(edits[6].status == 200);
+  BOOST_TEST(contains(edits[6].markdown, "OUT_2"));
+  const std::chrono::milliseconds waits[] = {1s, 2s, 4s, 60s, 60s, 60s};
+  for (std::size_t k = 0; k < 6; ++k)
+    BOOST_TEST((edits[k + 1].received - edits[k].received == waits[k]), "wait " << k);
+  BOOST_TEST(metrics().retries == 6u);
+  h = health();
+  BOOST_TEST(h.slack_api == "ok");
+  BOOST_TEST(!h.degraded);
+  BOOST_TEST(!h.canvases[1].dirty);
 }
 
-BOOST_AUTO_TEST_CASE(a_network_timeout_is_retried) {
-  cfg.settings.slack.request_timeout_sec = 1.0; // the timeout is what is tested
+BOOST_AUTO_TEST_CASE(a_transfer_that_times_out_is_retried_once_the_network_is_back) {
   start_and_settle();
-  slack.clear_calls();
-  auto base = slack.server().requests().size();
-  slack.set_down(true);
+  slack->net = in_process_slack::network::down;
   push("FCCS", "Consolidation", job_status::loading, "NET_1");
-  BOOST_REQUIRE(eventually([&] { return slack.server().requests().size() > base; }));
-  BOOST_REQUIRE(eventually([&] { return metrics().failures >= 1u; }, 10s));
-  slack.set_down(false);
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F1"), "NET_1"); }, 10s));
-  BOOST_REQUIRE(eventually([&] { return health().slack_api == "ok"; }));
-}
-
-BOOST_AUTO_TEST_CASE(ok_false_is_reported_in_health_and_retried_on_the_next_change) {
-  start_and_settle();
-  slack.clear_calls();
-  slack.fail_always_with_error("canvas_not_found");
-  push("Planning", "Actual", job_status::ok, "NF_1");
-  BOOST_REQUIRE(eventually([&] { return health().slack_api == "error: canvas_not_found"; }));
+  BOOST_REQUIRE_EQUAL(slack->calls.size(), 1u);
+  sim.advance(10s - 1ms); // request_timeout_sec
+  BOOST_TEST(metrics().failures == 0u);
+  sim.advance(1ms);
+  BOOST_TEST(metrics().failures == 1u);
   BOOST_TEST(health().degraded);
-  BOOST_TEST(health().canvases[0].status == "error: canvas_not_found");
-  auto calls = slack.calls().size();
-  // No blind retry.
-  BOOST_TEST(!slack.wait_until([&](const auto& c) { return c.size() > calls; }, 700ms));
-  slack.fail_always_with_error("");
-  push("Planning", "Actual", job_status::ok, "NF_2");
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F1"), "NF_2"); }, 10s));
-  BOOST_REQUIRE(eventually([&] { return health().slack_api == "ok"; }));
+  slack->net = in_process_slack::network::up;
+  sim.advance(1s); // the first backoff
+  BOOST_TEST(contains(slack->workspace.document("F1"), "NET_1"));
+  BOOST_TEST(health().slack_api == "ok");
+  BOOST_TEST(!health().degraded);
 }
 
-BOOST_AUTO_TEST_CASE(sections_mode_replaces_only_the_changed_apps_section) {
+BOOST_AUTO_TEST_CASE(a_client_that_never_answers_is_given_up_at_the_request_timeout) {
+  start_and_settle();
+  slack->net = in_process_slack::network::silent;
+  push("FCCS", "Consolidation", job_status::loading, "SILENT_1");
+  // The request's own timeout: transfer (10 s) + connect (5 s) + 10 s.
+  sim.advance(25s - 1ms);
+  BOOST_TEST(metrics().failures == 0u);
+  BOOST_TEST(health().canvases[0].dirty);
+  sim.advance(1ms);
+  BOOST_TEST(metrics().failures == 1u);
+  slack->net = in_process_slack::network::up;
+  sim.advance(1s);
+  BOOST_TEST(contains(slack->workspace.document("F1"), "SILENT_1"));
+  BOOST_TEST(!health().degraded);
+}
+
+BOOST_AUTO_TEST_CASE(ok_false_is_shown_in_health_and_tried_again_only_on_the_next_change) {
+  start_and_settle();
+  slack->workspace.fail_always_with_error("canvas_not_found");
+  push("Planning", "Actual", job_status::ok, "NF_1");
+  auto h = health();
+  BOOST_TEST(h.slack_api == "error: canvas_not_found");
+  BOOST_TEST(h.degraded);
+  BOOST_TEST(h.canvases[0].status == "error: canvas_not_found");
+  auto calls = slack->calls.size();
+  sim.advance(10min); // no blind retry
+  BOOST_TEST(slack->calls.size() == calls);
+  slack->workspace.fail_always_with_error("");
+  push("Planning", "Actual", job_status::ok, "NF_2");
+  BOOST_TEST(contains(slack->workspace.document("F1"), "NF_2"));
+  BOOST_TEST(health().slack_api == "ok");
+}
+
+// -- sections mode -------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(sections_mode_replaces_only_the_changed_sections_and_keeps_their_ids) {
   cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
   start_and_settle();
-  slack.clear_calls();
   push("FCCS", "Consolidation", job_status::ok, "SEC_1");
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F1"), "SEC_1"); }, 10s));
-  BOOST_REQUIRE(eventually([&] { return !health().canvases[0].dirty; }));
-  auto edits = slack.edits_of("F1");
-  BOOST_REQUIRE(!edits.empty());
+  auto edits = slack->edits_of("F1");
+  // The header (its last-update time) and the FCCS section changed.
+  BOOST_REQUIRE_EQUAL(edits.size(), 2u);
   for (const auto& e : edits) {
     BOOST_TEST(!e.section_id.empty()); // never the whole canvas
     BOOST_TEST(!contains(e.markdown, "## Planning"));
   }
-  bool fccs = false;
-  for (const auto& e : edits)
-    fccs = fccs || contains(e.markdown, "## FCCS\n");
-  BOOST_TEST(fccs);
-  auto lookups = slack.calls_to("canvases.sections.lookup").size();
-  BOOST_TEST(lookups >= 1u);
+  BOOST_TEST(std::any_of(edits.begin(), edits.end(),
+                         [](const slack_call& e) { return contains(e.markdown, "## FCCS\n"); }));
+  BOOST_TEST(slack->calls_to("canvases.sections.lookup").size() == 2u);
   // What Slack shows equals the preview.
-  BOOST_TEST(slack.document("F1") == preview("C1").canvases.at(0).markdown);
+  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
 
-  // The next change to the same app reuses the cached ids.
+  // The next change to the same app reuses the ids looked up.
+  sim.advance(interval + 1s);
   push("FCCS", "Consolidation", job_status::warning, "SEC_2", "late");
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F1"), "SEC_2"); }, 10s));
-  BOOST_TEST(slack.calls_to("canvases.sections.lookup").size() == lookups);
-  BOOST_TEST(slack.document("F1") == preview("C1").canvases.at(0).markdown);
+  BOOST_TEST(contains(slack->workspace.document("F1"), "SEC_2"));
+  BOOST_TEST(slack->calls_to("canvases.sections.lookup").size() == 2u);
+  BOOST_TEST(slack->edits_of("F1").size() == 3u); // FCCS only: the header's minute is the same
+  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
 }
 
 BOOST_AUTO_TEST_CASE(sections_mode_falls_back_to_a_full_replace_when_a_lookup_is_refused) {
   cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
   start_and_settle();
-  slack.clear_calls();
-  slack.fail_next_with_error("missing_scope", 1, "canvases.sections.lookup");
+  slack->workspace.fail_next({"canvases.sections.lookup", 200, "missing_scope", 0});
   push("Planning", "Budget", job_status::ok, "FB_1");
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F1"), "FB_1"); }, 10s));
-  auto edits = slack.applied_edits_of("F1");
-  BOOST_REQUIRE(!edits.empty());
+  auto edits = slack->applied_edits_of("F1");
+  BOOST_REQUIRE_EQUAL(edits.size(), 1u);
   BOOST_TEST(edits.back().section_id.empty());
+  BOOST_TEST(contains(edits.back().markdown, "FB_1"));
   BOOST_TEST(metrics().fallbacks == 1u);
+  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
 }
+
+BOOST_AUTO_TEST_CASE(sections_mode_falls_back_to_a_full_replace_when_the_heading_is_gone) {
+  cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
+  start_and_settle();
+  slack->workspace.put_canvas("F1", "# Someone's notes\nedited by hand\n");
+  push("FCCS", "Consolidation", job_status::ok, "GONE_1");
+  auto edits = slack->applied_edits_of("F1");
+  BOOST_REQUIRE_EQUAL(edits.size(), 1u);
+  BOOST_TEST(edits[0].section_id.empty());
+  BOOST_TEST(metrics().fallbacks == 1u);
+  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
+}
+
+// -- previews ----------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(hostile_message_is_escaped_and_preview_equals_what_was_sent) {
   start_and_settle();
   push("Planning", "Actual", job_status::warning, "EVIL_1",
        "<!channel> @here <https://evil.example|click> *now*\n# big");
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F1"), "EVIL_1"); }, 10s));
-  BOOST_REQUIRE(eventually([&] { return !health().canvases[0].dirty; }));
-  auto sent = last_edit("F1");
+  auto sent = slack->workspace.document("F1");
+  BOOST_REQUIRE(contains(sent, "EVIL_1"));
   for (const char* bad : {"<!channel>", "@here", "<https", "https://", "*now*", "\n# big"})
     BOOST_TEST(!contains(sent, bad), "sent canvas contains '" << bad << "'");
   auto p = preview("C1");
@@ -447,30 +501,55 @@ BOOST_AUTO_TEST_CASE(hostile_message_is_escaped_and_preview_equals_what_was_sent
   BOOST_TEST(p.canvases[0].canvas_id == "F1");
   BOOST_TEST(p.canvases[0].markdown == sent);
   BOOST_TEST(preview("").canvases.size() == 2u);
-  BOOST_TEST((preview("C404").error == ec::invalid_request));
+  BOOST_TEST(p.to_json()["success"] == true);
 }
 
-BOOST_AUTO_TEST_CASE(sync_sends_every_canvas_now_even_when_unchanged) {
+BOOST_AUTO_TEST_CASE(preview_of_an_unknown_channel_is_an_invalid_request_with_a_message) {
+  start();
+  auto unknown = answer<preview_reply>(preview_atom_v, std::string{"C404"});
+  BOOST_REQUIRE(!unknown);
+  BOOST_TEST(is(unknown.error(), ec::invalid_request));
+  BOOST_TEST(message_of(unknown.error()) == "No channel 'C404' is configured.");
+}
+
+BOOST_AUTO_TEST_CASE(preview_is_a_state_error_when_the_state_does_not_answer) {
   start_and_settle();
-  slack.clear_calls();
+  feed->answering = false;
+  push("Planning", "Actual", job_status::ok, "LOST_1"); // the cached snapshot is too old now
+  auto p = ask_later<preview_reply>(preview_atom_v, std::string{});
+  BOOST_TEST(!p->has_value());
+  sim.advance(5s); // state_timeout
+  BOOST_REQUIRE(p->has_value());
+  BOOST_REQUIRE(!**p);
+  BOOST_TEST(is((*p)->error(), ec::state_error));
+  BOOST_TEST(message_of((*p)->error()) == "The state did not answer.");
+  BOOST_TEST(health().canvases[0].dirty); // the render waits for a retry
+}
+
+// -- sync --------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(sync_sends_every_canvas_now_even_when_unchanged_and_answers_per_canvas) {
+  start_and_settle();
   auto r = sync();
-  BOOST_TEST((r.error == ec::none));
+  BOOST_TEST(r.all_sent());
   BOOST_REQUIRE_EQUAL(r.canvases.size(), 2u);
   BOOST_TEST(r.canvases[0].ok);
   BOOST_TEST(r.canvases[0].channel == "C1");
   BOOST_TEST(r.canvases[0].canvas_id == "F1");
   BOOST_TEST(r.canvases[0].updated_at.has_value());
   BOOST_TEST(r.canvases[1].ok);
-  BOOST_TEST(slack.edits_of("F1").size() == 1u);
-  BOOST_TEST(slack.edits_of("F2").size() == 1u);
+  BOOST_TEST(slack->edits_of("F1").size() == 1u);
+  BOOST_TEST(slack->edits_of("F2").size() == 1u);
   auto body = r.to_json();
   BOOST_TEST(body["success"] == true);
   BOOST_TEST(body["canvas_id"] == "F1");
   BOOST_TEST(body["channel"] == "C1");
 
-  slack.fail_next_with_error("not_in_channel", 1, "canvases.edit");
+  // A refusal is part of the answer, not an error.
+  slack->workspace.fail_next({"canvases.edit", 200, "not_in_channel", 0});
   auto refused = sync();
-  BOOST_TEST((refused.error == ec::slack_error));
+  BOOST_TEST(!refused.all_sent());
+  BOOST_TEST(refused.to_json()["success"] == false);
   int failed = 0;
   for (const auto& c : refused.canvases)
     if (!c.ok) {
@@ -480,49 +559,105 @@ BOOST_AUTO_TEST_CASE(sync_sends_every_canvas_now_even_when_unchanged) {
   BOOST_TEST(failed == 1);
 }
 
+BOOST_AUTO_TEST_CASE(sync_answers_at_its_deadline_for_canvases_slack_did_not_answer) {
+  start_and_settle();
+  slack->net = in_process_slack::network::silent;
+  auto r = ask_later<sync_reply>(sync_atom_v);
+  sim.advance(8s - 1ms); // sync_timeout
+  BOOST_TEST(!r->has_value());
+  sim.advance(1ms);
+  BOOST_REQUIRE(r->has_value());
+  BOOST_REQUIRE(**r);
+  const auto& reply = ***r;
+  BOOST_REQUIRE_EQUAL(reply.canvases.size(), 2u);
+  for (const auto& c : reply.canvases) {
+    BOOST_TEST(!c.ok);
+    BOOST_TEST(c.error == "timeout");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(two_outstanding_syncs_each_get_their_own_answer) {
+  cfg.settings.slack.request_timeout_sec = 2.0;
+  start_and_settle();
+  slack->net = in_process_slack::network::down;
+  auto first = ask_later<sync_reply>(sync_atom_v);
+  sim.advance(1s);
+  auto second = ask_later<sync_reply>(sync_atom_v); // the canvases are busy with the first
+  slack->net = in_process_slack::network::up;
+  BOOST_TEST(!first->has_value());
+  BOOST_TEST(!second->has_value());
+  sim.advance(1s); // the first's transfers time out; the second's renders go out
+  BOOST_REQUIRE(first->has_value() && **first);
+  for (const auto& c : (**first)->canvases)
+    BOOST_TEST(c.error == "unreachable");
+  BOOST_REQUIRE(second->has_value() && **second);
+  BOOST_TEST((**second)->all_sent());
+}
+
 BOOST_AUTO_TEST_CASE(without_a_token_it_runs_disabled) {
   cfg.settings.slack.bot_token.clear();
   start();
-  auto h = health();
-  BOOST_TEST(h.slack_api == "disabled");
-  BOOST_TEST((sync().error == ec::slack_disabled));
+  BOOST_TEST(health().slack_api == "disabled");
+  auto s = answer<sync_reply>(sync_atom_v);
+  BOOST_REQUIRE(!s);
+  BOOST_TEST(is(s.error(), ec::slack_disabled));
+  BOOST_TEST(!message_of(s.error()).empty());
   auto p = preview("");
-  BOOST_TEST((p.error == ec::none));
   BOOST_TEST(p.canvases.size() == 2u);
   BOOST_TEST(contains(p.canvases[0].markdown, "## Planning"));
   push("Planning", "Actual", job_status::ok, "OFF_1");
-  BOOST_REQUIRE(eventually([&] { return contains(preview("C1").canvases[0].markdown, "OFF_1"); }));
-  BOOST_TEST(slack.calls().empty());
+  BOOST_TEST(contains(preview("C1").canvases[0].markdown, "OFF_1"));
+  sim.advance(10min);
+  BOOST_TEST(slack->calls.empty());
 }
+
+// -- created canvases ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(missing_canvas_is_created_once_and_its_id_kept_in_the_data_dir) {
   cfg.channels[1].canvas_id.clear();
   cfg.settings.slack.create_missing_canvases = true;
   start();
-  BOOST_REQUIRE(slack.wait_until([](const auto& calls) {
-    for (const auto& c : calls)
-      if (c.method == "conversations.canvases.create" && c.applied)
-        return true;
-    return false;
-  }));
-  auto created = slack.created();
+  auto created = slack->workspace.created();
   BOOST_REQUIRE_EQUAL(created.count("C2"), 1u);
   auto id = created["C2"];
-  BOOST_TEST(contains(slack.document(id), "## ARCS"));
+  BOOST_TEST(contains(slack->workspace.document(id), "## ARCS"));
+  BOOST_TEST(health().canvases[1].canvas_id == id);
+  // The writer ran on the simulated scheduler: the file is there now.
   auto file = data.file(canvas_ids_file_name);
-  BOOST_REQUIRE(eventually([&] { return std::filesystem::exists(file); }));
   struct stat st {};
   BOOST_REQUIRE(::stat(file.c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600);
   BOOST_TEST(contains(read_file(file), id));
+  BOOST_TEST(!contains(read_file(file), "\"C1\"")); // the config names C1's canvas
 
   // A restart uses the kept id: no second create.
-  caf::anon_send_exit(*canvas, caf::exit_reason::user_shutdown);
-  slack.clear_calls();
+  stop_canvas();
+  slack->calls.clear();
   start();
-  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of(id).empty(); }));
-  BOOST_TEST(slack.calls_to("conversations.canvases.create").empty());
+  BOOST_TEST(slack->applied_edits_of(id).size() == 1u);
+  BOOST_TEST(slack->calls_to("conversations.canvases.create").empty());
 }
+
+BOOST_AUTO_TEST_CASE(spawn_refuses_options_it_cannot_work_with) {
+  auto o = options();
+  o.config = nullptr;
+  BOOST_TEST(!spawn_canvas(sim.system(), o));
+  o = options();
+  o.state = canvas_state_feed{};
+  BOOST_TEST(!spawn_canvas(sim.system(), o));
+  // Created ids could not be kept without a data dir: each start would create again.
+  cfg.channels[1].canvas_id.clear();
+  cfg.settings.slack.create_missing_canvases = true;
+  o = options();
+  caf::anon_send_exit(o.ids_writer, caf::exit_reason::user_shutdown);
+  o.ids_writer = canvas_ids_writer_actor{};
+  o.data_dir.clear();
+  auto refused = spawn_canvas(sim.system(), o);
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(contains(message_of(refused.error()), "data directory"));
+}
+
+// -- calls per typical day (docs/canvas.md) ------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(typical_day_calls_in_full_mode) {
   start_and_settle();
@@ -530,17 +665,14 @@ BOOST_AUTO_TEST_CASE(typical_day_calls_in_full_mode) {
   run_typical_day();
   auto m = metrics();
   auto calls = m.slack_calls - before.slack_calls;
-  auto edits = m.edits - before.edits;
-  BOOST_TEST_MESSAGE("typical day, full mode: " << calls << " Slack calls (" << edits
-                     << " edits, " << (m.lookups - before.lookups) << " lookups)");
   std::printf("MEASURED full: calls=%llu edits=%llu lookups=%llu\n",
-              static_cast<unsigned long long>(calls), static_cast<unsigned long long>(edits),
+              static_cast<unsigned long long>(calls),
+              static_cast<unsigned long long>(m.edits - before.edits),
               static_cast<unsigned long long>(m.lookups - before.lookups));
-  // One edit per commit that changed a canvas (28 + 12); a call repeated
-  // after a transport failure is counted apart, as a retry.
-  auto retries = m.retries - before.retries;
-  BOOST_TEST(calls - retries == 40u, calls << " calls, " << retries << " retries");
-  BOOST_TEST(contains(slack.document("F1"), "INC_18"));
+  // One edit per commit that changed a canvas (28 + 12).
+  BOOST_TEST(calls == 40u);
+  BOOST_TEST(m.retries == before.retries);
+  BOOST_TEST(contains(slack->workspace.document("F1"), "INC_18"));
 }
 
 BOOST_AUTO_TEST_CASE(typical_day_calls_in_sections_mode) {
@@ -550,16 +682,14 @@ BOOST_AUTO_TEST_CASE(typical_day_calls_in_sections_mode) {
   run_typical_day();
   auto m = metrics();
   auto calls = m.slack_calls - before.slack_calls;
-  auto edits = m.edits - before.edits;
-  BOOST_TEST_MESSAGE("typical day, sections mode: " << calls << " Slack calls (" << edits
-                     << " edits, " << (m.lookups - before.lookups) << " lookups)");
   std::printf("MEASURED sections: calls=%llu edits=%llu lookups=%llu fallbacks=%llu\n",
-              static_cast<unsigned long long>(calls), static_cast<unsigned long long>(edits),
+              static_cast<unsigned long long>(calls),
+              static_cast<unsigned long long>(m.edits - before.edits),
               static_cast<unsigned long long>(m.lookups - before.lookups),
               static_cast<unsigned long long>(m.fallbacks - before.fallbacks));
   BOOST_TEST(calls >= 40u);
-  BOOST_TEST(slack.document("F1") == preview("C1").canvases.at(0).markdown);
-  BOOST_TEST(slack.document("F2") == preview("C2").canvases.at(0).markdown);
+  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
+  BOOST_TEST(slack->workspace.document("F2") == preview("C2").canvases.at(0).markdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

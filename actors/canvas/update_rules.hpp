@@ -1,0 +1,128 @@
+#pragma once
+
+// The canvas actor's decisions as pure functions: how a fresh render reaches
+// Slack, what each of Slack's answers means for the canvas, how long a failing
+// canvas waits before the next try, and the file that keeps the ids of the
+// canvases this service created. The actor carries the decisions out; tests
+// call them without actors.
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "actors/canvas/canvas_render.hpp"
+#include "actors/canvas/slack_api.hpp"
+#include "config/config.hpp"
+
+namespace epmpulse::canvas {
+
+// -- what to send ----------------------------------------------------------------
+
+/// How a fresh render reaches Slack.
+struct send_plan {
+  enum class kind {
+    unchanged, ///< identical to what Slack last accepted: nothing is sent
+    create,    ///< the channel has no canvas yet: conversations.canvases.create
+    full,      ///< one canvases.edit replace of the whole canvas
+    sections,  ///< one canvases.edit replace per changed section
+  };
+  kind action = kind::full;
+  std::vector<std::size_t> changed; ///< sections: indexes of the render's changed sections, in order
+};
+
+/// Decides how `fresh` reaches Slack, which has `sent` (none before the first
+/// success). A forced render (a sync) is sent even when unchanged, and whole,
+/// so it also repairs a canvas someone edited by hand. Sections mode replaces
+/// whole canvases too while it knows nothing of Slack's copy or the headings
+/// moved (an app was added or removed): cached section ids no longer fit.
+send_plan plan_send(const std::optional<rendered_canvas>& sent, const rendered_canvas& fresh,
+                    bool has_canvas_id, bool sections_mode, bool force);
+
+/// The same headings in the same order (anchor, level and text).
+bool same_layout(const rendered_canvas& a, const rendered_canvas& b);
+
+// -- what Slack's answers mean ---------------------------------------------------
+
+/// How one render attempt of a canvas ended.
+struct attempt_outcome {
+  enum class kind {
+    sent,         ///< Slack accepted every call
+    unchanged,    ///< nothing needed sending
+    refused,      ///< "ok": false: no blind retry, the next change tries again
+    rate_limited, ///< 429: every canvas waits `retry_after_sec`
+    failed,       ///< network or 5xx: retried with backoff
+  };
+  kind result = kind::sent;
+  std::string error;          ///< Slack's code, "http_503", "unreachable", ...
+  double retry_after_sec = 0; ///< rate_limited only
+
+  /// Slack has the state the attempt rendered.
+  bool in_step() const { return result == kind::sent || result == kind::unchanged; }
+};
+
+/// The outcome of an attempt that ends with the answer `r`.
+attempt_outcome outcome_of(const slack::api_result& r);
+
+/// What a conversations.canvases.create answer gives: the new canvas's id,
+/// or (no id) the outcome that ends the attempt. An ok answer without an id is
+/// refused as "bad_response": retrying could create a second canvas.
+struct created_canvas {
+  std::string canvas_id;
+  attempt_outcome failure; ///< when canvas_id is empty
+};
+created_canvas read_create_answer(const slack::api_result& r);
+
+/// Where a sections-mode attempt goes after one answer.
+struct section_step {
+  enum class kind {
+    proceed,   ///< carry on (replace the section looked up, or the next one)
+    fall_back, ///< replace the whole canvas instead
+    give_up,   ///< the attempt ends with `failure` (429, network, 5xx)
+  };
+  kind next = kind::proceed;
+  std::string section_id;  ///< lookup, proceed: the one heading found
+  std::string reason;      ///< fall_back: why, for the log
+  attempt_outcome failure; ///< give_up
+};
+
+/// After a canvases.sections.lookup for the section anchored at `anchor`: a
+/// refusal, or anything but exactly one matching heading, falls back to a
+/// whole replace (ids cannot be trusted then).
+section_step read_lookup_answer(const slack::api_result& r, const std::string& anchor);
+
+/// After a canvases.edit replace of one section: a refusal (the section may be
+/// gone) falls back to a whole replace.
+section_step read_section_answer(const slack::api_result& r);
+
+// -- retries ----------------------------------------------------------------------
+
+/// When a canvas whose calls failed `attempts` times in a row (network or 5xx)
+/// is tried again: backoff_base, twice that, four times ... for the first
+/// `max_retries` retries, then every `periodic` until it succeeds.
+struct retry_plan {
+  std::chrono::milliseconds delay{0};
+  bool backoff_used_up = false; ///< periodic retries from now: health shows the error
+};
+retry_plan plan_retry(int attempts, int max_retries, std::chrono::milliseconds backoff_base,
+                      std::chrono::milliseconds periodic);
+
+// -- the canvas ids file ------------------------------------------------------------
+
+/// Reads {"canvases": {channel: canvas_id}}; entries whose id is not a string
+/// are skipped. An error (with the reason) when the text is not that document.
+caf::expected<std::map<std::string, std::string>> parse_canvas_ids(const std::string& text);
+
+/// The file's text for `ids` (a restart reads it with parse_canvas_ids).
+std::string canvas_ids_text(const std::map<std::string, std::string>& ids);
+
+/// Of `current` (channel -> canvas id), the ids a restart needs from the file:
+/// those of channels the config names without a canvas_id.
+std::map<std::string, std::string> ids_to_keep(const config::service_config& cfg,
+                                               const std::map<std::string, std::string>& current);
+
+} // namespace epmpulse::canvas

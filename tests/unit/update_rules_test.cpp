@@ -1,0 +1,117 @@
+#include <boost/test/unit_test.hpp>
+
+// The canvas actor's decisions without an actor: what a render needs sent,
+// what Slack's answers mean, retry delays, the canvas ids file.
+
+#include "actors/canvas/update_rules.hpp"
+#include "tests/support/printing.hpp"
+
+// Every case lives in this file's suite: the suite is also a C++ namespace,
+// which keeps the helpers below apart from the other files of the unity build.
+BOOST_AUTO_TEST_SUITE(update_rules_tests)
+
+using namespace epmpulse;
+using namespace epmpulse::canvas;
+using namespace std::chrono_literals;
+
+namespace {
+
+rendered_canvas three_sections(const std::string& app_text) {
+  rendered_canvas r;
+  r.sections.push_back({"header", 1, "Dashboard", "# Dashboard\n"});
+  r.sections.push_back({"app:A", 2, "A", "## A\n" + app_text});
+  r.sections.push_back({"recent", 3, "Recent jobs", "### Recent jobs\n"});
+  return r;
+}
+
+slack::api_result answer(slack::api_result::kind k, std::string error = {},
+                         nlohmann::json body = nlohmann::json::object()) {
+  slack::api_result r;
+  r.outcome = k;
+  r.error = std::move(error);
+  r.body = std::move(body);
+  return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_render_is_sent_whole_in_sections_or_not_at_all) {
+  auto sent = three_sections("old\n");
+  auto fresh = three_sections("new\n");
+  using k = send_plan::kind;
+  BOOST_TEST((plan_send(sent, sent, true, false, false).action == k::unchanged));
+  BOOST_TEST((plan_send(sent, sent, true, false, true).action == k::full)); // a sync
+  BOOST_TEST((plan_send(sent, fresh, false, true, false).action == k::create));
+  BOOST_TEST((plan_send(sent, fresh, true, false, false).action == k::full));
+  BOOST_TEST((plan_send(std::nullopt, fresh, true, true, false).action == k::full));
+  auto plan = plan_send(sent, fresh, true, true, false);
+  BOOST_TEST((plan.action == k::sections));
+  BOOST_TEST((plan.changed == std::vector<std::size_t>{1}));
+  // A new heading: cached section ids no longer fit.
+  auto moved = fresh;
+  moved.sections[1].heading = "A renamed";
+  BOOST_TEST(!same_layout(sent, moved));
+  BOOST_TEST((plan_send(sent, moved, true, true, false).action == k::full));
+}
+
+BOOST_AUTO_TEST_CASE(slack_answers_become_outcomes_and_section_steps) {
+  using kind = slack::api_result::kind;
+  auto limited = answer(kind::rate_limited, "ratelimited");
+  limited.retry_after_sec = 30;
+  BOOST_TEST((outcome_of(limited).result == attempt_outcome::kind::rate_limited));
+  BOOST_TEST(outcome_of(limited).retry_after_sec == 30);
+  BOOST_TEST((outcome_of(answer(kind::server_error, "http_503")).result
+              == attempt_outcome::kind::failed));
+  BOOST_TEST((outcome_of(answer(kind::refused, "x")).result == attempt_outcome::kind::refused));
+  BOOST_TEST(outcome_of(answer(kind::ok)).in_step());
+
+  auto created = read_create_answer(answer(kind::ok, "", {{"ok", true}, {"canvas_id", "F9"}}));
+  BOOST_TEST(created.canvas_id == "F9");
+  auto no_id = read_create_answer(answer(kind::ok, "", {{"ok", true}}));
+  BOOST_TEST(no_id.canvas_id.empty());
+  BOOST_TEST(no_id.failure.error == "bad_response");
+
+  using step = section_step::kind;
+  auto one = answer(kind::ok, "", {{"ok", true}, {"sections", nlohmann::json::array({nlohmann::json{{"id", "S1"}}})}});
+  BOOST_TEST((read_lookup_answer(one, "app:A").next == step::proceed));
+  BOOST_TEST(read_lookup_answer(one, "app:A").section_id == "S1");
+  auto none = answer(kind::ok, "", {{"ok", true}, {"sections", nlohmann::json::array()}});
+  BOOST_TEST((read_lookup_answer(none, "app:A").next == step::fall_back));
+  BOOST_TEST(read_lookup_answer(none, "app:A").reason == "0 headings match 'app:A'");
+  BOOST_TEST((read_lookup_answer(answer(kind::refused, "missing_scope"), "a").next
+              == step::fall_back));
+  BOOST_TEST((read_lookup_answer(answer(kind::unreachable, "unreachable"), "a").next
+              == step::give_up));
+  BOOST_TEST((read_section_answer(answer(kind::ok)).next == step::proceed));
+  BOOST_TEST((read_section_answer(answer(kind::refused, "gone")).next == step::fall_back));
+  BOOST_TEST((read_section_answer(limited).next == step::give_up));
+}
+
+BOOST_AUTO_TEST_CASE(retries_back_off_then_go_periodic) {
+  auto at = [](int attempts) { return plan_retry(attempts, 3, 1000ms, 60000ms); };
+  BOOST_TEST((at(1).delay == 1s));
+  BOOST_TEST((at(2).delay == 2s));
+  BOOST_TEST((at(3).delay == 4s));
+  BOOST_TEST(!at(3).backoff_used_up);
+  BOOST_TEST((at(4).delay == 60s));
+  BOOST_TEST(at(4).backoff_used_up);
+  BOOST_TEST((plan_retry(1, 0, 1000ms, 60000ms).delay == 60s)); // no backoff at all
+}
+
+BOOST_AUTO_TEST_CASE(canvas_ids_file_round_trips_and_keeps_only_unconfigured_channels) {
+  config::service_config cfg;
+  cfg.channels.push_back({"C1", "one", "F1"});
+  cfg.channels.push_back({"C2", "two", ""});
+  auto keep = ids_to_keep(cfg, {{"C1", "F1"}, {"C2", "F77"}, {"C9", "F99"}});
+  BOOST_TEST((keep == std::map<std::string, std::string>{{"C2", "F77"}}));
+  auto back = parse_canvas_ids(canvas_ids_text(keep));
+  BOOST_REQUIRE(back);
+  BOOST_TEST((*back == keep));
+  auto skipped = parse_canvas_ids(R"({"canvases": {"C2": "F1", "C3": 7}})");
+  BOOST_REQUIRE(skipped);
+  BOOST_TEST(skipped->size() == 1u);
+  BOOST_TEST(!parse_canvas_ids("not json"));
+  BOOST_TEST(!parse_canvas_ids(R"({"canvases": []})"));
+}
+
+BOOST_AUTO_TEST_SUITE_END() // update_rules_tests
