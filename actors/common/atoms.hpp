@@ -54,9 +54,6 @@ EPMPULSE_ATOM(refresh_due, "refreshdue");     ///< token actor: refresh or backo
 EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start-up snapshot again
 EPMPULSE_ATOM(deadline_sweep, "deadsweep");   ///< HTTP edge: answer requests past their deadline
 
-// Shared by the timers not yet given atoms of their own; goes once none is left.
-EPMPULSE_ATOM(tick, "tick");
-
 #undef EPMPULSE_ATOM
 
 } // namespace epmpulse
