@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/common/percent_encoding.hpp"
+
 namespace epmpulse {
 
 namespace {
@@ -144,20 +146,7 @@ const char* kind_name(config::epm_server_kind kind) {
 }
 
 std::string encode_path_segment(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xf]);
-    }
-  }
-  return out;
+  return percent_encode(text);
 }
 
 std::string job_status_url(const config::epm_server& server, std::string_view job_id) {

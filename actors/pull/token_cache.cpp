@@ -20,6 +20,7 @@
 
 #include "actors/pull/epm_status.hpp"
 #include "actors/common/log.hpp"
+#include "actors/common/percent_encoding.hpp"
 
 namespace epmpulse {
 
@@ -483,20 +484,7 @@ std::string basic_auth_header(std::string_view user, std::string_view password) 
 }
 
 std::string form_encode(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xf]);
-    }
-  }
-  return out;
+  return percent_encode(text);
 }
 
 std::string fingerprint(std::string_view secret) {
