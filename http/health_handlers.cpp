@@ -47,76 +47,52 @@ void merge_checks(health_answer& answer, const json& checks, bool degraded) {
   answer.degraded = answer.degraded || degraded;
 }
 
-void ask_epm_health(edge_self self, const http_services& services, responder_ptr out,
-                    health_ptr answer) {
-  if (!services.epm) {
-    send_health(*out, *answer);
+bool degraded(const canvas_health& h) {
+  return h.degraded;
+}
+
+bool degraded(const epm_health& h) {
+  return h.degraded();
+}
+
+// Asks one part (when it runs) for its health, merges it, then goes on with
+// `next`. A part that does not answer is the check `silent_check` in error.
+template <class Health, class Handle, class Next>
+void ask_part_health(edge_self self, const Handle& part, const char* silent_check,
+                     health_ptr answer, Next next) {
+  if (!part) {
+    next();
     return;
   }
-  self->request(services.epm, caf::infinite, health_atom_v)
+  self->request(part, caf::infinite, health_atom_v)
     .then(
-      [out, answer](epm_health& h) {
-        merge_checks(*answer, h.checks(), h.degraded());
-        send_health(*out, *answer);
+      [answer, next](Health& h) {
+        merge_checks(*answer, h.checks(), degraded(h));
+        next();
       },
-      [out, answer](caf::error& err) {
-        merge_checks(*answer, {{"epm_auth", "error: no answer (" + describe_error(err) + ")"}},
-                     true);
-        send_health(*out, *answer);
+      [answer, next, silent_check](caf::error& err) {
+        merge_checks(*answer,
+                     {{silent_check, "error: no answer (" + describe_error(err) + ")"}}, true);
+        next();
       });
 }
 
-void ask_canvas_health(edge_self self, const http_services& services, responder_ptr out,
-                       health_ptr answer) {
-  if (!services.canvas) {
-    ask_epm_health(self, services, std::move(out), std::move(answer));
+// The same for a part's Prometheus lines; a part that does not answer adds
+// none.
+template <class Metrics, class Handle, class Next>
+void ask_part_metrics(edge_self self, const Handle& part, std::shared_ptr<std::string> text,
+                      Next next) {
+  if (!part) {
+    next();
     return;
   }
-  self->request(services.canvas, caf::infinite, health_atom_v)
+  self->request(part, caf::infinite, metrics_atom_v)
     .then(
-      [self, &services, out, answer](canvas_health& h) {
-        merge_checks(*answer, h.checks(), h.degraded);
-        ask_epm_health(self, services, out, answer);
-      },
-      [self, &services, out, answer](caf::error& err) {
-        merge_checks(*answer, {{"slack_api", "error: no answer (" + describe_error(err) + ")"}},
-                     true);
-        ask_epm_health(self, services, out, answer);
-      });
-}
-
-// GET /metrics: the server's and the state's counters, then each part's.
-void ask_epm_metrics(edge_self self, const http_services& services, responder_ptr out,
-                     std::shared_ptr<std::string> text) {
-  auto finish = [out, text] {
-    out->set_content_type("text/plain; version=0.0.4");
-    out->send(200, std::move(*text));
-  };
-  if (!services.epm) {
-    finish();
-    return;
-  }
-  self->request(services.epm, caf::infinite, metrics_atom_v)
-    .then([text, finish](epm_metrics& m) {
-            *text += m.prometheus();
-            finish();
-          },
-          [finish](caf::error&) { finish(); });
-}
-
-void ask_canvas_metrics(edge_self self, const http_services& services, responder_ptr out,
-                        std::shared_ptr<std::string> text) {
-  if (!services.canvas) {
-    ask_epm_metrics(self, services, std::move(out), std::move(text));
-    return;
-  }
-  self->request(services.canvas, caf::infinite, metrics_atom_v)
-    .then(
-      [self, &services, out, text](canvas_metrics& m) {
+      [text, next](Metrics& m) {
         *text += m.prometheus();
-        ask_epm_metrics(self, services, out, text);
+        next();
       },
-      [self, &services, out, text](caf::error&) { ask_epm_metrics(self, services, out, text); });
+      [next](caf::error&) { next(); });
 }
 
 void metric(std::string& out, const char* name, const char* type, const char* help, double value) {
@@ -174,7 +150,10 @@ void handle_health(request_scope& scope) {
             h.last_update ? json(format_time(*h.last_update)) : json(nullptr);
           answer->state_ok = h.file_ok;
           answer->degraded = !h.file_ok || !h.snapshot_ok;
-          ask_canvas_health(self, services, out, answer);
+          ask_part_health<canvas_health>(self, services.canvas, "slack_api", answer, [=, &services] {
+            ask_part_health<epm_health>(self, services.epm, "epm_auth", answer,
+                                        [out, answer] { send_health(*out, *answer); });
+          });
         },
         [out](caf::error& err) { out->send_error(api_error_of(err)); });
   });
@@ -189,7 +168,12 @@ void handle_metrics(request_scope& scope) {
         [self, &services, out](state_health& h) {
           auto text =
             std::make_shared<std::string>(server_and_state_metrics(*services.counters, h));
-          ask_canvas_metrics(self, services, out, text);
+          ask_part_metrics<canvas_metrics>(self, services.canvas, text, [=, &services] {
+            ask_part_metrics<epm_metrics>(self, services.epm, text, [out, text] {
+              out->set_content_type("text/plain; version=0.0.4");
+              out->send(200, std::move(*text));
+            });
+          });
         },
         [out](caf::error& err) { out->send_error(api_error_of(err)); });
   });
