@@ -7,8 +7,8 @@
 
 namespace epmpulse::http {
 
-/// GET /api/v1/health: 200 healthy or 503 degraded, with the checks of the
-/// state file and of every registered part.
+/// GET /api/v1/health: the checks of the state, the canvas side and pull
+/// mode; 503 only while the change log cannot be written.
 void handle_health(request_scope& scope);
 
 /// GET /metrics

@@ -3,7 +3,7 @@
 // Completes one HTTP request exactly once, from any thread: sets the JSON
 // content type and X-Request-ID, writes the access log line, and releases the
 // server's in-flight count. Handlers hand a shared_ptr<responder> to the
-// callbacks they give actors.
+// edge (http/edge), whose continuations answer with it.
 
 #include <atomic>
 #include <chrono>
