@@ -172,14 +172,14 @@ std::string token_fix(const std::string& code, const std::string& detail) {
            "workspace: reinstall the Slack app to the workspace, put its Bot User OAuth Token "
            "in SLACK_BOT_TOKEN (or settings.slack.bot_token) and restart.";
   if (code == "not_allowed_token_type")
-    return "The token is not a bot token: use the app's Bot User OAuth Token (it starts with "
-           "xoxb-, OAuth & Permissions page) in SLACK_BOT_TOKEN and restart.";
+    return "The token is not a bot token: use the app's Bot User OAuth Token (OAuth & "
+           "Permissions page; bot tokens begin with xoxb) in SLACK_BOT_TOKEN and restart.";
   if (code == "team_access_not_granted")
     return "The token has no access to this workspace: install the app to the workspace and "
            "use that installation's Bot User OAuth Token.";
   return "Slack does not accept the bot token: set SLACK_BOT_TOKEN (or "
-         "settings.slack.bot_token) to the app's Bot User OAuth Token (xoxb-..., OAuth & "
-         "Permissions page) and restart; EPMPulse re-checks every 5 minutes and on POST "
+         "settings.slack.bot_token) to the app's Bot User OAuth Token (OAuth & Permissions "
+         "page) and restart; EPMPulse re-checks every 5 minutes and on POST "
          "/api/v1/canvas/sync.";
 }
 
