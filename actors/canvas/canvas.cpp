@@ -458,7 +458,7 @@ void on_retry_due(canvas_pointer self, std::uint64_t i, std::uint64_t gen) {
   slot.retry_armed = false;
   if (slot.busy)
     return;
-  if (canvas_blocked(self))
+  if (canvas_blocked(self) || token_refused(st))
     return; // resumes with the others
   ++st.metrics.retries;
   start_canvas_render(self, i);
@@ -474,6 +474,8 @@ void on_resume_due(canvas_pointer self, std::uint64_t gen) {
     return;
   }
   st.blocked_until.reset();
+  if (token_refused(st))
+    return; // the token check resumes every canvas
   // Send the newest state at once: the wait was long enough.
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& slot = st.slots[i];

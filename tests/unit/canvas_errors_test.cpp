@@ -102,6 +102,21 @@ BOOST_DATA_TEST_CASE_F(canvas_fixture, an_auth_code_stops_every_canvas_until_aut
   BOOST_TEST(!h.degraded);
 }
 
+BOOST_AUTO_TEST_CASE(a_pending_backoff_retry_does_not_call_slack_with_a_refused_token) {
+  start_and_settle();
+  slack->workspace.fail_next({"canvases.edit", 503, "", 0});
+  push("ARCS", "Reconciliation", job_status::loading, "BR_1"); // C2: 503, retry in 1 s
+  slack->contract.token_error = "invalid_auth";
+  push("Planning", "Actual", job_status::loading, "BR_2"); // C1: refused token
+  BOOST_REQUIRE_EQUAL(slack->calls.size(), 2u);
+  sim.advance(1min);
+  BOOST_TEST(slack->calls.size() == 2u);
+  slack->contract.token_error.clear();
+  sim.advance(5min); // the re-check passes: both canvases are sent
+  BOOST_TEST(contains(slack->workspace.document("F2"), "BR_1"));
+  BOOST_TEST(contains(slack->workspace.document("F1"), "BR_2"));
+}
+
 BOOST_AUTO_TEST_CASE(missing_scope_shows_needed_and_provided_and_a_sync_resumes_once_granted) {
   start_and_settle();
   slack->contract.scopes = {"canvases:read", "channels:read"};
