@@ -93,6 +93,9 @@ struct server_settings {
   int actor_threads = limits::server::actor_threads.default_value;
   std::size_t max_body_bytes = limits::server::max_body_bytes.default_value;
   double request_timeout_sec = limits::server::request_timeout_sec.default_value;
+  double read_timeout_sec = limits::server::read_timeout_sec.default_value;
+  /// connections served at once; more wait in the listen backlog
+  int max_connections = limits::server::max_connections.default_value;
 };
 
 struct settings {

@@ -40,7 +40,7 @@ server_settings parse_server_settings(const config_reader& reader, const config_
   reader.require_object(object, path);
   reader.reject_unknown_keys(object, path,
                              {"io_threads", "actor_threads", "max_body_bytes",
-                              "request_timeout_sec"});
+                              "request_timeout_sec", "read_timeout_sec", "max_connections"});
   server_settings s;
   s.io_threads = reader.read_whole_number(object, "io_threads", path, limits::server::io_threads);
   s.actor_threads =
@@ -49,6 +49,10 @@ server_settings parse_server_settings(const config_reader& reader, const config_
     reader.read_whole_number(object, "max_body_bytes", path, limits::server::max_body_bytes));
   s.request_timeout_sec =
     reader.read_number(object, "request_timeout_sec", path, limits::server::request_timeout_sec);
+  s.read_timeout_sec =
+    reader.read_number(object, "read_timeout_sec", path, limits::server::read_timeout_sec);
+  s.max_connections =
+    reader.read_whole_number(object, "max_connections", path, limits::server::max_connections);
   return s;
 }
 
