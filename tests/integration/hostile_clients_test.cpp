@@ -368,19 +368,21 @@ std::unique_ptr<service> service_with(const json& server_settings) {
 
 // The default 64 KiB limit: a 10 MiB declaration is refused on its headers,
 // not after the client has sent (or failed to send) 10 MiB.
-BOOST_AUTO_TEST_CASE(body_declared_far_over_the_limit_is_refused_within_a_second) {
+BOOST_AUTO_TEST_CASE(body_declared_far_over_the_limit_is_refused_on_its_headers) {
   auto small = service_with(json::object());
   raw_socket s(small->server().port());
   const auto start = steady::now();
   s.send(std::string("POST /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n") + auth_header()
          + "Content-Type: application/json\r\nContent-Length: 10485760\r\n\r\n"
          + std::string(1024, ' '));
-  auto r = s.read_response(1s);
+  // Without the early refusal the connection would stay open until the read
+  // timeout (10 s by default); 3 s leaves room for a loaded machine.
+  auto r = s.read_response(3s);
   if (r)
     BOOST_TEST(r->status == 413, r->body);
   else
-    BOOST_TEST(s.closed(), "neither a 413 nor a close within 1 s");
-  BOOST_TEST(since(start) < 1s);
+    BOOST_TEST(s.closed(), "neither a 413 nor a close within 3 s");
+  BOOST_TEST(since(start) < 3s);
   auto health = small->anonymous().get("/api/v1/health");
   BOOST_TEST(health.status == 200, health.describe());
 }
@@ -414,7 +416,7 @@ BOOST_AUTO_TEST_CASE(slow_header_client_is_dropped_after_the_read_timeout) {
   std::size_t sent = 0;
   // A byte each 100 ms: progress never resets the timer. Each pause is a
   // wait for the close, with its deadline.
-  while (sent < request.size() && since(start) < 5s) {
+  while (sent < request.size() && since(start) < 8s) {
     if (!s.send(request.substr(sent, 1)) || s.wait_closed(100ms))
       break;
     ++sent;
@@ -423,7 +425,9 @@ BOOST_AUTO_TEST_CASE(slow_header_client_is_dropped_after_the_read_timeout) {
   BOOST_TEST(sent < request.size(), "the slow request was read whole");
   const auto lived = since(start);
   BOOST_TEST(lived >= 900ms, lived.count() << " ms");
-  BOOST_TEST(lived < 3500ms, lived.count() << " ms");
+  // Whole, the request would take 23 s; the bound leaves a loaded machine
+  // (sanitizer builds, CI) room past the ~2 s the timer needs.
+  BOOST_TEST(lived < 7s, lived.count() << " ms");
   BOOST_TEST(s.pending().find("HTTP/1.1 200") == std::string::npos);
   auto health = quick->anonymous().get("/api/v1/health");
   BOOST_TEST(health.status == 200, health.describe());
