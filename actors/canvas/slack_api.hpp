@@ -1,18 +1,16 @@
 #pragma once
 
-// Slack Web API: request builders and response classification for the three
+// Slack Web API: request builders and response classification for the two
 // methods the canvas side uses. Pure functions; the canvas actor sends the
 // requests through the http_client actor.
 //
-//   canvases.edit                 replace the whole canvas or one section
-//   canvases.sections.lookup      find a heading's section id
+//   canvases.edit                 replace the whole canvas
 //   conversations.canvases.create create a channel's canvas
 //
 // The token travels only in the Authorization header of the built requests;
 // nothing here logs.
 
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,14 +26,9 @@ struct api_settings {
   double connect_timeout_sec = 5;
 };
 
-/// `canvases.edit` with one `replace` of markdown: the whole canvas when
-/// `section_id` is empty, else only that section.
+/// `canvases.edit` with one `replace` of the whole canvas by `markdown`.
 http_request edit_replace(const api_settings& api, const std::string& canvas_id,
-                          const std::string& markdown, const std::string& section_id = {});
-
-/// `canvases.sections.lookup` for headings of `level` (1..3) containing `text`.
-http_request lookup_heading(const api_settings& api, const std::string& canvas_id, int level,
-                            const std::string& text);
+                          const std::string& markdown);
 
 /// `conversations.canvases.create` for `channel_id` with initial markdown.
 http_request create_channel_canvas(const api_settings& api, const std::string& channel_id,
@@ -65,9 +58,6 @@ api_result classify(const http_response& res);
 /// Retry-After in seconds (delta-seconds, fractions accepted for tests);
 /// `fallback` when absent or malformed; at most one hour.
 double parse_retry_after(const http_response& res, double fallback = 1.0);
-
-/// `sections[].id` of a sections.lookup answer.
-std::vector<std::string> section_ids(const nlohmann::json& body);
 
 /// `canvas_id` of a conversations.canvases.create answer ("" when absent).
 std::string created_canvas_id(const nlohmann::json& body);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "actors/common/errors.hpp"
@@ -13,37 +12,11 @@ using slack::api_result;
 
 // -- what to send ----------------------------------------------------------------
 
-bool same_layout(const rendered_canvas& a, const rendered_canvas& b) {
-  if (a.sections.size() != b.sections.size())
-    return false;
-  for (std::size_t k = 0; k < a.sections.size(); ++k)
-    if (a.sections[k].anchor != b.sections[k].anchor ||
-        a.sections[k].heading != b.sections[k].heading ||
-        a.sections[k].level != b.sections[k].level)
-      return false;
-  return true;
-}
-
 send_plan plan_send(const std::optional<rendered_canvas>& sent, const rendered_canvas& fresh,
-                    bool has_canvas_id, bool sections_mode, bool force) {
-  send_plan plan;
-  if (!force && sent && sent->sections == fresh.sections) {
-    plan.action = send_plan::kind::unchanged;
-    return plan;
-  }
-  if (!has_canvas_id) {
-    plan.action = send_plan::kind::create;
-    return plan;
-  }
-  if (!sections_mode || force || !sent || !same_layout(*sent, fresh)) {
-    plan.action = send_plan::kind::full;
-    return plan;
-  }
-  plan.action = send_plan::kind::sections;
-  for (std::size_t k = 0; k < fresh.sections.size(); ++k)
-    if (fresh.sections[k].markdown != sent->sections[k].markdown)
-      plan.changed.push_back(k);
-  return plan;
+                    bool has_canvas_id, bool force) {
+  if (!force && sent && *sent == fresh)
+    return send_plan::unchanged;
+  return has_canvas_id ? send_plan::full : send_plan::create;
 }
 
 // -- what Slack's answers mean ---------------------------------------------------
@@ -74,42 +47,6 @@ created_canvas read_create_answer(const api_result& r) {
   if (out.canvas_id.empty())
     out.failure = {attempt_outcome::kind::refused, "bad_response", 0};
   return out;
-}
-
-section_step read_lookup_answer(const api_result& r, const std::string& anchor) {
-  section_step step;
-  if (r.outcome == api_result::kind::refused) {
-    step.next = section_step::kind::fall_back;
-    step.reason = "lookup refused: " + r.error;
-    return step;
-  }
-  if (!r.ok()) {
-    step.next = section_step::kind::give_up;
-    step.failure = outcome_of(r);
-    return step;
-  }
-  auto ids = slack::section_ids(r.body);
-  if (ids.size() != 1) {
-    step.next = section_step::kind::fall_back;
-    step.reason = fmt::format("{} headings match '{}'", ids.size(), anchor);
-    return step;
-  }
-  step.section_id = ids.front();
-  return step;
-}
-
-section_step read_section_answer(const api_result& r) {
-  section_step step;
-  if (r.ok())
-    return step;
-  if (r.outcome == api_result::kind::refused) {
-    step.next = section_step::kind::fall_back;
-    step.reason = "section replace refused: " + r.error;
-    return step;
-  }
-  step.next = section_step::kind::give_up;
-  step.failure = outcome_of(r);
-  return step;
 }
 
 // -- retries ----------------------------------------------------------------------
