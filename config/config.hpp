@@ -54,13 +54,16 @@ struct channel_config {
   std::string canvas_id; ///< "" = create on start-up when allowed
 };
 
-enum class canvas_update_mode { full, sections };
+/// How a canvas shows an app's domains: a bulleted list (elements every
+/// version of Slack's canvas documentation lists) or a markdown table (listed
+/// by some versions only).
+enum class canvas_layout { list, table };
 
 struct slack_settings {
   std::string bot_token;   ///< secret; "" = canvas side disabled
   std::string api_url = "https://slack.com/api";
   double min_update_interval_sec = limits::slack::min_update_interval_sec.default_value;
-  canvas_update_mode update_mode = canvas_update_mode::full;
+  canvas_layout layout = canvas_layout::list;
   int max_retries = limits::slack::max_retries.default_value;
   bool create_missing_canvases = false;
   std::string dashboard_title = "EPM Status Dashboard";
@@ -93,6 +96,9 @@ struct server_settings {
   int actor_threads = limits::server::actor_threads.default_value;
   std::size_t max_body_bytes = limits::server::max_body_bytes.default_value;
   double request_timeout_sec = limits::server::request_timeout_sec.default_value;
+  double read_timeout_sec = limits::server::read_timeout_sec.default_value;
+  /// connections served at once; more wait in the listen backlog
+  int max_connections = limits::server::max_connections.default_value;
 };
 
 struct settings {

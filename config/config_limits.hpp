@@ -42,6 +42,12 @@ inline constexpr whole_number_limit io_threads{1, 64, 1};
 inline constexpr whole_number_limit actor_threads{1, 64, 1};
 inline constexpr whole_number_limit max_body_bytes{1024, 16 * 1024 * 1024, 64 * 1024};
 inline constexpr number_limit request_timeout_sec{0, 300, 10, true};
+/// From accepting a connection, or answering its previous request, until the
+/// next request is read whole: bounds idle keep-alive and slow senders alike.
+inline constexpr number_limit read_timeout_sec{0, 300, 10, true};
+/// Fits the common soft limit of 1024 open files next to what the rest of
+/// the process keeps open.
+inline constexpr whole_number_limit max_connections{1, 1'000'000, 512};
 } // namespace server
 
 namespace rate_limits {

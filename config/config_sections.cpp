@@ -40,7 +40,7 @@ server_settings parse_server_settings(const config_reader& reader, const config_
   reader.require_object(object, path);
   reader.reject_unknown_keys(object, path,
                              {"io_threads", "actor_threads", "max_body_bytes",
-                              "request_timeout_sec"});
+                              "request_timeout_sec", "read_timeout_sec", "max_connections"});
   server_settings s;
   s.io_threads = reader.read_whole_number(object, "io_threads", path, limits::server::io_threads);
   s.actor_threads =
@@ -49,6 +49,10 @@ server_settings parse_server_settings(const config_reader& reader, const config_
     reader.read_whole_number(object, "max_body_bytes", path, limits::server::max_body_bytes));
   s.request_timeout_sec =
     reader.read_number(object, "request_timeout_sec", path, limits::server::request_timeout_sec);
+  s.read_timeout_sec =
+    reader.read_number(object, "read_timeout_sec", path, limits::server::read_timeout_sec);
+  s.max_connections =
+    reader.read_whole_number(object, "max_connections", path, limits::server::max_connections);
   return s;
 }
 
@@ -139,20 +143,35 @@ std::string read_display_timezone(config_reader& reader, const config_json& obje
   return zone;
 }
 
+/// Canvases are replaced whole: "full" is the one mode. "sections" edited a
+/// canvas heading by heading, but in Slack a heading's section is the heading
+/// alone and canvases.sections.lookup finds headings only, so replacing one
+/// left the old table or list under it on the canvas.
+void read_update_mode(const config_reader& reader, const config_json& object,
+                      const std::string& path) {
+  if (reader.read_string(object, "update_mode", path, "full") == "sections")
+    reader.fail(child_path(path, "update_mode"),
+                "\"sections\" is no longer supported: Slack's section edits cannot remove the "
+                "list or table under a heading, so the canvas would fill with stale copies",
+                "use \"full\" (the default; one canvases.edit per update) or leave update_mode out");
+  reader.read_choice(object, "update_mode", path, 0, {"full"});
+}
+
 slack_settings parse_slack(config_reader& reader, const config_json& object,
                            const std::string& path) {
   reader.require_object(object, path);
   reader.reject_unknown_keys(object, path,
                              {"bot_token", "api_url", "min_update_interval_sec", "update_mode",
-                              "max_retries", "create_missing_canvases", "dashboard_title",
+                              "layout", "max_retries", "create_missing_canvases", "dashboard_title",
                               "display_timezone", "request_timeout_sec"});
   slack_settings s;
   s.bot_token = read_bot_token(reader, object, path);
   s.api_url = read_slack_api_url(reader, object, path, s.api_url);
   s.min_update_interval_sec = reader.read_number(object, "min_update_interval_sec", path,
                                                  limits::slack::min_update_interval_sec);
-  s.update_mode = static_cast<canvas_update_mode>(
-    reader.read_choice(object, "update_mode", path, 0, {"full", "sections"}));
+  read_update_mode(reader, object, path);
+  s.layout = static_cast<canvas_layout>(
+    reader.read_choice(object, "layout", path, 0, {"list", "table"}));
   s.max_retries =
     reader.read_whole_number(object, "max_retries", path, limits::slack::max_retries);
   s.create_missing_canvases =

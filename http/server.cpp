@@ -1,7 +1,11 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <random>
 #include <thread>
+
+#include <sys/resource.h>
 
 #include <fmt/format.h>
 #include <restinio/all.hpp>
@@ -12,9 +16,27 @@
 
 namespace epmpulse::http {
 
+// A connection over the cap is not accepted until one closes: it waits in
+// the kernel's listen backlog while the connections held are served.
+struct server_traits : restinio::default_traits_t {
+  static constexpr bool use_connection_count_limiter = true;
+};
+
+using running_server = restinio::running_server_handle_t<server_traits>;
+
 namespace {
 
-using running_server = restinio::running_server_handle_t<restinio::default_traits_t>;
+// RESTinio answers only whole requests, and a body over its limit fails the
+// parse, which closes the connection without a word. So a body up to this
+// many times the limit is still read, to answer it 413 naming the limit
+// (what a client that built too large a batch needs to hear); a bigger one
+// is dropped as soon as the headers declare it (or, chunked, once it grows
+// past it).
+constexpr std::uint64_t oversize_body_read_factor = 4;
+
+// Far more than any client of this API sends; the parser's 80 KiB limit on
+// the header block stays the bound on their size.
+constexpr std::size_t max_header_fields = 100;
 
 std::string generate_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -34,7 +56,66 @@ std::string request_id_of(const restinio::request_t& req) {
   return generate_request_id();
 }
 
+std::string describe_limit(rlim_t value) {
+  return value == RLIM_INFINITY ? std::string("unlimited") : std::to_string(value);
+}
+
+// Applies fit_connections to this process; nullopt with `error` set when too
+// few connections fit to be worth starting.
+std::optional<std::size_t> apply_connection_cap(int configured, std::string& error) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    error = "cannot read the open-file limit (RLIMIT_NOFILE)";
+    return std::nullopt;
+  }
+  auto cap = fit_connections(configured, limit);
+  if (cap.soft_limit != limit.rlim_cur) {
+    rlimit raised{cap.soft_limit, limit.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      log::info("raised the open-file limit", {{"from", describe_limit(limit.rlim_cur)},
+                                               {"to", describe_limit(cap.soft_limit)}});
+    } else {
+      // Not allowed to raise it after all: fit into the soft limit.
+      cap = fit_connections(configured, rlimit{limit.rlim_cur, limit.rlim_cur});
+    }
+  }
+  if (cap.connections == 0) {
+    error = cap.problem;
+    return std::nullopt;
+  }
+  if (!cap.problem.empty())
+    log::warn("connection cap lowered", {{"field", "settings.server.max_connections"},
+                                         {"configured", configured},
+                                         {"serving", cap.connections},
+                                         {"problem", cap.problem}});
+  return cap.connections;
+}
+
 } // namespace
+
+connection_cap fit_connections(int configured, const rlimit& limit) {
+  const auto wanted = static_cast<rlim_t>(std::max(configured, 1));
+  const rlim_t needed = wanted + files_besides_connections;
+  connection_cap cap;
+  cap.soft_limit = limit.rlim_cur;
+  if (limit.rlim_cur != RLIM_INFINITY && needed > limit.rlim_cur)
+    cap.soft_limit = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+  if (cap.soft_limit == RLIM_INFINITY || needed <= cap.soft_limit) {
+    cap.connections = static_cast<std::size_t>(wanted);
+    return cap;
+  }
+  const rlim_t fits =
+    cap.soft_limit > files_besides_connections ? cap.soft_limit - files_besides_connections : 0;
+  cap.problem = fmt::format(
+    "settings.server.max_connections is {} but the open-file limit ({}) leaves room for {} "
+    "connections besides the {} files the service keeps open; lower "
+    "settings.server.max_connections to {} or raise the limit (LimitNOFILE= in the systemd "
+    "unit, ulimit -n in a shell)",
+    configured, cap.soft_limit, fits, files_besides_connections, fits);
+  if (fits >= min_connections_to_start)
+    cap.connections = static_cast<std::size_t>(fits);
+  return cap;
+}
 
 struct http_server::impl {
   http_services services;
@@ -61,6 +142,9 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
     state->services.limiter = std::make_shared<rate_limiter>();
   auto* raw = state.get();
   const auto& server_cfg = raw->services.config->settings.server;
+  auto max_connections = apply_connection_cap(server_cfg.max_connections, error);
+  if (!max_connections)
+    return nullptr;
   auto timeout = std::chrono::milliseconds(
     static_cast<std::int64_t>(server_cfg.request_timeout_sec * 1000));
   // Actors answer a little before RESTinio gives up on the request, so an
@@ -69,11 +153,19 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
   raw->services.edge.actor = spawn_edge(
     *raw->services.system,
     std::max(timeout - std::chrono::milliseconds{500}, std::chrono::milliseconds{500}));
-  restinio::server_settings_t<restinio::default_traits_t> settings;
+  const auto read_timeout = std::chrono::milliseconds(
+    static_cast<std::int64_t>(server_cfg.read_timeout_sec * 1000));
+  restinio::server_settings_t<server_traits> settings;
   settings.address(host)
       .port(port)
       .handle_request_timeout(timeout)
-      .read_next_http_message_timelimit(std::chrono::seconds(60))
+      .read_next_http_message_timelimit(read_timeout)
+      .max_parallel_connections(*max_connections)
+      .incoming_http_msg_limits(
+        restinio::incoming_http_msg_limits_t{}
+          .max_body_size(static_cast<std::uint64_t>(server_cfg.max_body_bytes)
+                         * oversize_body_read_factor)
+          .max_field_count(max_header_fields))
       .acceptor_post_bind_hook([raw](asio::ip::tcp::acceptor& acceptor) {
         raw->port = acceptor.local_endpoint().port();
         raw->host = acceptor.local_endpoint().address().to_string();

@@ -9,9 +9,30 @@
 #include <memory>
 #include <string>
 
+#include <sys/resource.h>
+
 #include "http/services.hpp"
 
 namespace epmpulse::http {
+
+/// How many connections the server may hold given the open-file limit:
+/// every connection is a file, and the rest of the process needs some too.
+struct connection_cap {
+  std::size_t connections = 0;   ///< 0: not even a handful fit; refuse to start
+  rlim_t soft_limit = 0;         ///< the soft RLIMIT_NOFILE to set (raised up to hard when needed)
+  std::string problem;           ///< what did not fit and the fix; "" when the setting fits
+};
+
+/// Files the process keeps open besides its connections: logs, state and
+/// backup files, Slack and EPM calls, the io and actor machinery.
+inline constexpr rlim_t files_besides_connections = 128;
+
+/// The fewest connections worth starting with.
+inline constexpr std::size_t min_connections_to_start = 16;
+
+/// Fits `configured` connections into `limit`, raising the soft limit up to
+/// the hard one when that is enough, otherwise clamping to what fits.
+connection_cap fit_connections(int configured, const rlimit& limit);
 
 class http_server {
 public:

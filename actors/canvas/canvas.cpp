@@ -18,7 +18,6 @@ namespace epmpulse::canvas_steps {
 
 using canvas::attempt_outcome;
 using canvas::rendered_canvas;
-using canvas::section_step;
 using canvas::send_plan;
 using slack::api_result;
 using canvas_steady_point = canvas_state::steady_point;
@@ -252,7 +251,6 @@ void send_create(canvas_pointer self, std::size_t i, rendered_canvas r) {
                auto& slot = self->state.slots[i];
                slot.channel.canvas_id = created.canvas_id;
                slot.sent = std::move(r);
-               slot.section_ids.clear();
                log::info("canvas: created",
                          {{"channel", slot.channel.id}, {"canvas_id", created.canvas_id}});
                keep_created_ids(self);
@@ -267,83 +265,9 @@ void send_full(canvas_pointer self, std::size_t i, rendered_canvas r) {
   call_slack(self, slack::edit_replace(st.api, st.slots[i].channel.canvas_id, r.markdown()),
              [self, i, r](api_result res) mutable {
                auto& slot = self->state.slots[i];
-               if (res.ok()) {
+               if (res.ok())
                  slot.sent = std::move(r);
-                 // A whole replace may give the headings new ids.
-                 slot.section_ids.clear();
-               }
                finish_attempt(self, i, canvas::outcome_of(res));
-             });
-}
-
-/// Sections mode gave up on a section: replace the whole canvas instead.
-void fall_back_to_full(canvas_pointer self, std::size_t i, rendered_canvas r,
-                       const std::string& why) {
-  auto& slot = self->state.slots[i];
-  ++self->state.metrics.fallbacks;
-  log::info("canvas: section update not possible, replacing the whole canvas",
-            {{"channel", slot.channel.id}, {"reason", why}});
-  slot.section_ids.clear();
-  send_full(self, i, std::move(r));
-}
-
-/// Replaces section changed[pos] (looking its id up first when not cached),
-/// then the next one; one call per section because Slack takes one
-/// operation per canvases.edit.
-void send_sections(canvas_pointer self, std::size_t i, rendered_canvas r,
-                   std::vector<std::size_t> changed, std::size_t pos) {
-  auto& st = self->state;
-  auto& slot = st.slots[i];
-  if (pos == changed.size()) {
-    finish_attempt(self, i, attempt_outcome{});
-    return;
-  }
-  const auto& section = r.sections[changed[pos]];
-  auto cached = slot.section_ids.find(section.anchor);
-  if (cached == slot.section_ids.end()) {
-    ++st.metrics.lookups;
-    call_slack(self,
-               slack::lookup_heading(st.api, slot.channel.canvas_id, section.level, section.heading),
-               [self, i, r, changed, pos](api_result res) mutable {
-                 const auto& anchor = r.sections[changed[pos]].anchor;
-                 auto step = canvas::read_lookup_answer(res, anchor);
-                 switch (step.next) {
-                   case section_step::kind::fall_back:
-                     fall_back_to_full(self, i, std::move(r), step.reason);
-                     return;
-                   case section_step::kind::give_up:
-                     finish_attempt(self, i, step.failure);
-                     return;
-                   case section_step::kind::proceed:
-                     self->state.slots[i].section_ids[anchor] = step.section_id;
-                     send_sections(self, i, std::move(r), std::move(changed), pos);
-                     return;
-                 }
-               });
-    return;
-  }
-  count_edit(self, i);
-  call_slack(self,
-             slack::edit_replace(st.api, slot.channel.canvas_id, section.markdown, cached->second),
-             [self, i, r, changed, pos](api_result res) mutable {
-               auto step = canvas::read_section_answer(res);
-               switch (step.next) {
-                 case section_step::kind::proceed: {
-                   // Slack now has this section: keep track section by
-                   // section, so a failure later in the list resends only
-                   // the rest.
-                   auto k = changed[pos];
-                   self->state.slots[i].sent->sections[k] = r.sections[k];
-                   send_sections(self, i, std::move(r), std::move(changed), pos + 1);
-                   return;
-                 }
-                 case section_step::kind::fall_back:
-                   fall_back_to_full(self, i, std::move(r), step.reason);
-                   return;
-                 case section_step::kind::give_up:
-                   finish_attempt(self, i, step.failure);
-                   return;
-               }
              });
 }
 
@@ -357,18 +281,13 @@ void render_and_send(canvas_pointer self, std::size_t i, bool force, snapshot_pt
   }
   ++st.metrics.renders;
   auto r = canvas::render_canvas(*snap, *st.cfg, slot.channel.id, st.render);
-  auto plan = canvas::plan_send(slot.sent, r, !slot.channel.canvas_id.empty(), st.sections_mode,
-                                force);
-  switch (plan.action) {
-    case send_plan::kind::unchanged:
+  switch (canvas::plan_send(slot.sent, r, !slot.channel.canvas_id.empty(), force)) {
+    case send_plan::unchanged:
       ++st.metrics.renders_unchanged;
       finish_attempt(self, i, {attempt_outcome::kind::unchanged, "", 0, ""});
       return;
-    case send_plan::kind::create: send_create(self, i, std::move(r)); return;
-    case send_plan::kind::full: send_full(self, i, std::move(r)); return;
-    case send_plan::kind::sections:
-      send_sections(self, i, std::move(r), std::move(plan.changed), 0);
-      return;
+    case send_plan::create: send_create(self, i, std::move(r)); return;
+    case send_plan::full: send_full(self, i, std::move(r)); return;
   }
 }
 
@@ -639,13 +558,13 @@ caf::expected<canvas_actor> spawn_canvas(caf::actor_system& sys, canvas_options 
   canvas_state st;
   st.cfg = opts.config;
   st.enabled = !slack_cfg.bot_token.empty();
-  st.sections_mode = slack_cfg.update_mode == config::canvas_update_mode::sections;
   st.interval = canvas_steps::canvas_millis(slack_cfg.min_update_interval_sec);
   st.api.api_url = slack_cfg.api_url;
   st.api.token = slack_cfg.bot_token;
   st.api.timeout_sec = slack_cfg.request_timeout_sec;
   st.api.connect_timeout_sec = std::min(5.0, slack_cfg.request_timeout_sec);
   st.render.title = slack_cfg.dashboard_title;
+  st.render.layout = slack_cfg.layout;
   std::string tz_error;
   if (!canvas::display_zone::load(slack_cfg.display_timezone, st.render.zone, tz_error))
     log::warn("canvas: display time zone not usable, showing UTC",
@@ -689,7 +608,7 @@ caf::expected<canvas_actor> spawn_canvas(caf::actor_system& sys, canvas_options 
   log::info("canvas: starting",
             {{"slack_api", st.enabled ? "enabled" : "disabled"},
              {"canvases", st.slots.size()},
-             {"update_mode", st.sections_mode ? "sections" : "full"},
+             {"layout", slack_cfg.layout == config::canvas_layout::table ? "table" : "list"},
              {"min_update_interval_sec", slack_cfg.min_update_interval_sec}});
   return sys.spawn(canvas_steps::canvas_behavior, std::move(st));
 }

@@ -15,11 +15,9 @@
 //   the newest state. Nothing is dropped: a change always leaves the canvas
 //   dirty until a render of a state at least as new has been sent.
 // - A render identical to what Slack last accepted is not sent.
-// - update_mode "full": one canvases.edit replace of the whole canvas.
-//   "sections": replace only the changed sections (header, app, recent jobs),
-//   their ids looked up once (canvases.sections.lookup) and cached; a full
-//   replace when the layout changed, a lookup does not find exactly one
-//   heading, or a section replace is refused.
+// - Each render is one canvases.edit replace of the whole canvas: Slack's
+//   section edits cannot remove the list or table under a heading (the
+//   heading's section is the heading alone; lookup finds headings only).
 // - 429: every canvas waits Retry-After, then the newest state is sent.
 //   Network errors, 5xx and Slack's transient codes (internal_error,
 //   fatal_error, service_unavailable, request_timeout, ratelimited without
@@ -151,12 +149,10 @@ struct canvas_metrics {
   std::uint64_t renders_unchanged = 0; ///< of those, identical to Slack's: not sent
   std::uint64_t slack_calls = 0;       ///< every Slack Web API call
   std::uint64_t edits = 0;             ///< canvases.edit calls
-  std::uint64_t lookups = 0;           ///< canvases.sections.lookup calls
   std::uint64_t creates = 0;           ///< conversations.canvases.create calls
   std::uint64_t failures = 0;          ///< calls that failed (any reason)
   std::uint64_t retries = 0;           ///< backoff and periodic retries started
   std::uint64_t rate_limited = 0;      ///< 429 answers
-  std::uint64_t fallbacks = 0;         ///< sections mode fell back to a full replace
   std::map<std::string, std::uint64_t> edits_by_channel;
 
   nlohmann::json to_json() const;
@@ -226,10 +222,9 @@ struct canvas_state {
   /// One channel's canvas.
   struct slot {
     config::channel_config channel;
-    /// What Slack has, as far as we know: the last render it accepted (kept
-    /// section by section in sections mode). None until the first success.
+    /// What Slack has, as far as we know: the last render it accepted.
+    /// None until the first success.
     std::optional<canvas::rendered_canvas> sent;
-    std::map<std::string, std::string> section_ids; ///< anchor -> Slack section id
 
     bool dirty = false; ///< a change not yet taken by a render
     bool busy = false;  ///< a render and its calls are in progress
@@ -265,7 +260,6 @@ struct canvas_state {
   slack::api_settings api;
   canvas::render_options render;
   bool enabled = false;
-  bool sections_mode = false;
   std::chrono::milliseconds interval{2000};
 
   std::vector<slot> slots;

@@ -275,15 +275,140 @@ std::string app_title(const config::app_config& app) {
   return escape_text(app.display_name.empty() ? app.name : app.display_name, 80);
 }
 
+/// A part of the canvas being built: fixed text around rows that may give
+/// way to one "… N more" line when the canvas would be too big.
+struct canvas_part {
+  std::string anchor;
+  std::string head;              ///< the heading line (and, for the header, its text)
+  std::string rows_head;         ///< table layout: header row and separator, before the first row
+  std::vector<std::string> rows; ///< one line each
+  std::vector<std::size_t> row_bytes{0}; ///< row_bytes[k]: bytes of the first k rows
+  std::size_t shown = 0;         ///< rows kept
+  std::string empty_text;        ///< when there are no rows at all
+  std::string more_separator;    ///< between kept rows and the "… N more" line
+  std::string more_format;       ///< the "… N more" line, {} = the count
+  std::string tail;              ///< after everything
+  bool dropped = false;          ///< an app cut whole (a canvas of headings only still too big)
+
+  void add_row(std::string row) {
+    row_bytes.push_back(row_bytes.back() + row.size());
+    rows.push_back(std::move(row));
+    shown = rows.size();
+  }
+  std::string more_line() const {
+    return fmt::format(fmt::runtime(more_format), rows.size() - shown);
+  }
+};
+
+std::size_t part_size(const canvas_part& p) {
+  if (p.dropped)
+    return 0;
+  std::size_t n = p.head.size() + p.tail.size();
+  if (p.rows.empty())
+    return n + p.empty_text.size();
+  if (p.shown > 0)
+    n += p.rows_head.size() + p.row_bytes[p.shown];
+  if (p.shown < p.rows.size())
+    n += (p.shown > 0 ? p.more_separator.size() : 0) + p.more_line().size();
+  return n;
+}
+
+std::string part_markdown(const canvas_part& p) {
+  std::string out = p.head;
+  if (p.rows.empty()) {
+    out += p.empty_text;
+  } else {
+    if (p.shown > 0) {
+      out += p.rows_head;
+      for (std::size_t k = 0; k < p.shown; ++k)
+        out += p.rows[k];
+    }
+    if (p.shown < p.rows.size()) {
+      if (p.shown > 0)
+        out += p.more_separator;
+      out += p.more_line();
+    }
+  }
+  return out + p.tail;
+}
+
+std::string more_apps_line(std::size_t dropped) {
+  return dropped == 0 ? std::string{}
+                      : fmt::format("… {} more apps (canvas size limit)\n\n", dropped);
+}
+
+/// Cuts rows, recent jobs first, then the apps' rows from the last app
+/// backwards, then whole apps from the end, until `parts` fit in `max_bytes`.
+/// parts: the header, the apps, the recent jobs (last). Returns the number of
+/// apps cut whole.
+std::size_t fit_to_size(std::vector<canvas_part>& parts, std::size_t max_bytes) {
+  std::size_t total = 0;
+  for (const auto& p : parts)
+    total += part_size(p);
+  auto cut_row = [&](canvas_part& p) {
+    total -= part_size(p);
+    --p.shown;
+    total += part_size(p);
+  };
+  auto& recent = parts.back();
+  while (total > max_bytes && recent.shown > 0)
+    cut_row(recent);
+  for (std::size_t k = parts.size() - 1; k-- > 1 && total > max_bytes;)
+    while (total > max_bytes && parts[k].shown > 0)
+      cut_row(parts[k]);
+  std::size_t dropped = 0;
+  for (std::size_t k = parts.size() - 1; k-- > 1 && total > max_bytes;) {
+    total -= part_size(parts[k]) + more_apps_line(dropped).size();
+    parts[k].dropped = true;
+    total += more_apps_line(++dropped).size();
+  }
+  return dropped;
+}
+
+/// One domain as a list item or a table row.
+std::string domain_row(const std::string& name, const domain_state& d, config::canvas_layout layout,
+                       const display_zone& zone, const std::optional<date::year_month_day>& day) {
+  std::string job = d.job_id && !d.job_id->empty() ? escape_text(*d.job_id, 64) : std::string{};
+  std::string updated = d.updated ? short_time(*d.updated, zone, day) : std::string{};
+  std::string running, took;
+  if (d.status == job_status::loading && d.started)
+    running = short_time(*d.started, zone, day);
+  else if (d.duration_sec && d.status != job_status::blank)
+    took = format_duration(*d.duration_sec);
+  std::string message;
+  if (d.status == job_status::warning && d.message)
+    message = escape_text(*d.message, 200);
+  if (layout == config::canvas_layout::table) {
+    auto or_dash = [](const std::string& v) { return v.empty() ? std::string{dash} : v; };
+    std::string duration = !running.empty() ? "running since " + running : or_dash(took);
+    return fmt::format("| {} | {} {} | {} | {} | {} | {} |\n", escape_text(name, 64),
+                       status_icon(d.status), to_string(d.status), or_dash(job),
+                       or_dash(updated), duration, message);
+  }
+  std::string out = fmt::format("- {} **{}**: {}", status_icon(d.status), escape_text(name, 64),
+                                to_string(d.status));
+  if (!job.empty())
+    out += " · job " + job;
+  if (!updated.empty())
+    out += " · updated " + updated;
+  if (!running.empty())
+    out += " · running since " + running;
+  if (!took.empty())
+    out += " · took " + took;
+  if (!message.empty())
+    out += " · " + message;
+  return out + "\n";
+}
+
 } // namespace
 
 rendered_canvas render_canvas(const status_snapshot& snap, const config::service_config& cfg,
                               std::string_view channel_id, const render_options& opts) {
-  rendered_canvas out;
   auto apps = channel_apps(cfg, channel_id);
   std::set<std::string> app_names;
   for (auto* app : apps)
     app_names.insert(app->name);
+  bool table = opts.layout == config::canvas_layout::table;
 
   // The channel's own last update: changes to other channels' apps leave
   // this canvas byte-identical, so it is not re-sent.
@@ -300,73 +425,56 @@ rendered_canvas render_canvas(const status_snapshot& snap, const config::service
   if (last)
     ref_day = to_local(*last, opts.zone).ymd;
 
+  std::vector<canvas_part> parts;
   // -- header --
   {
-    canvas_section s;
-    s.anchor = "header";
-    s.level = 1;
-    s.heading = "📊 " + escape_text(opts.title, 80);
-    s.markdown = "# " + s.heading + "\n";
-    if (last)
-      s.markdown += "Last update: " + format_display_time(*last, opts.zone) + "\n\n";
-    else
-      s.markdown += "No updates yet\n\n";
-    out.sections.push_back(std::move(s));
+    canvas_part p;
+    p.anchor = "header";
+    p.head = "# 📊 " + escape_text(opts.title, 80) + "\n";
+    p.head += last ? "Last update: " + format_display_time(*last, opts.zone) + "\n\n"
+                   : std::string{"No updates yet\n\n"};
+    parts.push_back(std::move(p));
   }
 
-  // -- one section per app --
+  // -- one part per app --
   for (auto* app : apps) {
-    canvas_section s;
-    s.anchor = "app:" + app->name;
-    s.level = 2;
-    s.heading = app_title(*app);
-    s.markdown = "## " + s.heading + "\n";
+    canvas_part p;
+    p.anchor = "app:" + app->name;
+    p.head = "## " + app_title(*app) + "\n";
+    p.empty_text = "No domains yet\n";
+    p.tail = "\n";
+    if (table) {
+      p.rows_head = "| Domain | Status | Job | Updated | Duration | Message |\n"
+                    "| --- | --- | --- | --- | --- | --- |\n";
+      // A line right under a table would be read as one more row.
+      p.more_separator = "\n";
+      p.more_format = "… {} more domains (canvas size limit)\n";
+    } else {
+      p.more_format = "- … {} more domains (canvas size limit)\n";
+    }
     static const std::map<std::string, domain_state> no_domains;
     auto it = snap.apps.find(app->name);
     const auto& domains = it != snap.apps.end() ? it->second.domains : no_domains;
-    std::vector<std::pair<std::string, domain_state>> rows;
     for (const auto& name : app->domains) {
       auto d = domains.find(name);
-      rows.emplace_back(name, d != domains.end() ? d->second : domain_state{});
+      p.add_row(domain_row(name, d != domains.end() ? d->second : domain_state{}, opts.layout,
+                           opts.zone, ref_day));
     }
     for (const auto& [name, d] : domains)
       if (std::find(app->domains.begin(), app->domains.end(), name) == app->domains.end())
-        rows.emplace_back(name, d);
-    if (rows.empty()) {
-      s.markdown += "No domains yet\n\n";
-    } else {
-      s.markdown += "| Domain | Status | Job | Updated | Duration | Message |\n"
-                    "| --- | --- | --- | --- | --- | --- |\n";
-      for (const auto& [name, d] : rows) {
-        std::string job = d.job_id && !d.job_id->empty() ? escape_text(*d.job_id, 64) : dash;
-        std::string updated = d.updated ? short_time(*d.updated, opts.zone, ref_day) : dash;
-        std::string duration = dash;
-        if (d.status == job_status::loading && d.started)
-          duration = "running since " + short_time(*d.started, opts.zone, ref_day);
-        else if (d.duration_sec && d.status != job_status::blank)
-          duration = format_duration(*d.duration_sec);
-        std::string message;
-        if (d.status == job_status::warning && d.message)
-          message = escape_text(*d.message, 200);
-        s.markdown += fmt::format("| {} | {} {} | {} | {} | {} | {} |\n", escape_text(name, 64),
-                                  status_icon(d.status), to_string(d.status), job, updated,
-                                  duration, message);
-      }
-      s.markdown += "\n";
-    }
-    out.sections.push_back(std::move(s));
+        p.add_row(domain_row(name, d, opts.layout, opts.zone, ref_day));
+    parts.push_back(std::move(p));
   }
 
   // -- recent jobs that touched this channel's apps --
   {
-    canvas_section s;
-    s.anchor = "recent";
-    s.level = 3;
-    s.heading = "Recent jobs";
-    s.markdown = "### Recent jobs\n";
-    std::size_t listed = 0;
+    canvas_part p;
+    p.anchor = "recent";
+    p.head = "### Recent jobs\n";
+    p.empty_text = "No recent jobs\n";
+    p.more_format = "- … {} more (canvas size limit)\n";
     for (const auto& job : snap.recent_jobs) {
-      if (listed == opts.recent_jobs)
+      if (p.rows.size() == opts.recent_jobs)
         break;
       std::vector<std::string> shown;
       for (const auto& a : job.apps)
@@ -376,7 +484,6 @@ rendered_canvas render_canvas(const status_snapshot& snap, const config::service
         }
       if (shown.empty())
         continue;
-      ++listed;
       std::string apps_text;
       for (const auto& a : shown)
         apps_text += (apps_text.empty() ? "" : ", ") + a;
@@ -385,13 +492,20 @@ rendered_canvas render_canvas(const status_snapshot& snap, const config::service
         when = short_time(*job.started, opts.zone, ref_day);
       if (job.completed)
         when += (when.empty() ? "" : " → ") + short_time(*job.completed, opts.zone, ref_day);
-      s.markdown += fmt::format("- {} **{}** ({}): {}{}\n", status_icon(job.status),
-                                escape_text(job.job_id, 64), apps_text, to_string(job.status),
-                                when.empty() ? "" : ", " + when);
+      p.add_row(fmt::format("- {} **{}** ({}): {}{}\n", status_icon(job.status),
+                            escape_text(job.job_id, 64), apps_text, to_string(job.status),
+                            when.empty() ? "" : ", " + when));
     }
-    if (listed == 0)
-      s.markdown += "No recent jobs\n";
-    out.sections.push_back(std::move(s));
+    parts.push_back(std::move(p));
+  }
+
+  auto dropped = fit_to_size(parts, opts.max_bytes);
+  rendered_canvas out;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    if (k + 1 == parts.size() && dropped > 0)
+      out.sections.push_back({"more-apps", more_apps_line(dropped)});
+    if (!parts[k].dropped)
+      out.sections.push_back({parts[k].anchor, part_markdown(parts[k])});
   }
   return out;
 }

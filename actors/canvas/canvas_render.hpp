@@ -4,15 +4,18 @@
 // canvas shows. Pure functions: the canvas actor runs them, tests call them
 // directly, and the preview endpoint shows exactly their output.
 //
-// Layout (each part starts with a heading, the anchor for section updates):
+// Layout ("list", the default, uses only elements every version of Slack's
+// canvas documentation lists: headings, paragraphs, bulleted lists, bold):
 //   # 📊 <title>                      header: title and the channel's last update
 //   ## <app display name>             one per app of the channel, config order:
-//   | Domain | Status | Job | ... |     a table of its domains
+//   - 🟢 **Actual**: OK · job ...      one list item per domain
 //   ### Recent jobs                   the channel's most recent jobs
+// The "table" layout shows each app's domains as a markdown table instead.
 //
 // The output depends only on the snapshot (no "now"): times are absolute, so
 // rendering the same state twice gives the same bytes and an unchanged canvas
-// is never re-sent.
+// is never re-sent. It never exceeds render_options::max_bytes: recent jobs
+// are cut first, then domain rows from the end, each cut said on the canvas.
 
 #include <chrono>
 #include <cstddef>
@@ -77,29 +80,34 @@ const char* status_icon(job_status s);
 /// "2h 5m", "2m 25s", "45s".
 std::string format_duration(std::int64_t seconds);
 
-/// One anchored part of a canvas.
+/// One part of a canvas: the header, an app, or the recent jobs.
 struct canvas_section {
   std::string anchor;   ///< "header", "app:<name>" or "recent": stable identity
-  int level = 2;        ///< heading level (1..3), used for sections.lookup
-  std::string heading;  ///< the heading's text (sections.lookup contains_text)
-  std::string markdown; ///< the heading line and everything up to the next heading
+  std::string markdown; ///< its heading line and everything up to the next part
   bool operator==(const canvas_section&) const = default;
 };
 
-/// A whole canvas as its sections, in order.
+/// A whole canvas as its parts, in order.
 struct rendered_canvas {
   std::vector<canvas_section> sections;
 
-  /// The whole canvas: the sections' markdown concatenated.
+  /// The whole canvas: the parts' markdown concatenated.
   std::string markdown() const;
 
   bool operator==(const rendered_canvas&) const = default;
 };
 
+/// Slack documents no size limit for a canvas. The nearest documented limits
+/// are 40,000 characters for a message's text and 12,000 for a markdown
+/// block; a canvas is held to 30,000 bytes of markdown, well under both.
+inline constexpr std::size_t default_max_canvas_bytes = 30'000;
+
 struct render_options {
   std::string title = "EPM Status Dashboard";
   display_zone zone;
   std::size_t recent_jobs = 5; ///< jobs listed in the footer
+  config::canvas_layout layout = config::canvas_layout::list;
+  std::size_t max_bytes = default_max_canvas_bytes; ///< the whole canvas's markdown, at most
 };
 
 /// The apps shown on `channel_id`'s canvas, in config order.
@@ -108,7 +116,10 @@ std::vector<const config::app_config*> channel_apps(const config::service_config
 
 /// Renders `channel_id`'s canvas from `snap`: only the apps configured for
 /// that channel, their domains in config order (then any others the state
-/// has, alphabetically), and the recent jobs that touched those apps.
+/// has, alphabetically), and the recent jobs that touched those apps. Over
+/// `opts.max_bytes`, recent jobs and then domain rows (last app first) give
+/// way to a "… N more" line; a canvas of nothing but headings that still
+/// does not fit drops whole apps from the end the same way.
 rendered_canvas render_canvas(const status_snapshot& snap, const config::service_config& cfg,
                               std::string_view channel_id, const render_options& opts);
 

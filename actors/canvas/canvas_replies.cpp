@@ -80,9 +80,8 @@ json canvas_health::checks() const {
 json canvas_metrics::to_json() const {
   return {{"renders", renders},         {"renders_unchanged", renders_unchanged},
           {"slack_calls", slack_calls}, {"edits", edits},
-          {"lookups", lookups},         {"creates", creates},
-          {"failures", failures},       {"retries", retries},
-          {"rate_limited", rate_limited}, {"fallbacks", fallbacks},
+          {"creates", creates},         {"failures", failures},
+          {"retries", retries},         {"rate_limited", rate_limited},
           {"edits_by_channel", edits_by_channel}};
 }
 
@@ -98,8 +97,6 @@ std::string canvas_metrics::prometheus() const {
   counter("epmpulse_slack_failures_total", "Slack calls that failed.", failures);
   counter("epmpulse_slack_retries_total", "Retries after network errors or 5xx.", retries);
   counter("epmpulse_slack_rate_limited_total", "Slack 429 answers.", rate_limited);
-  counter("epmpulse_canvas_fallbacks_total", "Section updates replaced by a full replace.",
-          fallbacks);
   out += "# HELP epmpulse_canvas_edits_total canvases.edit calls per channel.\n"
          "# TYPE epmpulse_canvas_edits_total counter\n";
   for (const auto& [channel, n] : edits_by_channel)

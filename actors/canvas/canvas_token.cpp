@@ -129,7 +129,7 @@ void read_token_answer(canvas_pointer self, const api_result& res) {
                                 [](const auto& s) { return s.channel.canvas_id.empty(); });
   canvas::scope_check scopes;
   if (res.scopes_known)
-    scopes = canvas::check_scopes(res.scopes, st.sections_mode, creates);
+    scopes = canvas::check_scopes(res.scopes, creates);
   a.missing_scopes = scopes.missing_required;
   a.missing_scopes.insert(a.missing_scopes.end(), scopes.missing_optional.begin(),
                           scopes.missing_optional.end());

@@ -51,23 +51,11 @@ nlohmann::json markdown_content(const std::string& markdown) {
 } // namespace
 
 http_request edit_replace(const api_settings& api, const std::string& canvas_id,
-                          const std::string& markdown, const std::string& section_id) {
+                          const std::string& markdown) {
   nlohmann::json change = {{"operation", "replace"},
                            {"document_content", markdown_content(markdown)}};
-  if (!section_id.empty())
-    change["section_id"] = section_id;
   return post_json(api, "canvases.edit",
                    {{"canvas_id", canvas_id}, {"changes", nlohmann::json::array({change})}});
-}
-
-http_request lookup_heading(const api_settings& api, const std::string& canvas_id, int level,
-                            const std::string& text) {
-  std::string type = level == 1 ? "h1" : level == 2 ? "h2" : level == 3 ? "h3" : "any_header";
-  nlohmann::json criteria = {{"section_types", nlohmann::json::array({type})}};
-  if (!text.empty())
-    criteria["contains_text"] = text;
-  return post_json(api, "canvases.sections.lookup",
-                   {{"canvas_id", canvas_id}, {"criteria", criteria}});
 }
 
 http_request create_channel_canvas(const api_settings& api, const std::string& channel_id,
@@ -204,16 +192,6 @@ api_result classify(const http_response& res) {
     return out;
   }
   out.outcome = api_result::kind::ok;
-  return out;
-}
-
-std::vector<std::string> section_ids(const nlohmann::json& body) {
-  std::vector<std::string> out;
-  if (!body.is_object() || !body.contains("sections") || !body["sections"].is_array())
-    return out;
-  for (const auto& s : body["sections"])
-    if (s.is_object() && s.contains("id") && s["id"].is_string())
-      out.push_back(s["id"].get<std::string>());
   return out;
 }
 

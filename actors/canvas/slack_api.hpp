@@ -5,8 +5,7 @@
 // requests through the http_client actor.
 //
 //   auth.test                     who the token is, and (header) its scopes
-//   canvases.edit                 replace the whole canvas or one section
-//   canvases.sections.lookup      find a heading's section id
+//   canvases.edit                 replace the whole canvas
 //   conversations.canvases.create create a channel's canvas
 //   conversations.info            a channel's existing canvas (properties.canvas)
 //
@@ -19,7 +18,6 @@
 // nothing here logs.
 
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -35,14 +33,9 @@ struct api_settings {
   double connect_timeout_sec = 5;
 };
 
-/// `canvases.edit` with one `replace` of markdown: the whole canvas when
-/// `section_id` is empty, else only that section.
+/// `canvases.edit` with one `replace` of the whole canvas by `markdown`.
 http_request edit_replace(const api_settings& api, const std::string& canvas_id,
-                          const std::string& markdown, const std::string& section_id = {});
-
-/// `canvases.sections.lookup` for headings of `level` (1..3) containing `text`.
-http_request lookup_heading(const api_settings& api, const std::string& canvas_id, int level,
-                            const std::string& text);
+                          const std::string& markdown);
 
 /// `conversations.canvases.create` for `channel_id` with initial markdown.
 http_request create_channel_canvas(const api_settings& api, const std::string& channel_id,
@@ -115,9 +108,6 @@ token_identity read_identity(const nlohmann::json& body);
 /// `channel.properties.canvas.file_id` of a conversations.info answer: the
 /// channel's canvas ("" when it has none or the field is absent).
 std::string channel_canvas_id(const nlohmann::json& body);
-
-/// `sections[].id` of a sections.lookup answer.
-std::vector<std::string> section_ids(const nlohmann::json& body);
 
 /// `canvas_id` of a conversations.canvases.create answer ("" when absent).
 std::string created_canvas_id(const nlohmann::json& body);

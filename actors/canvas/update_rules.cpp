@@ -14,37 +14,11 @@ using slack::api_result;
 
 // -- what to send ----------------------------------------------------------------
 
-bool same_layout(const rendered_canvas& a, const rendered_canvas& b) {
-  if (a.sections.size() != b.sections.size())
-    return false;
-  for (std::size_t k = 0; k < a.sections.size(); ++k)
-    if (a.sections[k].anchor != b.sections[k].anchor ||
-        a.sections[k].heading != b.sections[k].heading ||
-        a.sections[k].level != b.sections[k].level)
-      return false;
-  return true;
-}
-
 send_plan plan_send(const std::optional<rendered_canvas>& sent, const rendered_canvas& fresh,
-                    bool has_canvas_id, bool sections_mode, bool force) {
-  send_plan plan;
-  if (!force && sent && sent->sections == fresh.sections) {
-    plan.action = send_plan::kind::unchanged;
-    return plan;
-  }
-  if (!has_canvas_id) {
-    plan.action = send_plan::kind::create;
-    return plan;
-  }
-  if (!sections_mode || force || !sent || !same_layout(*sent, fresh)) {
-    plan.action = send_plan::kind::full;
-    return plan;
-  }
-  plan.action = send_plan::kind::sections;
-  for (std::size_t k = 0; k < fresh.sections.size(); ++k)
-    if (fresh.sections[k].markdown != sent->sections[k].markdown)
-      plan.changed.push_back(k);
-  return plan;
+                    bool has_canvas_id, bool force) {
+  if (!force && sent && *sent == fresh)
+    return send_plan::unchanged;
+  return has_canvas_id ? send_plan::full : send_plan::create;
 }
 
 // -- what Slack's answers mean ---------------------------------------------------
@@ -82,42 +56,6 @@ created_canvas read_create_answer(const api_result& r) {
   if (out.canvas_id.empty())
     out.failure = {attempt_outcome::kind::refused, "bad_response", 0, ""};
   return out;
-}
-
-section_step read_lookup_answer(const api_result& r, const std::string& anchor) {
-  section_step step;
-  if (r.outcome == api_result::kind::refused || r.error == "missing_scope") {
-    step.next = section_step::kind::fall_back;
-    step.reason = "lookup refused: " + r.error;
-    return step;
-  }
-  if (!r.ok()) {
-    step.next = section_step::kind::give_up;
-    step.failure = outcome_of(r);
-    return step;
-  }
-  auto ids = slack::section_ids(r.body);
-  if (ids.size() != 1) {
-    step.next = section_step::kind::fall_back;
-    step.reason = fmt::format("{} headings match '{}'", ids.size(), anchor);
-    return step;
-  }
-  step.section_id = ids.front();
-  return step;
-}
-
-section_step read_section_answer(const api_result& r) {
-  section_step step;
-  if (r.ok())
-    return step;
-  if (r.outcome == api_result::kind::refused) {
-    step.next = section_step::kind::fall_back;
-    step.reason = "section replace refused: " + r.error;
-    return step;
-  }
-  step.next = section_step::kind::give_up;
-  step.failure = outcome_of(r);
-  return step;
 }
 
 // -- what the operator must do -------------------------------------------------------
@@ -183,16 +121,13 @@ std::string token_fix(const std::string& code, const std::string& detail) {
          "/api/v1/canvas/sync.";
 }
 
-scope_check check_scopes(const std::vector<std::string>& granted, bool sections_mode,
-                         bool creates_canvases) {
+scope_check check_scopes(const std::vector<std::string>& granted, bool creates_canvases) {
   auto has = [&](const char* scope) {
     return std::find(granted.begin(), granted.end(), scope) != granted.end();
   };
   scope_check out;
   if (!has("canvases:write"))
     out.missing_required.push_back("canvases:write");
-  if (sections_mode && !has("canvases:read"))
-    out.missing_optional.push_back("canvases:read");
   if (creates_canvases && !has("channels:read") && !has("groups:read"))
     out.missing_optional.push_back("channels:read");
   if (out.missing_required.empty() && out.missing_optional.empty())
@@ -203,11 +138,8 @@ scope_check check_scopes(const std::vector<std::string>& granted, bool sections_
     "Add the bot scope(s) {} under OAuth & Permissions -> Bot Token Scopes and reinstall the app "
     "to the workspace{}.",
     fmt::join(all, ", "),
-    out.missing_required.empty()
-      ? std::string{sections_mode && !has("canvases:read")
-                      ? " (without canvases:read every update replaces the whole canvas)"
-                      : " (without it a channel's existing canvas cannot be found)"}
-      : std::string{" (without canvases:write no canvas can be updated)"});
+    out.missing_required.empty() ? " (without it a channel's existing canvas cannot be found)"
+                                 : " (without canvases:write no canvas can be updated)");
   return out;
 }
 

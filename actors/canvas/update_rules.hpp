@@ -11,7 +11,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -23,28 +22,21 @@ namespace epmpulse::canvas {
 
 // -- what to send ----------------------------------------------------------------
 
-/// How a fresh render reaches Slack.
-struct send_plan {
-  enum class kind {
-    unchanged, ///< identical to what Slack last accepted: nothing is sent
-    create,    ///< the channel has no canvas yet: conversations.canvases.create
-    full,      ///< one canvases.edit replace of the whole canvas
-    sections,  ///< one canvases.edit replace per changed section
-  };
-  kind action = kind::full;
-  std::vector<std::size_t> changed; ///< sections: indexes of the render's changed sections, in order
+/// How a fresh render reaches Slack. A canvas is always sent whole (one
+/// canvases.edit `replace` without a section id): Slack's section edits
+/// cannot remove the list or table under a heading, because the heading's
+/// section is the heading alone and sections.lookup finds headings only.
+enum class send_plan {
+  unchanged, ///< identical to what Slack last accepted: nothing is sent
+  create,    ///< the channel has no canvas yet: conversations.canvases.create
+  full,      ///< one canvases.edit replace of the whole canvas
 };
 
 /// Decides how `fresh` reaches Slack, which has `sent` (none before the first
-/// success). A forced render (a sync) is sent even when unchanged, and whole,
-/// so it also repairs a canvas someone edited by hand. Sections mode replaces
-/// whole canvases too while it knows nothing of Slack's copy or the headings
-/// moved (an app was added or removed): cached section ids no longer fit.
+/// success). A forced render (a sync) is sent even when unchanged, so it also
+/// repairs a canvas someone edited by hand.
 send_plan plan_send(const std::optional<rendered_canvas>& sent, const rendered_canvas& fresh,
-                    bool has_canvas_id, bool sections_mode, bool force);
-
-/// The same headings in the same order (anchor, level and text).
-bool same_layout(const rendered_canvas& a, const rendered_canvas& b);
+                    bool has_canvas_id, bool force);
 
 // -- what Slack's answers mean ---------------------------------------------------
 
@@ -84,30 +76,6 @@ struct created_canvas {
 };
 created_canvas read_create_answer(const slack::api_result& r);
 
-/// Where a sections-mode attempt goes after one answer.
-struct section_step {
-  enum class kind {
-    proceed,   ///< carry on (replace the section looked up, or the next one)
-    fall_back, ///< replace the whole canvas instead
-    give_up,   ///< the attempt ends with `failure` (429, network, 5xx)
-  };
-  kind next = kind::proceed;
-  std::string section_id;  ///< lookup, proceed: the one heading found
-  std::string reason;      ///< fall_back: why, for the log
-  attempt_outcome failure; ///< give_up
-};
-
-/// After a canvases.sections.lookup for the section anchored at `anchor`: a
-/// refusal, or anything but exactly one matching heading, falls back to a
-/// whole replace (ids cannot be trusted then). missing_scope falls back too
-/// (the lookup needs canvases:read, the replace only canvases:write); any
-/// other auth error gives up.
-section_step read_lookup_answer(const slack::api_result& r, const std::string& anchor);
-
-/// After a canvases.edit replace of one section: a refusal (the section may be
-/// gone) falls back to a whole replace.
-section_step read_section_answer(const slack::api_result& r);
-
 // -- what the operator must do -------------------------------------------------------
 
 /// The fix for a canvas whose attempt ended with `o` (channel `channel`,
@@ -120,9 +88,8 @@ std::string channel_fix(const attempt_outcome& o, const std::string& channel,
 /// as in attempt_outcome).
 std::string token_fix(const std::string& code, const std::string& detail);
 
-/// The bot scopes the configuration needs: canvases:write always;
-/// canvases:read for sections mode (canvases.sections.lookup); for creating
-/// canvases, canvases:write and one of channels:read / groups:read
+/// The bot scopes the configuration needs: canvases:write always (edit and
+/// create); while creating canvases, one of channels:read / groups:read too
 /// (conversations.info finds a channel's existing canvas: public / private
 /// channels).
 struct scope_check {
@@ -130,8 +97,7 @@ struct scope_check {
   std::vector<std::string> missing_optional; ///< a feature is lost without these
   std::string fix;                           ///< "" when nothing is missing
 };
-scope_check check_scopes(const std::vector<std::string>& granted, bool sections_mode,
-                         bool creates_canvases);
+scope_check check_scopes(const std::vector<std::string>& granted, bool creates_canvases);
 
 // -- retries ----------------------------------------------------------------------
 

@@ -9,10 +9,18 @@
 // http_client_actor for tests on the simulated system). Not thread-safe:
 // its carrier locks.
 //
-// Sections: a section is a heading line and everything up to the next
-// heading. Ids are handed out per heading and survive section replaces; a
-// whole-canvas replace gives every heading a new id (the canvas actor must not
-// rely on ids across a full replace).
+// Documents, as Slack documents them (canvases.edit, canvases.sections.lookup,
+// and the canvas HTML canvases.getContent returns): a canvas is a sequence
+// of sections, and every heading, paragraph, list and table is a section of
+// its own with its own id. A heading's section is the heading line alone:
+// the list or table under it is the next section. sections.lookup with
+// `section_types` finds headings only; with `contains_text` alone it may
+// also find other sections (the method page: "other types of sections exist
+// ... you may discover these when using a query with no section type
+// provided"). canvases.edit takes one change per call and the documented
+// operations replace (whole canvas or one section), delete, insert_before,
+// insert_after, insert_at_start, insert_at_end. Ids are "temp:" ids: every
+// edit hands out new ones, so an id is good only until the next edit.
 
 #include <chrono>
 #include <deque>
@@ -77,24 +85,36 @@ public:
 
   /// The canvas's current document ("" when unknown).
   std::string document(const std::string& canvas_id) const;
+  /// The canvas's sections as Slack would list them: "h2 Planning",
+  /// "paragraph", "list", "table".
+  std::vector<std::string> outline(const std::string& canvas_id) const;
   /// Canvases created with conversations.canvases.create: channel -> id.
   const std::map<std::string, std::string>& created() const { return created_; }
 
 private:
+  /// One section of a document.
   struct section {
+    enum class kind { heading, paragraph, list, table };
     std::string id;
-    int level = 0;        ///< 1..3, 0 = text before the first heading
-    std::string heading;  ///< heading text without the #s
-    std::string markdown; ///< heading line and body
+    kind type = kind::paragraph;
+    int level = 0;        ///< headings: 1..3
+    std::string text;     ///< what contains_text searches: a heading's text without the #s
+    std::string markdown; ///< the section's lines, with the blank lines after it
   };
+  using document_sections = std::vector<section>;
 
-  std::vector<section> split(const std::string& markdown);
-  static std::string join(const std::vector<section>& sections);
+  document_sections parse(const std::string& markdown);
+  static std::string join(const document_sections& sections);
+  void renumber(document_sections& sections);
+
+  scripted_response create(slack_call& c);
+  scripted_response lookup(slack_call& c);
+  scripted_response edit(slack_call& c);
 
   std::string token_;
   std::deque<slack_failure> failures_;
   std::string always_error_;
-  std::map<std::string, std::vector<section>> canvases_;
+  std::map<std::string, document_sections> canvases_;
   std::map<std::string, std::string> created_;
   int next_id_ = 1;
 };

@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(the_bot_token_never_appears_in_the_log) {
   fake_slack slack{bot_token};
   service svc{with_slack(slack)};
   // Arm the failure only after the start-up sync, so that it hits the push.
-  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of("F100").empty(); }, 10s));
+  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of("F100").empty() &&
+                                        !slack.applied_edits_of("F200").empty(); }, 10s));
   slack.fail_next_with_error("invalid_auth", 1, "canvases.edit");
   svc.writer().post("/api/v1/status", update("Planning", "Budget", "OK", {{"job_id", "TK_1"}}));
   BOOST_REQUIRE(eventually([&] {
@@ -174,7 +175,9 @@ BOOST_AUTO_TEST_CASE(a_token_without_canvases_write_shows_the_fix_in_health_unti
 BOOST_AUTO_TEST_CASE(canvas_editing_failed_logs_its_detail_and_health_shows_the_fix) {
   fake_slack slack{bot_token};
   service svc{with_slack(slack)};
-  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of("F100").empty(); }, 10s));
+  // Both start-up edits first: the scripted answer is for the push's edit.
+  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of("F100").empty() &&
+                                        !slack.applied_edits_of("F200").empty(); }, 10s));
   slack.edit_contract([](slack_contract& k) {
     k.fail_next_with_body("canvases.edit", {{"ok", false},
                                             {"error", "canvas_editing_failed"},

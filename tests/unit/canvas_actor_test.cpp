@@ -215,56 +215,37 @@ BOOST_AUTO_TEST_CASE(ok_false_is_shown_in_health_and_tried_again_only_on_the_nex
   BOOST_TEST(health().slack_api == "ok");
 }
 
-// -- sections mode -------------------------------------------------------------------
+// -- whole-canvas replaces ------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(sections_mode_replaces_only_the_changed_sections_and_keeps_their_ids) {
-  cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
+BOOST_AUTO_TEST_CASE(every_update_replaces_the_whole_canvas_so_no_stale_section_is_left) {
   start_and_settle();
-  push("FCCS", "Consolidation", job_status::ok, "SEC_1");
-  auto edits = slack->edits_of("F1");
-  // The header (its last-update time) and the FCCS section changed.
+  push("FCCS", "Consolidation", job_status::ok, "WHOLE_1");
+  sim.advance(interval + 1s);
+  push("Planning", "Budget", job_status::warning, "WHOLE_2", "late");
+  auto edits = slack->applied_edits_of("F1");
   BOOST_REQUIRE_EQUAL(edits.size(), 2u);
   for (const auto& e : edits) {
-    BOOST_TEST(!e.section_id.empty()); // never the whole canvas
-    BOOST_TEST(!contains(e.markdown, "## Planning"));
+    BOOST_TEST(e.operation == "replace");
+    BOOST_TEST(e.section_id.empty()); // never one section: Slack would keep the list under it
+    BOOST_TEST(e.body["changes"].size() == 1u); // one operation per call, as documented
   }
-  BOOST_TEST(std::any_of(edits.begin(), edits.end(),
-                         [](const slack_call& e) { return contains(e.markdown, "## FCCS\n"); }));
-  BOOST_TEST(slack->calls_to("canvases.sections.lookup").size() == 2u);
-  // What Slack shows equals the preview.
+  BOOST_TEST(slack->calls_to("canvases.sections.lookup").empty());
+  // Slack's copy is the preview, section by section: one heading and one
+  // list per app, nothing left over from an earlier render.
   BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
-
-  // The next change to the same app reuses the ids looked up.
-  sim.advance(interval + 1s);
-  push("FCCS", "Consolidation", job_status::warning, "SEC_2", "late");
-  BOOST_TEST(contains(slack->workspace.document("F1"), "SEC_2"));
-  BOOST_TEST(slack->calls_to("canvases.sections.lookup").size() == 2u);
-  BOOST_TEST(slack->edits_of("F1").size() == 3u); // FCCS only: the header's minute is the same
-  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
+  auto outline = slack->workspace.outline("F1");
+  std::vector<std::string> expected = {"h1 📊 EPM Status Dashboard", "paragraph", "h2 Planning",
+                                       "list", "h2 FCCS", "list", "h3 Recent jobs", "paragraph"};
+  BOOST_TEST(outline == expected, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(sections_mode_falls_back_to_a_full_replace_when_a_lookup_is_refused) {
-  cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
+BOOST_AUTO_TEST_CASE(the_table_layout_sends_tables_when_asked_for) {
+  cfg.settings.slack.layout = config::canvas_layout::table;
   start_and_settle();
-  slack->workspace.fail_next({"canvases.sections.lookup", 200, "missing_scope", 0});
-  push("Planning", "Budget", job_status::ok, "FB_1");
-  auto edits = slack->applied_edits_of("F1");
-  BOOST_REQUIRE_EQUAL(edits.size(), 1u);
-  BOOST_TEST(edits.back().section_id.empty());
-  BOOST_TEST(contains(edits.back().markdown, "FB_1"));
-  BOOST_TEST(metrics().fallbacks == 1u);
-  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
-}
-
-BOOST_AUTO_TEST_CASE(sections_mode_falls_back_to_a_full_replace_when_the_heading_is_gone) {
-  cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
-  start_and_settle();
-  slack->workspace.put_canvas("F1", "# Someone's notes\nedited by hand\n");
-  push("FCCS", "Consolidation", job_status::ok, "GONE_1");
-  auto edits = slack->applied_edits_of("F1");
-  BOOST_REQUIRE_EQUAL(edits.size(), 1u);
-  BOOST_TEST(edits[0].section_id.empty());
-  BOOST_TEST(metrics().fallbacks == 1u);
+  push("FCCS", "Consolidation", job_status::ok, "TAB_1");
+  BOOST_TEST(contains(slack->workspace.document("F1"), "| Consolidation | 🟢 OK | TAB_1 |"));
+  auto outline = slack->workspace.outline("F1");
+  BOOST_TEST(std::count(outline.begin(), outline.end(), "table") == 2);
   BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
 }
 
@@ -448,31 +429,12 @@ BOOST_AUTO_TEST_CASE(typical_day_calls_in_full_mode) {
   run_typical_day();
   auto m = metrics();
   auto calls = m.slack_calls - before.slack_calls;
-  std::printf("MEASURED full: calls=%llu edits=%llu lookups=%llu\n",
-              static_cast<unsigned long long>(calls),
-              static_cast<unsigned long long>(m.edits - before.edits),
-              static_cast<unsigned long long>(m.lookups - before.lookups));
+  std::printf("MEASURED full: calls=%llu edits=%llu\n", static_cast<unsigned long long>(calls),
+              static_cast<unsigned long long>(m.edits - before.edits));
   // One edit per commit that changed a canvas (28 + 12).
   BOOST_TEST(calls == 40u);
   BOOST_TEST(m.retries == before.retries);
   BOOST_TEST(contains(slack->workspace.document("F1"), "INC_18"));
-}
-
-BOOST_AUTO_TEST_CASE(typical_day_calls_in_sections_mode) {
-  cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
-  start_and_settle();
-  auto before = metrics();
-  run_typical_day();
-  auto m = metrics();
-  auto calls = m.slack_calls - before.slack_calls;
-  std::printf("MEASURED sections: calls=%llu edits=%llu lookups=%llu fallbacks=%llu\n",
-              static_cast<unsigned long long>(calls),
-              static_cast<unsigned long long>(m.edits - before.edits),
-              static_cast<unsigned long long>(m.lookups - before.lookups),
-              static_cast<unsigned long long>(m.fallbacks - before.fallbacks));
-  BOOST_TEST(calls >= 40u);
-  BOOST_TEST(slack->workspace.document("F1") == preview("C1").canvases.at(0).markdown);
-  BOOST_TEST(slack->workspace.document("F2") == preview("C2").canvases.at(0).markdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

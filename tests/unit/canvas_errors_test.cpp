@@ -180,18 +180,6 @@ BOOST_AUTO_TEST_CASE(a_token_without_canvases_write_sends_nothing_and_health_say
   BOOST_TEST(h.canvases[0].dirty);
 }
 
-BOOST_AUTO_TEST_CASE(sections_mode_without_canvases_read_is_a_health_check_not_a_stop) {
-  cfg.settings.slack.update_mode = config::canvas_update_mode::sections;
-  slack->contract.scopes = {"canvases:write"};
-  start();
-  BOOST_TEST(slack->applied_edits_of("F1").size() == 1u);
-  auto h = health();
-  BOOST_TEST(h.slack_api == "ok");
-  BOOST_TEST(has(h.auth.missing_scopes, "canvases:read"));
-  BOOST_TEST(contains(h.auth.fix, "canvases:read"), h.auth.fix);
-  BOOST_TEST(h.degraded);
-}
-
 BOOST_AUTO_TEST_CASE(creating_canvases_without_channels_read_is_a_health_check) {
   cfg.channels[0].canvas_id.clear();
   cfg.settings.slack.create_missing_canvases = true;

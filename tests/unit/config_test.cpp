@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_the_documented_defaults) {
   BOOST_TEST(s.slack.bot_token.empty());
   BOOST_TEST(s.slack.api_url == "https://slack.com/api");
   BOOST_TEST(s.slack.min_update_interval_sec == 2.0);
-  BOOST_TEST((s.slack.update_mode == canvas_update_mode::full));
+  BOOST_TEST((s.slack.layout == canvas_layout::list));
   BOOST_TEST(s.slack.max_retries == 3);
   BOOST_TEST(!s.slack.create_missing_canvases);
   BOOST_TEST(s.slack.dashboard_title == "EPM Status Dashboard");
@@ -89,11 +89,23 @@ BOOST_AUTO_TEST_CASE(apps_and_channels_keep_file_order_and_fill_names) {
   BOOST_TEST(cfg.find_app("Missing") == nullptr);
 }
 
-BOOST_AUTO_TEST_CASE(fractional_update_interval_and_sections_mode_are_accepted) {
-  auto cfg = parse_ok(
-    with(R"(, "settings": {"slack": {"min_update_interval_sec": 0.5, "update_mode": "sections"}})"));
+BOOST_AUTO_TEST_CASE(fractional_update_interval_and_the_table_layout_are_accepted) {
+  auto cfg = parse_ok(with(R"(, "settings": {"slack": {"min_update_interval_sec": 0.5, )"
+                           R"("update_mode": "full", "layout": "table"}})"));
   BOOST_TEST(cfg.settings.slack.min_update_interval_sec == 0.5);
-  BOOST_TEST((cfg.settings.slack.update_mode == canvas_update_mode::sections));
+  BOOST_TEST((cfg.settings.slack.layout == canvas_layout::table));
+  BOOST_TEST((parse_ok(with("")).settings.slack.layout == canvas_layout::list));
+}
+
+BOOST_AUTO_TEST_CASE(sections_mode_is_refused_with_the_reason_and_the_fix) {
+  auto error = parse_error(with(R"(, "settings": {"slack": {"update_mode": "sections"}})"));
+  BOOST_TEST(error.field == "settings.slack.update_mode");
+  BOOST_TEST(contains(error.problem, "no longer supported"));
+  BOOST_TEST(contains(error.problem, "under a heading"));
+  BOOST_TEST(contains(error.fix, "use \"full\""));
+  auto layout = parse_error(with(R"(, "settings": {"slack": {"layout": "grid"}})"));
+  BOOST_TEST(layout.field == "settings.slack.layout");
+  BOOST_TEST(layout.problem == "must be \"list\" or \"table\", got \"grid\"");
 }
 
 BOOST_AUTO_TEST_CASE(trailing_slash_is_dropped_from_urls) {
@@ -130,11 +142,11 @@ BOOST_AUTO_TEST_CASE(default_is_used_when_variable_is_unset_or_empty) {
 }
 
 BOOST_AUTO_TEST_CASE(substitution_happens_before_validation) {
-  auto cfg = parse_ok(with(R"(, "settings": {"slack": {"update_mode": "${MODE:-sections}"}})"));
-  BOOST_TEST((cfg.settings.slack.update_mode == canvas_update_mode::sections));
-  auto error = parse_error(with(R"(, "settings": {"slack": {"update_mode": "${MODE}"}})"),
-                           {{"MODE", "fast"}});
-  BOOST_TEST(error.field == "settings.slack.update_mode");
+  auto cfg = parse_ok(with(R"(, "settings": {"slack": {"layout": "${LAYOUT:-table}"}})"));
+  BOOST_TEST((cfg.settings.slack.layout == canvas_layout::table));
+  auto error = parse_error(with(R"(, "settings": {"slack": {"layout": "${LAYOUT}"}})"),
+                           {{"LAYOUT", "fast"}});
+  BOOST_TEST(error.field == "settings.slack.layout");
   BOOST_TEST(contains(error.problem, "\"fast\""));
 }
 
@@ -286,11 +298,11 @@ BOOST_AUTO_TEST_CASE(unknown_top_level_and_app_keys_are_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_enum_error_reads_file_field_problem_and_fix) {
-  auto error = parse_error(with(R"(, "settings": {"slack": {"update_mode": "fast"}})"));
-  BOOST_TEST(error.field == "settings.slack.update_mode");
-  BOOST_TEST(error.problem == "must be \"full\" or \"sections\", got \"fast\"");
+  auto error = parse_error(with(R"(, "settings": {"slack": {"layout": "fast"}})"));
+  BOOST_TEST(error.field == "settings.slack.layout");
+  BOOST_TEST(error.problem == "must be \"list\" or \"table\", got \"fast\"");
   BOOST_TEST(error.to_string().rfind(
-               "test.json: settings.slack.update_mode: must be \"full\" or \"sections\", "
+               "test.json: settings.slack.layout: must be \"list\" or \"table\", "
                "got \"fast\" (fix: ",
                0)
              == 0u);

@@ -18,9 +18,9 @@ namespace {
 
 rendered_canvas three_sections(const std::string& app_text) {
   rendered_canvas r;
-  r.sections.push_back({"header", 1, "Dashboard", "# Dashboard\n"});
-  r.sections.push_back({"app:A", 2, "A", "## A\n" + app_text});
-  r.sections.push_back({"recent", 3, "Recent jobs", "### Recent jobs\n"});
+  r.sections.push_back({"header", "# Dashboard\n"});
+  r.sections.push_back({"app:A", "## A\n" + app_text});
+  r.sections.push_back({"recent", "### Recent jobs\n"});
   return r;
 }
 
@@ -39,26 +39,17 @@ bool contains_text(const std::string& haystack, const std::string& needle) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(a_render_is_sent_whole_in_sections_or_not_at_all) {
+BOOST_AUTO_TEST_CASE(a_render_is_sent_whole_or_not_at_all) {
   auto sent = three_sections("old\n");
   auto fresh = three_sections("new\n");
-  using k = send_plan::kind;
-  BOOST_TEST((plan_send(sent, sent, true, false, false).action == k::unchanged));
-  BOOST_TEST((plan_send(sent, sent, true, false, true).action == k::full)); // a sync
-  BOOST_TEST((plan_send(sent, fresh, false, true, false).action == k::create));
-  BOOST_TEST((plan_send(sent, fresh, true, false, false).action == k::full));
-  BOOST_TEST((plan_send(std::nullopt, fresh, true, true, false).action == k::full));
-  auto plan = plan_send(sent, fresh, true, true, false);
-  BOOST_TEST((plan.action == k::sections));
-  BOOST_TEST((plan.changed == std::vector<std::size_t>{1}));
-  // A new heading: cached section ids no longer fit.
-  auto moved = fresh;
-  moved.sections[1].heading = "A renamed";
-  BOOST_TEST(!same_layout(sent, moved));
-  BOOST_TEST((plan_send(sent, moved, true, true, false).action == k::full));
+  BOOST_TEST((plan_send(sent, sent, true, false) == send_plan::unchanged));
+  BOOST_TEST((plan_send(sent, sent, true, true) == send_plan::full)); // a sync
+  BOOST_TEST((plan_send(sent, fresh, false, false) == send_plan::create));
+  BOOST_TEST((plan_send(sent, fresh, true, false) == send_plan::full));
+  BOOST_TEST((plan_send(std::nullopt, fresh, true, false) == send_plan::full));
 }
 
-BOOST_AUTO_TEST_CASE(slack_answers_become_outcomes_and_section_steps) {
+BOOST_AUTO_TEST_CASE(slack_answers_become_outcomes) {
   using kind = slack::api_result::kind;
   auto limited = answer(kind::rate_limited, "ratelimited");
   limited.retry_after_sec = 30;
@@ -75,20 +66,6 @@ BOOST_AUTO_TEST_CASE(slack_answers_become_outcomes_and_section_steps) {
   BOOST_TEST(no_id.canvas_id.empty());
   BOOST_TEST(no_id.failure.error == "bad_response");
 
-  using step = section_step::kind;
-  auto one = answer(kind::ok, "", {{"ok", true}, {"sections", nlohmann::json::array({nlohmann::json{{"id", "S1"}}})}});
-  BOOST_TEST((read_lookup_answer(one, "app:A").next == step::proceed));
-  BOOST_TEST(read_lookup_answer(one, "app:A").section_id == "S1");
-  auto none = answer(kind::ok, "", {{"ok", true}, {"sections", nlohmann::json::array()}});
-  BOOST_TEST((read_lookup_answer(none, "app:A").next == step::fall_back));
-  BOOST_TEST(read_lookup_answer(none, "app:A").reason == "0 headings match 'app:A'");
-  BOOST_TEST((read_lookup_answer(answer(kind::refused, "missing_scope"), "a").next
-              == step::fall_back));
-  BOOST_TEST((read_lookup_answer(answer(kind::unreachable, "unreachable"), "a").next
-              == step::give_up));
-  BOOST_TEST((read_section_answer(answer(kind::ok)).next == step::proceed));
-  BOOST_TEST((read_section_answer(answer(kind::refused, "gone")).next == step::fall_back));
-  BOOST_TEST((read_section_answer(limited).next == step::give_up));
 }
 
 BOOST_AUTO_TEST_CASE(retries_back_off_then_go_periodic) {
@@ -159,11 +136,11 @@ BOOST_AUTO_TEST_CASE(slacks_documented_error_answers_are_classified) {
   BOOST_TEST((who.scopes == std::vector<std::string>{"canvases:write", "canvases:read",
                                                       "channels:read"}));
   BOOST_TEST(slack::read_identity(who.body).bot_id == "B1");
-  BOOST_TEST(check_scopes(who.scopes, true, true).fix.empty());
-  auto bare = check_scopes({"chat:write"}, true, true);
+  BOOST_TEST(check_scopes(who.scopes, true).fix.empty());
+  auto bare = check_scopes({"chat:write"}, true);
   BOOST_TEST((bare.missing_required == std::vector<std::string>{"canvases:write"}));
-  BOOST_TEST((bare.missing_optional == std::vector<std::string>{"canvases:read", "channels:read"}));
-  BOOST_TEST(check_scopes({"canvases:write"}, false, false).fix.empty());
+  BOOST_TEST((bare.missing_optional == std::vector<std::string>{"channels:read"}));
+  BOOST_TEST(check_scopes({"canvases:write"}, false).fix.empty());
 
   nlohmann::json info = {{"ok", true},
                          {"channel", {{"id", "C1"}, {"properties", {{"canvas", {{"file_id", "F7"}}}}}}}};
@@ -171,7 +148,6 @@ BOOST_AUTO_TEST_CASE(slacks_documented_error_answers_are_classified) {
   BOOST_TEST(slack::channel_canvas_id({{"ok", true}, {"channel", {{"id", "C1"}}}}).empty());
   auto exists = read_create_answer(error("channel_canvas_already_exists"));
   BOOST_TEST(exists.already_exists);
-  BOOST_TEST((read_lookup_answer(error("invalid_auth"), "a").next == section_step::kind::give_up));
 }
 
 BOOST_AUTO_TEST_SUITE_END() // update_rules_tests
