@@ -70,22 +70,23 @@ bool keeps_alive(const token_cache_state& st) {
          && st.opts.refresh_keepalive.count() > 0;
 }
 
-void arm_keepalive(token_cache_ptr self, caf::actor_clock::time_point at) {
-  auto& st = self->state;
-  auto gen = ++st.keepalive_generation;
-  auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
-  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     keepalive_due_atom_v, gen);
-}
-
 // -- timers -----------------------------------------------------------------------
 
-void arm_timer(token_cache_ptr self, caf::actor_clock::time_point at) {
-  auto& st = self->state;
-  auto gen = ++st.timer_generation;
+/// Sends (timer_atom, generation) to the actor itself at `at`.
+template <class TimerAtom>
+void send_self_at(token_cache_ptr self, caf::actor_clock::time_point at, TimerAtom timer,
+                  std::uint64_t generation) {
   auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
-  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     refresh_due_atom_v, gen);
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay), timer,
+                     generation);
+}
+
+void arm_timer(token_cache_ptr self, caf::actor_clock::time_point at) {
+  send_self_at(self, at, refresh_due_atom_v, ++self->state.timer_generation);
+}
+
+void arm_keepalive(token_cache_ptr self, caf::actor_clock::time_point at) {
+  send_self_at(self, at, keepalive_due_atom_v, ++self->state.keepalive_generation);
 }
 
 /// When to refresh a token of lifetime `life` obtained at `obtained`: when
@@ -119,8 +120,7 @@ void save_failed(token_cache_ptr self, std::uint64_t gen, const std::string& rea
               {"reason", reason},
               {"failures", st.save_failures},
               {"retry_in_sec", std::chrono::duration<double>(delay).count()}});
-  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     save_retry_atom_v, gen);
+  send_self_at(self, self->clock().now() + delay, save_retry_atom_v, gen);
 }
 
 void persist_refresh_token(token_cache_ptr self) {
