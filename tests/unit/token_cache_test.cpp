@@ -671,8 +671,10 @@ BOOST_AUTO_TEST_CASE(wrong_client_secret_is_invalid_client) {
   auto tc = spawn(options(auth));
   BOOST_TEST(!token(tc));
   auto status = health(tc).status;
-  BOOST_TEST(status.find("401 (invalid_client)") != std::string::npos, status);
+  BOOST_TEST(status.find("401 (invalid_client): the identity domain does not accept this "
+                         "client id or secret") != std::string::npos, status);
   BOOST_TEST(status.find("wrong-secret") == std::string::npos, status);
+  BOOST_TEST(status.find("Client authentication failed") == std::string::npos, status);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
