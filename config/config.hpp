@@ -131,7 +131,10 @@ struct epm_auth {
   std::string password;
 };
 
-enum class epm_server_kind { planning, arcs, data_integration, edm };
+/// Which REST API answers a job's status: Planning (also FCCS, Tax Reporting,
+/// EPCM), ARCS Reconciliation Compliance, ARCS Transaction Matching, Data
+/// Integration, EDM.
+enum class epm_server_kind { planning, arcs, data_integration, edm, arcs_tm };
 
 const char* to_string(epm_server_kind kind);
 

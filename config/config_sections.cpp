@@ -242,7 +242,7 @@ epm_server parse_epm_server(config_reader& reader, const std::string& id,
                 "must be an http:// or https:// URL, got " + in_quotes(s.base_url),
                 "write the server's full URL, e.g. \"https://example-epm.oraclecloud.com\"");
   s.kind = static_cast<epm_server_kind>(
-    reader.read_choice(object, "kind", path, 0, {"planning", "arcs", "data_integration", "edm"}));
+    reader.read_choice(object, "kind", path, 0, {"planning", "arcs", "data_integration", "edm", "arcs_tm"}));
   s.application = reader.read_deferred(object, "application", path);
   return s;
 }

@@ -51,6 +51,8 @@ EPMPULSE_ATOM(resume_due, "resumedue");       ///< canvas: a workspace Retry-Aft
 EPMPULSE_ATOM(sync_deadline, "syncdead");     ///< canvas: a sync must answer now
 EPMPULSE_ATOM(poll_due, "polldue");           ///< poller: the next job poll is due
 EPMPULSE_ATOM(refresh_due, "refreshdue");     ///< token actor: refresh or backoff over
+EPMPULSE_ATOM(keepalive_due, "keepalive");    ///< token actor: use the refresh token before it lapses
+EPMPULSE_ATOM(save_retry, "saveretry");       ///< token actor: save the rotated refresh token again
 EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start-up snapshot again
 EPMPULSE_ATOM(deadline_sweep, "deadsweep");   ///< HTTP edge: answer requests past their deadline
 
