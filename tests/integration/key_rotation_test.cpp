@@ -113,7 +113,8 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_keys_and_the_stop_signals_still_stop) {
   BOOST_TEST((*line)["fields"]["trigger"] == "SIGHUP");
   // A second SIGHUP with nothing changed is harmless.
   r.svc->server().signal(SIGHUP);
-  BOOST_TEST(eventually([&] { return r.log_count("configuration reloaded: API keys and rate limits") == 2; }, 10s));
+  BOOST_TEST(eventually(
+    [&] { return r.log_count("configuration reloaded: API keys and rate limits") == 2; }, 10s));
   BOOST_TEST(r.svc->server().running());
   BOOST_TEST(r.svc->server().stop() == 0);
   BOOST_TEST(r.svc->server().find_log("stopped").has_value());
@@ -145,7 +146,7 @@ BOOST_AUTO_TEST_CASE(an_invalid_file_is_refused_and_the_running_keys_stay) {
   BOOST_TEST(r.svc->server().running());
   BOOST_TEST(r.accepts(write_key));
   BOOST_TEST(!r.accepts(rotated_key));
-  BOOST_TEST(r.svc->metric("epmpulse_config_reloads_total{result=\"refused\"}") == 2.0);
+  BOOST_TEST((r.svc->metric("epmpulse_config_reloads_total{result=\"refused\"}") == 2.0));
 }
 
 BOOST_AUTO_TEST_CASE(a_new_rate_limit_applies_at_once_and_keeps_the_keys_budget) {
@@ -179,13 +180,14 @@ BOOST_AUTO_TEST_CASE(an_expired_key_gets_401_naming_the_key) {
   BOOST_TEST(refused.body.find(write_key) == std::string::npos);
   // The key with a future expiry works, and /metrics shows when it stops.
   BOOST_TEST(r.svc->reader().get("/api/v1/status").status == 200);
-  BOOST_TEST(r.svc->metric("epmpulse_api_key_expiry_timestamp_seconds{key=\"test_read\"}")
-             == 3786908400.0);
+  BOOST_TEST((r.svc->metric("epmpulse_api_key_expiry_timestamp_seconds{key=\"test_read\"}")
+              == 3786908400.0));
   // At start-up the expired key was a warning, not a reason to stop.
   bool warned = false;
   for (const auto& line : r.svc->server().log_lines())
-    warned = warned || (line.value("level", "") == "warn"
-                        && line.value("message", "").find("\"test_write\" expired at") != std::string::npos);
+    warned = warned
+             || (line.value("level", "") == "warn"
+                 && line.value("message", "").find("\"test_write\" expired at") != std::string::npos);
   BOOST_TEST(warned);
   // Rotating it in by reload: the same name with a new key and no expiry.
   auto renewed = cfg;

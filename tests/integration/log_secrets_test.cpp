@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/pull/token_cache.hpp"
 #include "tests/fakes/fake_epm.hpp"
 #include "tests/fakes/fake_slack.hpp"
 #include "tests/support/api_checks.hpp"
@@ -68,7 +69,8 @@ bool settled_ok(const service& svc, const std::string& domain) {
 
 void poll_one_job(service& svc, fake_epm& pod, const std::string& job) {
   pod.script(job, {epm_reply::in_progress(), epm_reply::success("Loaded 10 rows")});
-  auto r = svc.writer().post("/api/v1/status", update("Planning", job, "Loading", {{"job_id", job}}));
+  auto r =
+    svc.writer().post("/api/v1/status", update("Planning", job, "Loading", {{"job_id", job}}));
   BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
   BOOST_REQUIRE(eventually([&] { return settled_ok(svc, job); }, 20s));
 }
@@ -112,7 +114,8 @@ BOOST_AUTO_TEST_CASE(a_debug_level_tour_of_every_path_that_handles_a_secret) {
 
   // Auth failures of every kind.
   check_error(svc.anonymous().get("/api/v1/status"), 401, "MISSING_AUTH");
-  check_error(svc.client("not-a-key-of-this-service-42").get("/api/v1/status"), 403, "INVALID_KEY");
+  check_error(svc.client("not-a-key-of-this-service-42").get("/api/v1/status"), 403,
+              "INVALID_KEY");
   check_error(svc.client(tour_expired_key).get("/api/v1/status"), 401, "KEY_EXPIRED");
 
   // A pull-mode poll with the token the fake endpoint handed out.
@@ -146,9 +149,11 @@ BOOST_AUTO_TEST_CASE(a_debug_level_tour_of_every_path_that_handles_a_secret) {
 
   // Basic credentials: a second server, one poll.
   fake_epm basic_pod;
-  basic_pod.accept_authorizations({"Basic " + epmpulse::base64_encode(std::string{"tour-user:"} + tour_password)});
+  basic_pod.accept_authorizations(
+    {"Basic " + epmpulse::base64_encode(std::string{"tour-user:"} + tour_password)});
   service_options b;
-  b.config = tour_config(basic_pod, {{"type", "basic"}, {"username", "tour-user"}, {"password", tour_password}});
+  b.config = tour_config(basic_pod,
+                         {{"type", "basic"}, {"username", "tour-user"}, {"password", tour_password}});
   b.config["apps"]["Planning"]["channels"] = json::array();
   b.config["channels"] = json::object();
   service basic{b};
@@ -170,13 +175,14 @@ BOOST_AUTO_TEST_CASE(no_server_log_of_the_run_holds_a_secret) {
   bool tour_logged = false;
   for (const auto& [name, text] : logs)
     tour_logged = tour_logged
-                  || (name.starts_with("a_debug_level_tour") && text.find("\"level\":\"debug\"") != std::string::npos);
+                  || (name.starts_with("a_debug_level_tour")
+                      && text.find("\"level\":\"debug\"") != std::string::npos);
   BOOST_TEST(tour_logged, "the debug-level tour's server logs are among the scanned");
   for (const char* s : tour_secrets)
-    BOOST_TEST(std::find(secrets.begin(), secrets.end(), s) != secrets.end(),
+    BOOST_TEST((std::find(secrets.begin(), secrets.end(), s) != secrets.end()),
                "registered: " << std::string{s}.substr(0, 10) << "…");
   auto basic_credentials = epmpulse::base64_encode(std::string{"tour-user:"} + tour_password);
-  BOOST_TEST(std::find(secrets.begin(), secrets.end(), basic_credentials) != secrets.end());
+  BOOST_TEST((std::find(secrets.begin(), secrets.end(), basic_credentials) != secrets.end()));
 
   // The scan catches a planted secret, whole, cut short or escaped.
   auto planted = logs;

@@ -315,7 +315,7 @@ BOOST_AUTO_TEST_CASE(an_expiry_that_is_not_a_time_names_the_field_and_the_fix) {
     BOOST_TEST_CONTEXT(bad) {
       auto error = cp::parse_error(with_expiry(bad));
       BOOST_TEST(error.field == "api_keys[0].expires");
-      BOOST_TEST(cp::contains(error.to_string(), "2090-03-31T00:00:00Z"), error.to_string());
+      BOOST_TEST(cp::contains(error.to_string(), "e.g. \"2027-03-31T00:00:00Z\""), error.to_string());
       BOOST_TEST(!cp::contains(error.to_string(), "groovy-key-0123456789"));
     }
   }
