@@ -5,7 +5,10 @@
 // its keys and rate limits without a restart; an invalid file is refused
 // and the running keys stay; an expired key gets 401.
 
+#include <atomic>
 #include <csignal>
+#include <thread>
+#include <vector>
 
 #include "tests/support/api_checks.hpp"
 #include "tests/support/service_fixture.hpp"
@@ -165,6 +168,48 @@ BOOST_AUTO_TEST_CASE(a_new_rate_limit_applies_at_once_and_keeps_the_keys_budget)
   BOOST_TEST(refused.json()["error"]["details"]["limit_per_minute"] == 2);
   // Another key's budget is its own.
   BOOST_TEST(r.accepts(admin_key));
+}
+
+BOOST_AUTO_TEST_CASE(requests_during_reloads_see_the_old_or_the_new_keys_never_a_failure) {
+  auto cfg = default_test_config();
+  cfg["settings"]["server"] = {{"io_threads", 2}};
+  rotation r{cfg};
+  std::atomic<bool> done{false};
+  std::atomic<int> pushes{0}, failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2; ++c)
+    clients.emplace_back([&, c] {
+      auto client = r.svc->admin(); // the admin key stays in every version of the file
+      for (int i = 0; !done.load(); ++i) {
+        auto res = client.post("/api/v1/status",
+                               update("Planning", "Actual", "OK",
+                                      {{"job_id", "RL_" + std::to_string(c) + "_" + std::to_string(i)}}));
+        ++pushes;
+        if (res.status != 200)
+          ++failures;
+      }
+    });
+  // Reload at least 20 times, and on until 50 pushes overlapped the reloads
+  // (bounded: a server that stopped answering fails below).
+  auto rotated = r.with_write_key_rotated();
+  int reloads = 0;
+  for (; reloads < 20 || (pushes.load() < 50 && reloads < 2000); ++reloads) {
+    r.rewrite(reloads % 2 == 0 ? rotated : cfg);
+    auto answer = r.reload();
+    if (answer.status != 200) { // no REQUIRE here: the clients must be joined first
+      BOOST_ERROR("reload " << reloads << ": " << answer.describe());
+      break;
+    }
+  }
+  BOOST_TEST(pushes.load() >= 50);
+  done = true;
+  for (auto& t : clients)
+    t.join();
+  BOOST_TEST(failures.load() == 0, failures.load() << " of " << pushes.load() << " pushes failed");
+  // The last reload published the file written last.
+  bool rotated_last = reloads % 2 == 1;
+  BOOST_TEST(r.accepts(rotated_key) == rotated_last);
+  BOOST_TEST(r.accepts(write_key) == !rotated_last);
 }
 
 BOOST_AUTO_TEST_CASE(an_expired_key_gets_401_naming_the_key) {
