@@ -6,8 +6,8 @@
 // that handle secrets: auth failures, an expired key, reloads by endpoint
 // and SIGHUP, a canvas sync with the fake Slack, and pull-mode polls with
 // OAuth client credentials and with Basic credentials against the fake EPM.
-// Then it scans every log in test-logs/ for every secret any test of the run
-// registered (tests/support/log_secrets.hpp), after proving that the scan
+// Then it scans every log the run wrote into test-logs/ for every secret any
+// test of the run registered (tests/support/log_secrets.hpp), after proving that the scan
 // finds logs, knows this run's secrets and would catch a planted one.
 
 #include <csignal>
@@ -82,16 +82,15 @@ bool has_debug_line(const server_process& server) {
   return false;
 }
 
-std::map<std::string, std::string> every_log(const std::filesystem::path& dir) {
+std::map<std::string, std::string> logs_of_this_run(const std::filesystem::path& dir) {
   std::map<std::string, std::string> logs;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() != ".log")
+  for (const auto& path : files_of_this_run(dir)) {
+    if (path.extension() != ".log")
       continue;
-    std::ifstream in{entry.path(), std::ios::binary};
+    std::ifstream in{path, std::ios::binary};
     std::ostringstream text;
     text << in.rdbuf();
-    logs[entry.path().filename().string()] = text.str();
+    logs[path.filename().string()] = text.str();
   }
   return logs;
 }
@@ -164,7 +163,8 @@ BOOST_AUTO_TEST_CASE(a_debug_level_tour_of_every_path_that_handles_a_secret) {
 BOOST_AUTO_TEST_CASE(no_server_log_of_the_run_holds_a_secret) {
   auto dir = test_log_dir();
   BOOST_REQUIRE_MESSAGE(!dir.empty(), "built without EPMPULSE_TEST_LOG_DIR: nothing to scan");
-  auto logs = every_log(dir);
+  remove_earlier_runs(dir);
+  auto logs = logs_of_this_run(dir);
   auto secrets = registered_secrets(dir);
   BOOST_TEST_MESSAGE("scanning " << logs.size() << " logs for " << secrets.size() << " secrets in "
                                  << dir.string());

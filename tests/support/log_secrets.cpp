@@ -114,14 +114,51 @@ void register_env_secrets(const std::map<std::string, std::string>& env) {
         register_secret(value);
 }
 
+namespace {
+
+constexpr const char* run_marker = "run-started";
+
+// Files of `dir` but the marker, split by whether they were written since it.
+void split_by_run(const std::filesystem::path& dir, std::vector<std::filesystem::path>* this_run,
+                  std::vector<std::filesystem::path>* earlier) {
+  std::error_code ec;
+  auto marker = std::filesystem::last_write_time(dir / run_marker, ec);
+  bool marked = !ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file() || entry.path().filename() == run_marker)
+      continue;
+    std::error_code time_ec;
+    bool recent = !marked || std::filesystem::last_write_time(entry.path(), time_ec) >= marker;
+    auto* into = recent ? this_run : earlier;
+    if (into)
+      into->push_back(entry.path());
+  }
+}
+
+} // namespace
+
+std::vector<std::filesystem::path> files_of_this_run(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  split_by_run(dir, &files, nullptr);
+  return files;
+}
+
+void remove_earlier_runs(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> old;
+  split_by_run(dir, nullptr, &old);
+  for (const auto& p : old) {
+    std::error_code ignored;
+    std::filesystem::remove(p, ignored);
+  }
+}
+
 std::vector<std::string> registered_secrets(const std::filesystem::path& dir) {
   std::set<std::string> all;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    auto name = entry.path().filename().string();
-    if (!name.starts_with("secrets-") || entry.path().extension() != ".jsonl")
+  for (const auto& path : files_of_this_run(dir)) {
+    auto name = path.filename().string();
+    if (!name.starts_with("secrets-") || path.extension() != ".jsonl")
       continue;
-    std::ifstream in{entry.path()};
+    std::ifstream in{path};
     std::string line;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);

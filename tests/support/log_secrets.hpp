@@ -8,7 +8,7 @@
 // write_config, secret-looking environment variables, tokens the fake token
 // endpoint issues) is registered in a file there. The test
 // integration.log_secrets runs after the other integration tests and scans
-// every log for every registered secret.
+// every log of the run for every registered secret.
 
 #include <cstddef>
 #include <filesystem>
@@ -42,6 +42,13 @@ void register_config_secrets(const nlohmann::json& config);
 
 /// Environment values whose names hold KEY, TOKEN, SECRET or PASSWORD.
 void register_env_secrets(const std::map<std::string, std::string>& env);
+
+/// The files of `dir` this run wrote: those written since the marker
+/// `run-started` (set by integration.log_run_start), all without a marker.
+std::vector<std::filesystem::path> files_of_this_run(const std::filesystem::path& dir);
+
+/// Deletes the files of earlier runs (older than the marker).
+void remove_earlier_runs(const std::filesystem::path& dir);
 
 /// Every secret registered by any test process of the run (read back from
 /// the log directory).
