@@ -192,7 +192,7 @@ std::optional<std::vector<config::api_key>> bootstrap_keys(const std::string& da
   for (auto [name, role] : {std::pair{"generated_write", config::key_role::write},
                             std::pair{"generated_admin", config::key_role::admin},
                             std::pair{"generated_read", config::key_role::read}})
-    keys.push_back({name, random_key(), role});
+    keys.push_back({name, random_key(), role, std::nullopt});
   nlohmann::json doc = {{"api_keys", nlohmann::json::array()}};
   for (const auto& k : keys)
     doc["api_keys"].push_back({{"name", k.name}, {"key", k.key}, {"role", to_string(k.role)}});
