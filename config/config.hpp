@@ -35,6 +35,8 @@ struct api_key {
   std::string name;
   std::string key;
   key_role role = key_role::write;
+  /// From this instant on the key is refused (401 KEY_EXPIRED); none = never.
+  std::optional<std::chrono::system_clock::time_point> expires;
 };
 
 /// One monitored EPM application (Planning, FCCS, ARCS, ...).

@@ -25,7 +25,7 @@ void add_env_api_key(config_reader& reader, service_config& cfg, const std::stri
     if (key.name == name)
       reader.fail(field, "adds a key named " + in_quotes(name) + ", but api_keys already has one",
                   "rename that api_keys entry or unset " + variable);
-  api_key key{name, *value, role};
+  api_key key{name, *value, role, std::nullopt};
   check_api_key_value(reader, key, field, cfg.api_keys);
   cfg.api_keys.push_back(std::move(key));
 }

@@ -38,6 +38,7 @@ EPMPULSE_ATOM(invalid, "invalidate");  ///< token actor: EPM refused this token
 EPMPULSE_ATOM(watch, "watch");         ///< poller: watch a job
 EPMPULSE_ATOM(unwatch, "unwatch");     ///< poller: stop watching a domain
 EPMPULSE_ATOM(fetch, "fetch");         ///< HTTP client: one outbound request
+EPMPULSE_ATOM(reload, "reload");       ///< key reloader: re-read API keys and rate limits
 
 // -- timers (each actor's messages to itself) ------------------------------------
 EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning

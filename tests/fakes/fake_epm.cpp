@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "actors/pull/token_cache.hpp"
+#include "tests/support/log_secrets.hpp"
 #include "tests/support/wait.hpp"
 
 namespace epmpulse::test {
@@ -495,6 +496,9 @@ timed_response scripted_token_endpoint::answer(const recorded_request& req) {
         body["refresh_token"] = next;
       }
       last_access_ = body["access_token"].get<std::string>();
+      register_secret(last_access_);
+      if (body.contains("refresh_token"))
+        register_secret(body["refresh_token"].get<std::string>());
       resp = json_response(200, body);
     }
   }
