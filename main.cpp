@@ -10,6 +10,7 @@
 
 #include "actors/common/log.hpp"
 #include "actors/service/service.hpp"
+#include "actors/state/data_dir.hpp"
 #include "config/config.hpp"
 #include "http/responder.hpp"
 #include "http/server.hpp"
@@ -72,7 +73,10 @@ std::shared_ptr<const config::service_config> prepare_config(const options& opt,
     log::warn(w);
   if (cfg->api_keys.empty()) {
     std::string error;
-    auto keys = http::bootstrap_keys(opt.data_dir, error);
+    // The generated keys are written before the state actor prepares the dir.
+    if (auto failure = prepare_private_dir(opt.data_dir))
+      error = *failure;
+    auto keys = error.empty() ? http::bootstrap_keys(opt.data_dir, error) : std::nullopt;
     if (!keys) {
       log::error("cannot set up API keys", {{"error", error}});
       exit_code = exit_runtime_error;
