@@ -5,8 +5,6 @@
 // existing one open to others without changing it, and refuses a path that
 // is not a directory.
 
-#include <sys/stat.h>
-
 #include "tests/support/api_checks.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/service_fixture.hpp"
@@ -22,10 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// The permission bits, as `ls -l` shows them in octal.
 unsigned mode_of(const fs::path& p) {
-  struct stat st {};
-  BOOST_REQUIRE_EQUAL(::stat(p.c_str(), &st), 0);
-  return st.st_mode & 07777;
+  return static_cast<unsigned>(fs::status(p).permissions() & fs::perms::mask);
 }
 
 std::optional<json> warning_about_mode(const server_process& server) {
