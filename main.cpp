@@ -13,6 +13,7 @@
 
 #include "actors/common/log.hpp"
 #include "actors/service/service.hpp"
+#include "actors/state/data_dir.hpp"
 #include "config/config.hpp"
 #include "http/key_reloader.hpp"
 #include "http/responder.hpp"
@@ -76,7 +77,12 @@ std::shared_ptr<const config::service_config> prepare_config(const options& opt,
   for (const auto& w : cfg->warnings)
     log::warn(w);
   std::string error;
-  auto keys = http::keys_to_run_with(*cfg, opt.data_dir, error);
+  // Generated keys are written into the data dir before the state actor
+  // prepares it, so it is made private here first.
+  if (cfg->api_keys.empty())
+    if (auto failure = prepare_private_dir(opt.data_dir))
+      error = *failure;
+  auto keys = error.empty() ? http::keys_to_run_with(*cfg, opt.data_dir, error) : std::nullopt;
   if (!keys) {
     log::error("cannot set up API keys", {{"error", error}});
     exit_code = exit_runtime_error;
