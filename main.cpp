@@ -1,16 +1,21 @@
 // epmpulse: reads options, loads the config, starts the service's parts
 // (actors/service) and the HTTP server, waits for SIGINT/SIGTERM, then stops
 // in order: drain HTTP, stop the parts (flushing the state), close HTTP.
+// SIGHUP meanwhile reloads the API keys and rate limits (http/key_reloader).
 
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 
 #include "actors/common/log.hpp"
 #include "actors/service/service.hpp"
+#include "actors/state/data_dir.hpp"
 #include "config/config.hpp"
+#include "http/key_reloader.hpp"
 #include "http/responder.hpp"
 #include "http/server.hpp"
 
@@ -34,13 +39,14 @@ std::string env_or(const char* name, std::string fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
-// Blocks the stop signals in every thread (threads inherit the mask), so
-// main alone receives them through sigwait.
-sigset_t block_stop_signals() {
+// Blocks the stop signals and SIGHUP in every thread (threads inherit the
+// mask), so main alone receives them through sigwait.
+sigset_t block_handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -70,25 +76,34 @@ std::shared_ptr<const config::service_config> prepare_config(const options& opt,
     log::set_level(lvl);
   for (const auto& w : cfg->warnings)
     log::warn(w);
-  if (cfg->api_keys.empty()) {
-    std::string error;
-    auto keys = http::bootstrap_keys(opt.data_dir, error);
-    if (!keys) {
-      log::error("cannot set up API keys", {{"error", error}});
-      exit_code = exit_runtime_error;
-      return nullptr;
-    }
-    cfg->api_keys = std::move(*keys);
+  std::string error;
+  // Generated keys are written into the data dir before the state actor
+  // prepares it, so it is made private here first.
+  if (cfg->api_keys.empty())
+    if (auto failure = prepare_private_dir(opt.data_dir))
+      error = *failure;
+  auto keys = error.empty() ? http::keys_to_run_with(*cfg, opt.data_dir, error) : std::nullopt;
+  if (!keys) {
+    log::error("cannot set up API keys", {{"error", error}});
+    exit_code = exit_runtime_error;
+    return nullptr;
   }
+  cfg->api_keys = std::move(*keys);
   return cfg;
 }
 
 // What the HTTP layer talks to: the parts' actors.
-http::http_services services_of(service& svc, std::shared_ptr<const config::service_config> config) {
+http::http_services services_of(service& svc, std::shared_ptr<const config::service_config> config,
+                                const options& opt) {
   http::http_services services;
   services.system = &svc.system();
   services.config = config;
-  services.keys = std::make_shared<const http::key_store>(config->api_keys);
+  services.keys = std::make_shared<http::key_holder>(
+    http::key_set{config->api_keys, config->settings.rate_limits});
+  services.limiter = std::make_shared<http::rate_limiter>();
+  services.reloader = http::spawn_key_reloader(
+    svc.system(), {opt.config_path, opt.data_dir, config::process_env()}, services.keys,
+    services.limiter);
   services.state = svc.state();
   services.canvas = svc.canvas();
   services.epm = svc.epm();
@@ -96,7 +111,21 @@ http::http_services services_of(service& svc, std::shared_ptr<const config::serv
   return services;
 }
 
-int run(const options& opt, sigset_t stop_signals) {
+// Waits for SIGINT or SIGTERM; each SIGHUP before it asks for a reload (the
+// reloader logs its outcome). Returns the stop signal.
+int wait_for_stop(const sigset_t& signals, const http::key_reloader_actor& reloader) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0)
+      continue;
+    if (sig != SIGHUP)
+      return sig;
+    log::info("SIGHUP: reloading the API keys and rate limits");
+    caf::anon_send(reloader, reload_atom_v, std::string{"SIGHUP"});
+  }
+}
+
+int run(const options& opt, sigset_t signals) {
   int exit_code = 0;
   auto config = prepare_config(opt, exit_code);
   if (!config)
@@ -107,10 +136,13 @@ int run(const options& opt, sigset_t stop_signals) {
     return exit_runtime_error;
   }
   std::string error;
+  auto services = services_of(**svc, config, opt);
+  auto reloader = services.reloader;
   auto server = http::http_server::start(opt.host, static_cast<std::uint16_t>(opt.port),
-                                         services_of(**svc, config), error);
+                                         std::move(services), error);
   if (!server) {
     log::error("cannot start the HTTP server", {{"error", error}});
+    caf::anon_send_exit(reloader, caf::exit_reason::user_shutdown);
     return exit_runtime_error;
   }
   log::info("listening", {{"address", server->host()},
@@ -118,8 +150,7 @@ int run(const options& opt, sigset_t stop_signals) {
                           {"url", "http://" + server->host() + ":" + std::to_string(server->port())},
                           {"version", EPMPULSE_VERSION}});
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  int sig = wait_for_stop(signals, reloader);
   log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   // New requests are answered 503 from here on; those in flight finish
   // before the parts stop.
@@ -128,6 +159,7 @@ int run(const options& opt, sigset_t stop_signals) {
     log::warn("stopping with requests still in flight");
   bool flushed = (*svc)->stop();
   server->stop();
+  caf::anon_send_exit(reloader, caf::exit_reason::user_shutdown);
   log::info("stopped", {{"state_flushed", flushed}});
   return flushed ? 0 : exit_runtime_error;
 }
@@ -135,7 +167,7 @@ int run(const options& opt, sigset_t stop_signals) {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto stop_signals = block_stop_signals();
+  auto signals = block_handled_signals();
   options opt;
   opt.config_path = env_or("EPMPULSE_CONFIG", opt.config_path);
   opt.data_dir = env_or("EPMPULSE_DATA_DIR", opt.data_dir);
@@ -155,5 +187,5 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : exit_config_error;
   }
-  return run(opt, stop_signals);
+  return run(opt, signals);
 }

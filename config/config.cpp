@@ -46,6 +46,7 @@ const char* to_string(epm_server_kind kind) {
     case epm_server_kind::arcs: return "arcs";
     case epm_server_kind::data_integration: return "data_integration";
     case epm_server_kind::edm: return "edm";
+    case epm_server_kind::arcs_tm: return "arcs_tm";
   }
   return "planning";
 }

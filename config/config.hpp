@@ -35,6 +35,8 @@ struct api_key {
   std::string name;
   std::string key;
   key_role role = key_role::write;
+  /// From this instant on the key is refused (401 KEY_EXPIRED); none = never.
+  std::optional<std::chrono::system_clock::time_point> expires;
 };
 
 /// One monitored EPM application (Planning, FCCS, ARCS, ...).
@@ -131,7 +133,10 @@ struct epm_auth {
   std::string password;
 };
 
-enum class epm_server_kind { planning, arcs, data_integration, edm };
+/// Which REST API answers a job's status: Planning (also FCCS, Tax Reporting,
+/// EPCM), ARCS Reconciliation Compliance, ARCS Transaction Matching, Data
+/// Integration, EDM.
+enum class epm_server_kind { planning, arcs, data_integration, edm, arcs_tm };
 
 const char* to_string(epm_server_kind kind);
 

@@ -25,7 +25,7 @@ void add_env_api_key(config_reader& reader, service_config& cfg, const std::stri
     if (key.name == name)
       reader.fail(field, "adds a key named " + in_quotes(name) + ", but api_keys already has one",
                   "rename that api_keys entry or unset " + variable);
-  api_key key{name, *value, role};
+  api_key key{name, *value, role, std::nullopt};
   check_api_key_value(reader, key, field, cfg.api_keys);
   cfg.api_keys.push_back(std::move(key));
 }
@@ -60,11 +60,11 @@ void check_epm_auth_complete(const config_reader& reader, const epm_auth& auth) 
       break;
     case epm_auth_type::oauth_client_credentials:
       require_for_pull_mode(reader, auth.token_url, child_path(path, "token_url"),
-                            "the OAuth token URL");
+                            "the OAuth token URL (oauth_client_credentials is experimental)");
       require_for_pull_mode(reader, auth.client_id, child_path(path, "client_id"),
-                            "the OAuth client id");
+                            "the OAuth client id (oauth_client_credentials is experimental)");
       require_for_pull_mode(reader, auth.client_secret, child_path(path, "client_secret"),
-                            "the OAuth client secret");
+                            "the OAuth client secret (oauth_client_credentials is experimental)");
       break;
     case epm_auth_type::basic:
       require_for_pull_mode(reader, auth.username, child_path(path, "username"),
@@ -133,6 +133,10 @@ void check_pull_mode(config_reader& reader, const service_config& cfg) {
   if (!cfg.settings.pull_mode.enabled)
     return;
   check_epm_auth_complete(reader, cfg.epm.auth);
+  if (cfg.epm.auth.type == epm_auth_type::oauth_client_credentials)
+    reader.warn("epm.auth.type: oauth_client_credentials is experimental: Oracle documents EPM "
+                "Cloud's REST APIs with a user's refresh token, and an access token without a "
+                "user has no EPM role; use \"oauth_refresh_token\" (docs/pull-mode.md)");
   for (const auto& server : cfg.epm.servers) {
     std::string path = child_path("epm.servers", server.id);
     require_for_pull_mode(reader, server.base_url, child_path(path, "base_url"),

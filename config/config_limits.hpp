@@ -77,6 +77,9 @@ inline constexpr whole_number_limit max_concurrent_polls_per_server{1, 64, 4};
 inline constexpr std::size_t max_name_length = 64;
 /// Shorter keys are guessable.
 inline constexpr std::size_t min_api_key_length = 16;
+/// An API key expiring within this many days is named in a warning at load
+/// and reload, so the rotation happens before clients get 401.
+inline constexpr int api_key_expiry_notice_days = 14;
 inline constexpr std::size_t max_dashboard_title_length = 200;
 /// Longer than any name in the tz database, short enough to reject junk.
 inline constexpr std::size_t max_time_zone_name_length = 64;

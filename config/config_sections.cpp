@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 #include <system_error>
 #include <utility>
+
+#include <date/date.h>
 
 namespace epmpulse::config {
 
@@ -242,7 +245,7 @@ epm_server parse_epm_server(config_reader& reader, const std::string& id,
                 "must be an http:// or https:// URL, got " + in_quotes(s.base_url),
                 "write the server's full URL, e.g. \"https://example-epm.oraclecloud.com\"");
   s.kind = static_cast<epm_server_kind>(
-    reader.read_choice(object, "kind", path, 0, {"planning", "arcs", "data_integration", "edm"}));
+    reader.read_choice(object, "kind", path, 0, {"planning", "arcs", "data_integration", "edm", "arcs_tm"}));
   s.application = reader.read_deferred(object, "application", path);
   return s;
 }
@@ -334,10 +337,52 @@ app_config parse_app(const config_reader& reader, const std::string& name,
 
 // -- api keys ----------------------------------------------------------------
 
+/// "2027-03-31T00:00:00Z" or with an offset ("+02:00"), fraction optional.
+// GCC 12 sees date::parse's seconds field as maybe uninitialized on a path
+// where the stream has already failed (and the value is never used).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
+  for (const char* format : {"%FT%TZ", "%FT%T%Ez"}) {
+    std::istringstream in{text};
+    date::sys_time<std::chrono::milliseconds> instant{};
+    in >> date::parse(format, instant);
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof())
+      return instant;
+  }
+  return std::nullopt;
+}
+#pragma GCC diagnostic pop
+
+// A key that has already expired is a warning, not a failure: a deployment
+// must not stop at the next restart because a date passed; the key itself is
+// refused (401 KEY_EXPIRED), which is what its expiry asked for.
+void read_key_expiry(config_reader& reader, const config_json& object, const std::string& path,
+                     api_key& key) {
+  if (!config_reader::member(object, "expires"))
+    return;
+  auto text = reader.read_string(object, "expires", path, "");
+  key.expires = parse_rfc3339(text);
+  if (!key.expires)
+    reader.fail(child_path(path, "expires"),
+                "must be an RFC 3339 time, got " + in_quotes(text),
+                "write the date, the time and the offset, e.g. \"2027-03-31T00:00:00Z\" or "
+                "\"2027-03-31T02:00:00+02:00\"");
+  auto left = *key.expires - std::chrono::system_clock::now();
+  if (left <= std::chrono::system_clock::duration::zero())
+    reader.warn("API key " + in_quotes(key.name) + " expired at " + text
+                + ": requests with it get 401 KEY_EXPIRED (remove it or give it a new key and "
+                  "expiry)");
+  else if (left < std::chrono::hours{24 * limits::api_key_expiry_notice_days})
+    reader.warn("API key " + in_quotes(key.name) + " expires at " + text + ", in less than "
+                + std::to_string(limits::api_key_expiry_notice_days)
+                + " days: rotate it before then");
+}
+
 /// Returns the entry with an empty `key` when it is to be skipped.
 api_key parse_api_key(config_reader& reader, const config_json& object, const std::string& path) {
   reader.require_object(object, path);
-  reader.reject_unknown_keys(object, path, {"name", "key", "role"});
+  reader.reject_unknown_keys(object, path, {"name", "key", "role", "expires"});
   api_key key;
   if (!config_reader::member(object, "name"))
     reader.fail(child_path(path, "name"), "is missing", "name the client that uses this key");
@@ -350,6 +395,7 @@ api_key parse_api_key(config_reader& reader, const config_json& object, const st
   key.role = static_cast<key_role>(reader.read_choice(object, "role", path,
                                                       static_cast<std::size_t>(key_role::write),
                                                       {"read", "write", "admin"}));
+  read_key_expiry(reader, object, path, key);
   auto value = reader.read_text_field(object, "key", path);
   if (!value)
     reader.fail(child_path(path, "key"), "is missing",

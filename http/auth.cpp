@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <random>
 
+#include <date/date.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -11,7 +12,8 @@
 
 namespace epmpulse::http {
 
-key_store::key_store(std::vector<config::api_key> keys) : keys_(std::move(keys)) {}
+key_set::key_set(std::vector<config::api_key> keys, config::rate_limit_settings rate_limits)
+    : keys_(std::move(keys)), rate_limits_(rate_limits) {}
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   // Walk the longer input whole so the time reveals no matching prefix.
@@ -25,7 +27,16 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-const config::api_key* key_store::authenticate(std::string_view header, api_error& error) const {
+namespace {
+
+std::string format_instant(std::chrono::system_clock::time_point t) {
+  return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(t));
+}
+
+} // namespace
+
+const config::api_key* key_set::authenticate(std::string_view header, api_error& error,
+                                             std::optional<time_point> now) const {
   constexpr std::string_view scheme = "Bearer ";
   auto malformed = [&]() -> const config::api_key* {
     error = {ec::missing_auth,
@@ -52,9 +63,93 @@ const config::api_key* key_store::authenticate(std::string_view header, api_erro
   for (const auto& k : keys_)
     if (constant_time_equal(key, k.key) && found == nullptr)
       found = &k;
-  if (found == nullptr)
+  if (found == nullptr) {
     error = {ec::invalid_key, "The API key is not recognised.", nlohmann::json::object()};
+    return nullptr;
+  }
+  if (found->expires && *found->expires <= now.value_or(std::chrono::system_clock::now())) {
+    auto at = format_instant(*found->expires);
+    error = {ec::key_expired,
+             "The API key '" + found->name + "' expired at " + at
+               + "; ask the service's operator for a new key.",
+             {{"key", found->name}, {"expired_at", at}}};
+    return nullptr;
+  }
   return found;
+}
+
+// -- changes and the holder ----------------------------------------------------
+
+bool key_changes::any() const {
+  return !added.empty() || !removed.empty() || !changed.empty() || rate_limits_changed;
+}
+
+namespace {
+
+bool same_limits(const config::rate_limit_settings& a, const config::rate_limit_settings& b) {
+  return a.enabled == b.enabled && a.status_per_minute == b.status_per_minute
+         && a.batch_per_minute == b.batch_per_minute && a.read_per_minute == b.read_per_minute;
+}
+
+const config::api_key* named(const key_set& set, const std::string& name) {
+  for (const auto& k : set.keys())
+    if (k.name == name)
+      return &k;
+  return nullptr;
+}
+
+} // namespace
+
+key_changes compare(const key_set& before, const key_set& after) {
+  key_changes out;
+  for (const auto& k : after.keys()) {
+    const auto* old = named(before, k.name);
+    if (old == nullptr)
+      out.added.push_back(k.name);
+    else if (old->key != k.key || old->role != k.role || old->expires != k.expires)
+      out.changed.push_back(k.name);
+  }
+  for (const auto& k : before.keys())
+    if (named(after, k.name) == nullptr)
+      out.removed.push_back(k.name);
+  out.rate_limits_changed = !same_limits(before.rate_limits(), after.rate_limits());
+  return out;
+}
+
+key_holder::key_holder(key_set initial) {
+  versions_.push_back(std::make_unique<const key_set>(std::move(initial)));
+  current_.store(versions_.back().get(), std::memory_order_release);
+}
+
+key_changes key_holder::replace(key_set next) {
+  std::lock_guard guard{replace_mutex_};
+  auto changes = compare(*versions_.back(), next);
+  applied_.fetch_add(1, std::memory_order_relaxed);
+  if (!changes.any())
+    return changes;
+  versions_.push_back(std::make_unique<const key_set>(std::move(next)));
+  current_.store(versions_.back().get(), std::memory_order_release);
+  return changes;
+}
+
+std::string key_metrics(const key_holder& holder) {
+  std::string text =
+    "# HELP epmpulse_api_key_expiry_timestamp_seconds When each API key with an expiry stops "
+    "working (Unix time).\n"
+    "# TYPE epmpulse_api_key_expiry_timestamp_seconds gauge\n";
+  for (const auto& k : holder.current().keys())
+    if (k.expires)
+      text += fmt::format("epmpulse_api_key_expiry_timestamp_seconds{{key=\"{}\"}} {}\n", k.name,
+                          std::chrono::duration_cast<std::chrono::seconds>(
+                            k.expires->time_since_epoch())
+                            .count());
+  text += "# HELP epmpulse_config_reloads_total Reloads of the API keys and rate limits.\n"
+          "# TYPE epmpulse_config_reloads_total counter\n";
+  text += fmt::format("epmpulse_config_reloads_total{{result=\"applied\"}} {}\n",
+                      holder.reloads_applied());
+  text += fmt::format("epmpulse_config_reloads_total{{result=\"refused\"}} {}\n",
+                      holder.reloads_refused());
+  return text;
 }
 
 namespace {
@@ -97,7 +192,7 @@ std::optional<std::vector<config::api_key>> bootstrap_keys(const std::string& da
   for (auto [name, role] : {std::pair{"generated_write", config::key_role::write},
                             std::pair{"generated_admin", config::key_role::admin},
                             std::pair{"generated_read", config::key_role::read}})
-    keys.push_back({name, random_key(), role});
+    keys.push_back({name, random_key(), role, std::nullopt});
   nlohmann::json doc = {{"api_keys", nlohmann::json::array()}};
   for (const auto& k : keys)
     doc["api_keys"].push_back({{"name", k.name}, {"key", k.key}, {"role", to_string(k.role)}});
@@ -107,6 +202,14 @@ std::optional<std::vector<config::api_key>> bootstrap_keys(const std::string& da
   }
   log::warn("no API key configured: generated keys (read them from the file)", {{"path", path}});
   return keys;
+}
+
+std::optional<std::vector<config::api_key>> keys_to_run_with(const config::service_config& config,
+                                                             const std::string& data_dir,
+                                                             std::string& error) {
+  if (!config.api_keys.empty())
+    return config.api_keys;
+  return bootstrap_keys(data_dir, error);
 }
 
 } // namespace epmpulse::http

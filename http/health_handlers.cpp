@@ -168,6 +168,7 @@ void handle_metrics(request_scope& scope) {
         [self, &services, out](state_health& h) {
           auto text =
             std::make_shared<std::string>(server_and_state_metrics(*services.counters, h));
+          *text += key_metrics(*services.keys);
           ask_part_metrics<canvas_metrics>(self, services.canvas, text, [=, &services] {
             ask_part_metrics<epm_metrics>(self, services.epm, text, [out, text] {
               out->set_content_type("text/plain; version=0.0.4");

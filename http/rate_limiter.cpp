@@ -29,6 +29,19 @@ rate_limiter::decision rate_limiter::admit(std::string_view key, int per_minute,
   return {false, std::max(1, static_cast<int>(wait))};
 }
 
+std::string status_bucket(std::string_view key_name) {
+  return "status:" + std::string{key_name};
+}
+
+std::string batch_bucket(std::string_view key_name) {
+  return "batch:" + std::string{key_name};
+}
+
+void rate_limiter::forget(std::string_view key) {
+  std::lock_guard guard{mutex_};
+  buckets_.erase(std::string{key});
+}
+
 std::size_t rate_limiter::tracked() const {
   std::lock_guard guard{mutex_};
   return buckets_.size();

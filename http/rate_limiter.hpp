@@ -16,6 +16,11 @@
 
 namespace epmpulse::http {
 
+/// The buckets of the API key named `key_name`: its pushes and its batches
+/// (and admin operations).
+std::string status_bucket(std::string_view key_name);
+std::string batch_bucket(std::string_view key_name);
+
 class rate_limiter {
 public:
   using clock = std::chrono::steady_clock;
@@ -32,6 +37,10 @@ public:
 
   /// Buckets currently tracked (for tests and metrics).
   std::size_t tracked() const;
+
+  /// Drops bucket `key` (a reload removed the API key it belongs to); the
+  /// buckets of keys that remain keep their counts across a reload.
+  void forget(std::string_view key);
 
 private:
   struct bucket {

@@ -1,6 +1,7 @@
 #include "http/routes.hpp"
 
 #include "actors/common/log.hpp"
+#include "http/admin_routes.hpp"
 #include "http/canvas_routes.hpp"
 #include "http/health_handlers.hpp"
 #include "http/status_handlers.hpp"
@@ -58,9 +59,9 @@ std::optional<std::pair<std::string, int>> budget_for(const route& r, const requ
     case budget::none:
       return std::nullopt;
     case budget::status:
-      return std::pair{"status:" + scope.key->name, limits.status_per_minute};
+      return std::pair{status_bucket(scope.key->name), limits.status_per_minute};
     case budget::batch:
-      return std::pair{"batch:" + scope.key->name, limits.batch_per_minute};
+      return std::pair{batch_bucket(scope.key->name), limits.batch_per_minute};
     case budget::read:
       return std::pair{"read:" + scope.out->request().remote_endpoint().address().to_string(),
                        limits.read_per_minute};
@@ -86,6 +87,8 @@ std::vector<route> make_routes() {
      handle_canvas_preview},
     {post, "/api/v1/canvas/sync", false, key_role::admin, budget::batch, false,
      handle_canvas_sync},
+    // -- admin --
+    {post, "/api/v1/admin/reload", false, key_role::admin, budget::batch, false, handle_reload},
   };
 }
 
@@ -103,10 +106,13 @@ void dispatch(const std::vector<route>& routes, const http_services& services, r
     return;
   }
   request_scope scope{out, nullptr, std::move(param), services};
+  // The one atomic load per request: this request keeps these keys and
+  // budgets to its end, whatever a reload publishes meanwhile.
+  const key_set& access = services.keys->current();
   if (r->role) {
     api_error err;
     auto auth = header.opt_value_of(restinio::http_field::authorization);
-    scope.key = services.keys->authenticate(auth ? *auth : std::string_view{}, err);
+    scope.key = access.authenticate(auth ? *auth : std::string_view{}, err);
     if (scope.key == nullptr) {
       out->send_error(err);
       return;
@@ -119,8 +125,7 @@ void dispatch(const std::vector<route>& routes, const http_services& services, r
       return;
     }
   }
-  const auto& limits = services.config->settings.rate_limits;
-  if (auto bucket = budget_for(*r, scope, limits); bucket && services.limiter) {
+  if (auto bucket = budget_for(*r, scope, access.rate_limits()); bucket && services.limiter) {
     auto verdict = services.limiter->admit(bucket->first, bucket->second);
     if (!verdict.allowed) {
       log::write(log::level::warn, "rate limited", out->request_id(),

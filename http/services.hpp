@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "http/auth.hpp"
 #include "http/edge.hpp"
+#include "http/key_reloader.hpp"
 #include "http/rate_limiter.hpp"
 
 namespace epmpulse::http {
@@ -22,7 +23,10 @@ struct server_counters;
 struct http_services {
   caf::actor_system* system = nullptr;
   std::shared_ptr<const config::service_config> config;
-  std::shared_ptr<const key_store> keys;
+  /// The API keys and rate limits in force (replaced whole by a reload).
+  std::shared_ptr<key_holder> keys;
+  /// Re-reads them from the configuration file; null: reload unavailable.
+  key_reloader_actor reloader;
   state_store_actor state;
   /// The canvas actor (it runs disabled, previews only, without a Slack token).
   canvas_actor canvas;

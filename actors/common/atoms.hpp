@@ -38,6 +38,7 @@ EPMPULSE_ATOM(invalid, "invalidate");  ///< token actor: EPM refused this token
 EPMPULSE_ATOM(watch, "watch");         ///< poller: watch a job
 EPMPULSE_ATOM(unwatch, "unwatch");     ///< poller: stop watching a domain
 EPMPULSE_ATOM(fetch, "fetch");         ///< HTTP client: one outbound request
+EPMPULSE_ATOM(reload, "reload");       ///< key reloader: re-read API keys and rate limits
 
 // -- timers (each actor's messages to itself) ------------------------------------
 EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning
@@ -52,6 +53,8 @@ EPMPULSE_ATOM(sync_deadline, "syncdead");     ///< canvas: a sync must answer no
 EPMPULSE_ATOM(auth_check_due, "authcheck");   ///< canvas: re-check the Slack token (auth.test)
 EPMPULSE_ATOM(poll_due, "polldue");           ///< poller: the next job poll is due
 EPMPULSE_ATOM(refresh_due, "refreshdue");     ///< token actor: refresh or backoff over
+EPMPULSE_ATOM(keepalive_due, "keepalive");    ///< token actor: use the refresh token before it lapses
+EPMPULSE_ATOM(save_retry, "saveretry");       ///< token actor: save the rotated refresh token again
 EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start-up snapshot again
 EPMPULSE_ATOM(deadline_sweep, "deadsweep");   ///< HTTP edge: answer requests past their deadline
 

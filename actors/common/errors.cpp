@@ -27,6 +27,8 @@ const char* api_code(ec e) {
     case ec::internal_error: return "INTERNAL_ERROR";
     case ec::epm_error: return "EPM_ERROR";
     case ec::epm_auth_error: return "EPM_AUTH_ERROR";
+    case ec::key_expired: return "KEY_EXPIRED";
+    case ec::invalid_config: return "INVALID_CONFIG";
   }
   return "INTERNAL_ERROR";
 }
@@ -54,6 +56,8 @@ int http_status(ec e) {
     case ec::internal_error: return 500;
     case ec::epm_error: return 502;
     case ec::epm_auth_error: return 502;
+    case ec::key_expired: return 401;
+    case ec::invalid_config: return 422;
   }
   return 500;
 }

@@ -35,6 +35,8 @@ enum class ec : std::uint8_t {
   internal_error,         ///< 500 INTERNAL_ERROR
   epm_error,              ///< failure talking to EPM (pull mode, internal)
   epm_auth_error,         ///< failure getting an EPM token (internal)
+  key_expired,            ///< 401 KEY_EXPIRED (the key's `expires` has passed)
+  invalid_config,         ///< 422 INVALID_CONFIG (a reload found the file invalid)
 };
 
 /// The API's code for `e`, e.g. "INVALID_APP".

@@ -93,8 +93,8 @@ epm_job_phase phase_of_code(config::epm_server_kind kind, long long code) {
     return epm_job_phase::succeeded;
   if (code < 0)
     return epm_job_phase::running; // -1 in progress; other negatives are not EPM's
-  if (kind == config::epm_server_kind::arcs)
-    return epm_job_phase::failed; // ARCS: any positive code is a failure
+  if (kind == config::epm_server_kind::arcs || kind == config::epm_server_kind::arcs_tm)
+    return epm_job_phase::failed; // ARCS's Migration Status Codes: any positive code failed
   // Planning REST codes (Data Integration and EDM use the same):
   // 2 = cancel pending (still running), INT_MAX = unknown (keep watching; the
   // timeout settles it), 1 error / 3 cancelled / 4 invalid parameter / others failed.
@@ -141,6 +141,7 @@ const char* kind_name(config::epm_server_kind kind) {
     case config::epm_server_kind::arcs: return "arcs";
     case config::epm_server_kind::data_integration: return "data_integration";
     case config::epm_server_kind::edm: return "edm";
+    case config::epm_server_kind::arcs_tm: return "arcs_tm";
   }
   return "planning";
 }
@@ -149,10 +150,19 @@ std::string encode_path_segment(std::string_view text) {
   return percent_encode(text);
 }
 
-std::string job_status_url(const config::epm_server& server, std::string_view job_id) {
+namespace {
+
+std::string_view base_of(const config::epm_server& server) {
   std::string_view base = server.base_url;
   while (!base.empty() && base.back() == '/')
     base.remove_suffix(1);
+  return base;
+}
+
+} // namespace
+
+std::string job_status_url(const config::epm_server& server, std::string_view job_id) {
+  auto base = base_of(server);
   auto id = encode_path_segment(job_id);
   switch (server.kind) {
     case config::epm_server_kind::planning:
@@ -164,8 +174,16 @@ std::string job_status_url(const config::epm_server& server, std::string_view jo
       return fmt::format("{}/aif/rest/V1/jobs/{}", base, id);
     case config::epm_server_kind::edm:
       return fmt::format("{}/epm/rest/v1/jobRuns/{}", base, id);
+    case config::epm_server_kind::arcs_tm:
+      return fmt::format("{}/arm/rest/v1/jobs/{}", base, id);
   }
   return {};
+}
+
+std::string job_result_url(const config::epm_server& server, std::string_view job_id) {
+  if (server.kind != config::epm_server_kind::edm)
+    return {};
+  return job_status_url(server, job_id) + "/result";
 }
 
 // -- mapping -----------------------------------------------------------------------
@@ -228,12 +246,81 @@ std::optional<epm_job_result> map_job_response(config::epm_server_kind kind, con
       break;
     }
   }
-  // EDM reports lastModified in epoch milliseconds: the completion time.
+  // EDM's lastModified is the completion time: epoch milliseconds in the
+  // schema, an RFC 3339 string in Oracle's example result.
   if (r.phase != epm_job_phase::running) {
     auto lm = doc.find("lastModified");
     if (lm != doc.end() && lm->is_number_integer() && lm->get<long long>() > 0)
       r.event_time = time_point{std::chrono::milliseconds{lm->get<long long>()}};
+    else if (lm != doc.end() && lm->is_string())
+      r.event_time = parse_time(lm->get_ref<const std::string&>());
   }
+  return r;
+}
+
+bool needs_result_check(config::epm_server_kind kind, const epm_job_result& result) {
+  return kind == config::epm_server_kind::edm && result.phase == epm_job_phase::succeeded;
+}
+
+namespace {
+
+/// The messages of an EDM result's failed tasks ("ERROR", "FAILED", …), in
+/// order, joined with "; ".
+std::string failed_task_messages(const json& result) {
+  std::string out;
+  auto tasks = result.find("tasks");
+  if (tasks == result.end() || !tasks->is_array())
+    return out;
+  for (const auto& task : *tasks) {
+    if (!task.is_object())
+      continue;
+    auto phase = phase_of_word(text_field(task, "status"));
+    if (phase != epm_job_phase::failed)
+      continue;
+    auto messages = task.find("messages");
+    std::string text;
+    if (messages != task.end() && messages->is_array()) {
+      for (const auto& m : *messages)
+        if (m.is_string() && !m.get_ref<const std::string&>().empty())
+          text += (text.empty() ? "" : " ") + m.get<std::string>();
+    } else {
+      text = text_field(task, "messages");
+    }
+    if (text.empty())
+      text = text_field(task, "taskName") + " failed";
+    out += (out.empty() ? "" : "; ") + text;
+  }
+  return out;
+}
+
+} // namespace
+
+std::optional<epm_job_result> map_edm_result_body(std::string_view body, std::string& error) {
+  auto doc = json::parse(body.begin(), body.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    error = "job run result is not a JSON object";
+    return std::nullopt;
+  }
+  auto r = map_job_response(config::epm_server_kind::edm, doc, error);
+  if (!r)
+    return std::nullopt;
+  auto result = doc.find("result");
+  if (r->phase != epm_job_phase::succeeded || result == doc.end() || !result->is_object())
+    return r;
+  auto success = result->find("success");
+  if (success == result->end() || !success->is_boolean() || success->get<bool>())
+    return r;
+  // COMPLETED, yet the run's own result says it failed.
+  auto text = failed_task_messages(*result);
+  if (text.empty())
+    text = text_field(*result, "messages");
+  if (text.empty())
+    text = text_field(doc, "error");
+  if (text.empty())
+    text = "the job run completed but its result reports a failure";
+  r->phase = epm_job_phase::failed;
+  r->status = job_status::warning;
+  r->message = clean_message("Failed: " + text);
   return r;
 }
 
@@ -287,6 +374,34 @@ std::string clean_message(std::string_view text, std::size_t max_chars) {
 
 std::string timeout_message(double max_poll_duration_minutes) {
   return fmt::format("Timed out: no completion after {:g} min", max_poll_duration_minutes);
+}
+
+std::string timeout_message(double max_poll_duration_minutes, std::string_view last_state) {
+  auto base = timeout_message(max_poll_duration_minutes);
+  if (last_state.empty())
+    return base;
+  return clean_message(fmt::format("{}; {}", base, last_state));
+}
+
+const char* required_role(config::epm_server_kind kind) {
+  switch (kind) {
+    case config::epm_server_kind::planning: return "the Service Administrator role";
+    case config::epm_server_kind::arcs:
+      return "the Service Administrator, Power User, User or Viewer role";
+    case config::epm_server_kind::arcs_tm:
+      return "the Service Administrator or Power User role, or the Jobs - View application role";
+    case config::epm_server_kind::data_integration:
+      return "the Service Administrator or Power User role";
+    case config::epm_server_kind::edm:
+      return "a role that may run the job in Enterprise Data Management";
+  }
+  return "the Service Administrator role";
+}
+
+std::string forbidden_message(const config::epm_server& server) {
+  return fmt::format("EPM refused the job status (HTTP 403 Forbidden): give the EPM user of "
+                     "epm.auth {} on {}",
+                     required_role(server.kind), server.name.empty() ? server.id : server.name);
 }
 
 std::string not_found_message(const config::epm_server& server) {

@@ -5,17 +5,22 @@
 // a dashboard status and message. The poller runs these; tests call them
 // directly.
 //
-// What each kind of server answers (from Oracle's REST API reference for
-// each product; the status codes differ between them):
-// - Planning, FCCS, Tax Reporting, EPCM:
+// What each kind of server answers (Oracle's "REST APIs for Oracle Fusion
+// Cloud EPM" and "REST API for Oracle Enterprise Data Management Cloud"):
+// - planning (Planning, FCCS, Tax Reporting, EPCM), "Retrieve Job Status":
 //     GET {base}/HyperionPlanning/rest/v3/applications/{app}/jobs/{id}
 //     status -1 in progress, 0 success, 1 error, 2 cancel pending,
-//     3 cancelled, 4 invalid parameter
-// - ARCS:              GET {base}/armARCS/rest/v1/jobs/{id}
-//     status 0 success, -1 in progress, positive failed
-// - Data Integration:  GET {base}/aif/rest/V1/jobs/{id}
-//     the Planning codes, plus a textual jobStatus (RUNNING/SUCCESS/FAILED)
-// - EDM:               GET {base}/epm/rest/v1/jobRuns/{id}
+//     3 cancelled, 4 invalid parameter, Integer.MAX_VALUE unknown.
+//     Needs the Service Administrator role.
+// - arcs (Reconciliation Compliance): GET {base}/armARCS/rest/v1/jobs/{id}
+// - arcs_tm (Transaction Matching):   GET {base}/arm/rest/v1/jobs/{id}
+//     both with the "Migration Status Codes": 0 success, -1 in progress,
+//     any positive code failed.
+// - data_integration:  GET {base}/aif/rest/V1/jobs/{id}
+//     the Planning codes (sent as strings), plus jobStatus RUNNING/SUCCESS/FAILED
+// - edm: GET {base}/epm/rest/v1/jobRuns/{id} (a JobRun: status, error,
+//     lastModified); once COMPLETED, GET .../jobRuns/{id}/result tells
+//     whether it worked: a COMPLETED run can carry result.success false.
 
 #include <chrono>
 #include <optional>
@@ -29,7 +34,7 @@
 
 namespace epmpulse {
 
-/// "planning" | "arcs" | "data_integration" | "edm".
+/// "planning" | "arcs" | "arcs_tm" | "data_integration" | "edm".
 const char* kind_name(config::epm_server_kind kind);
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, so a job
@@ -38,6 +43,9 @@ std::string encode_path_segment(std::string_view text);
 
 /// The job-status URL of `job_id` on `server` (trailing '/' of base_url ignored).
 std::string job_status_url(const config::epm_server& server, std::string_view job_id);
+
+/// EDM only: the URL of a job run's result ("" for the other kinds).
+std::string job_result_url(const config::epm_server& server, std::string_view job_id);
 
 /// Where an EPM job is, as far as the dashboard cares.
 enum class epm_job_phase {
@@ -67,12 +75,35 @@ std::optional<epm_job_result> map_job_response(config::epm_server_kind kind,
 std::optional<epm_job_result> map_job_body(config::epm_server_kind kind, std::string_view body,
                                            std::string& error);
 
+/// True when a finished answer of this kind is not the last word: an EDM job
+/// run that says it succeeded still has to have its result read.
+bool needs_result_check(config::epm_server_kind kind, const epm_job_result& result);
+
+/// Maps an EDM JobRunResult document (GET .../jobRuns/{id}/result): a run
+/// whose `result.success` is false failed, whatever its status says; the
+/// message names the failed tasks' messages. Nullopt + `error` when the body
+/// is not a result.
+std::optional<epm_job_result> map_edm_result_body(std::string_view body, std::string& error);
+
 /// Collapses control characters and runs of whitespace into single spaces,
 /// trims, and cuts to `max_chars` code points (UTF-8 safe, "…" appended).
 std::string clean_message(std::string_view text, std::size_t max_chars = max_message_chars);
 
 /// "Timed out: no completion after N min" with N as configured (60, 0.5).
 std::string timeout_message(double max_poll_duration_minutes);
+
+/// The timeout message with what EPM said last: "Timed out: no completion
+/// after N min; <last_state>" (cut to the message limit).
+std::string timeout_message(double max_poll_duration_minutes, std::string_view last_state);
+
+/// What the timeout message says of a job EPM kept reporting in progress.
+inline constexpr std::string_view still_in_progress_text = "EPM still reports the job in progress";
+
+/// The roles Oracle documents for reading a job's status on this kind.
+const char* required_role(config::epm_server_kind kind);
+
+/// Health text for a 403: what EPM refused, and the fix (the role).
+std::string forbidden_message(const config::epm_server& server);
 
 /// "Job not found on <server>" (the server's name, else its id).
 std::string not_found_message(const config::epm_server& server);

@@ -192,8 +192,38 @@ void settle(poller_ptr self, job& j, job_status status, const std::string& messa
 void settle_timed_out(poller_ptr self, job& j) {
   auto& st = self->state;
   ++st.counters.timeouts;
-  settle(self, j, job_status::warning, timeout_message(st.opts.pull.max_poll_duration_minutes),
-         std::nullopt, "timeout");
+  settle(self, j, job_status::warning,
+         timeout_message(st.opts.pull.max_poll_duration_minutes, j.last_state), std::nullopt,
+         "timeout");
+}
+
+/// Past the deadline with EPM refusing the status (403): nobody knows how
+/// the job ended, so its domains are left as they are and the job dropped.
+void give_up_unsettled(poller_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.jobs.find(id);
+  if (it == st.jobs.end())
+    return;
+  ++st.counters.timeouts;
+  log::warn("epm job given up without settling: EPM refused its status (403) until the timeout",
+            {{"server", server_label(st)},
+             {"job_id", id},
+             {"domains", domains_of(it->second.targets)},
+             {"fix", st.last_error}});
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& t : it->second.targets)
+    keys.emplace_back(t.app, t.domain);
+  for (const auto& key : keys)
+    remove_target(self, key); // erases the job with its last domain
+}
+
+/// The job's deadline passed: settle it as timed out, or drop it unsettled
+/// after a 403.
+void deadline_passed(poller_ptr self, job& j) {
+  if (j.forbidden)
+    give_up_unsettled(self, j.id);
+  else
+    settle_timed_out(self, j);
 }
 
 // -- polling ------------------------------------------------------------------------
@@ -204,6 +234,8 @@ void record_failure(poller_ptr self, job& j, const std::string& reason) {
   ++st.counters.poll_failures;
   ++j.failures;
   st.last_error = reason;
+  if (!j.forbidden)
+    j.last_state = "last poll failed: " + reason;
   auto delay = backoff_delay(st.interval, j.failures, std::max(st.opts.backoff_cap, st.interval));
   j.next_due = now + delay;
   log::warn("epm job poll failed; backing off",
@@ -213,7 +245,7 @@ void record_failure(poller_ptr self, job& j, const std::string& reason) {
              {"failures", j.failures},
              {"retry_in_sec", std::chrono::duration<double>(delay).count()}});
   if (now >= j.deadline)
-    settle_timed_out(self, j);
+    deadline_passed(self, j); // may erase the job
 }
 
 void poll_failed(poller_ptr self, const std::string& id, std::uint64_t incarnation,
@@ -224,34 +256,87 @@ void poll_failed(poller_ptr self, const std::string& id, std::uint64_t incarnati
 }
 
 void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnation,
-                 std::uint64_t token_generation, bool may_retry, const http_response& resp);
+                 const access_token& token, bool may_retry, const http_response& resp);
 
-void send_get(poller_ptr self, const std::string& id, std::uint64_t incarnation,
-              const access_token& token, bool may_retry) {
-  auto& st = self->state;
+http_request job_request(const poller_state& st, std::string url, const access_token& token) {
   http_request req;
   req.method = "GET";
-  req.url = job_status_url(st.opts.server, id);
+  req.url = std::move(url);
   if (!token.header.empty())
     req.headers.emplace_back("Authorization", token.header);
   req.headers.emplace_back("Accept", "application/json");
   req.timeout_sec = st.opts.request_timeout_sec;
   req.connect_timeout_sec = st.opts.connect_timeout_sec;
-  auto guard = seconds_to_ms(st.opts.request_timeout_sec + st.opts.connect_timeout_sec + 5);
-  auto generation = token.generation;
-  self->request(st.opts.http, guard, fetch_atom_v, std::move(req))
+  return req;
+}
+
+std::chrono::milliseconds request_guard(const poller_state& st) {
+  return seconds_to_ms(st.opts.request_timeout_sec + st.opts.connect_timeout_sec + 5);
+}
+
+void send_get(poller_ptr self, const std::string& id, std::uint64_t incarnation,
+              const access_token& token, bool may_retry) {
+  auto& st = self->state;
+  auto req = job_request(st, job_status_url(st.opts.server, id), token);
+  self->request(st.opts.http, request_guard(st), fetch_atom_v, std::move(req))
     .then(
-      [self, id, incarnation, generation, may_retry](const http_response& resp) {
-        on_response(self, id, incarnation, generation, may_retry, resp);
+      [self, id, incarnation, token, may_retry](const http_response& resp) {
+        on_response(self, id, incarnation, token, may_retry, resp);
       },
       [self, id, incarnation](const caf::error& err) {
         poll_failed(self, id, incarnation, "request failed: " + describe_error(err));
       });
 }
 
-void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnation,
-                 std::uint64_t token_generation, bool may_retry, const http_response& resp) {
+/// EDM's answer to GET .../jobRuns/{id}/result: settles the job, or backs off.
+void on_result_response(poller_ptr self, const std::string& id, std::uint64_t incarnation,
+                        const http_response& resp) {
   auto& st = self->state;
+  auto* j = end_flight(self, id, incarnation);
+  if (j == nullptr) {
+    dispatch(self);
+    return;
+  }
+  std::string error;
+  std::optional<epm_job_result> result;
+  if (resp.status == 0)
+    error = "network error reading the job run result: " + resp.transport_error;
+  else if (!resp.ok())
+    error = fmt::format("EPM answered HTTP {} for the job run result", resp.status);
+  else if (!(result = map_edm_result_body(resp.body, error)))
+    error = "unreadable job run result: " + error;
+  if (!result || result->phase == epm_job_phase::running) {
+    record_failure(self, *j, error.empty() ? "job run result still in progress" : error);
+  } else {
+    st.last_error.clear();
+    j->failures = 0;
+    settle(self, *j, result->status, result->message, result->event_time,
+           result->phase == epm_job_phase::succeeded ? "succeeded" : "failed");
+  }
+  dispatch(self);
+}
+
+/// The job run says it finished; its result says whether it worked. The
+/// poll's slot stays taken until that answer.
+void fetch_result(poller_ptr self, const std::string& id, std::uint64_t incarnation,
+                  const access_token& token) {
+  auto& st = self->state;
+  auto req = job_request(st, job_result_url(st.opts.server, id), token);
+  self->request(st.opts.http, request_guard(st), fetch_atom_v, std::move(req))
+    .then(
+      [self, id, incarnation](const http_response& resp) {
+        on_result_response(self, id, incarnation, resp);
+      },
+      [self, id, incarnation](const caf::error& err) {
+        poll_failed(self, id, incarnation,
+                    "job run result request failed: " + describe_error(err));
+      });
+}
+
+void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnation,
+                 const access_token& used_token, bool may_retry, const http_response& resp) {
+  auto& st = self->state;
+  auto token_generation = used_token.generation;
   if (resp.status == 401 && may_retry && find_job(self, id, incarnation) != nullptr) {
     // The slot stays taken: the retry is part of this poll.
     ++st.counters.unauthorized_retries;
@@ -277,6 +362,9 @@ void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnati
     record_failure(self, *j, "network error: " + resp.transport_error);
   } else if (resp.status == 401) {
     record_failure(self, *j, "EPM rejected a fresh token (401 Unauthorized)");
+  } else if (resp.status == 403) {
+    j->forbidden = true;
+    record_failure(self, *j, forbidden_message(st.opts.server)); // may erase the job
   } else if (resp.status == 404) {
     st.last_error.clear();
     ++st.counters.not_found;
@@ -292,14 +380,21 @@ void on_response(poller_ptr self, const std::string& id, std::uint64_t incarnati
     } else {
       st.last_error.clear();
       j->failures = 0;
+      j->forbidden = false;
       if (result->phase == epm_job_phase::running) {
         auto now = self->clock().now();
         j->next_due = now + st.interval;
+        j->last_state = std::string{still_in_progress_text};
         log::debug("epm job still running", {{"server", server_label(st)},
                                              {"job_id", id},
                                              {"epm_status", result->code.value_or(-1)}});
         if (now >= j->deadline)
           settle_timed_out(self, *j);
+      } else if (needs_result_check(st.opts.server.kind, *result)) {
+        j->in_flight = true; // the result call is part of this poll
+        ++st.in_flight;
+        fetch_result(self, id, incarnation, used_token);
+        return;
       } else {
         settle(self, *j, result->status, result->message, result->event_time,
                result->phase == epm_job_phase::succeeded ? "succeeded" : "failed");
@@ -332,9 +427,13 @@ void dispatch(poller_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
   // A settling job waits for the state's answer (or its timeout) instead.
+  std::vector<std::string> overdue;
   for (auto& [id, j] : st.jobs)
     if (!j.in_flight && !j.settling && j.deadline <= now)
-      settle_timed_out(self, j);
+      overdue.push_back(id);
+  for (const auto& id : overdue)
+    if (auto it = st.jobs.find(id); it != st.jobs.end())
+      deadline_passed(self, it->second);
   std::vector<job*> due;
   for (auto& [id, j] : st.jobs)
     if (!j.in_flight && !j.settling && j.next_due <= now)

@@ -14,8 +14,16 @@
 //   message; error / cancelled / invalid → Warning with the details; in
 //   progress → nothing. 404 → Warning "Job not found on <server>".
 //   Past `max_poll_duration_minutes` since the Loading began → Warning
-//   "Timed out: no completion after N min". After any of these the job is no
-//   longer watched.
+//   "Timed out: no completion after N min; <what EPM said last>" (a job that
+//   can never finish, such as an ARCS monitor while a reconciliation is
+//   open, ends here). After any of these the job is no longer watched.
+// - EDM: a job run that says COMPLETED is settled from its result
+//   (GET .../jobRuns/{id}/result): `result.success` false → Warning with the
+//   failed tasks' messages.
+// - 403: the EPM user lacks the role (epm_status.hpp required_role). Nothing
+//   is settled: the job backs off and stays watched, health names the role;
+//   at the deadline it is dropped unsettled (the domain keeps its Loading
+//   for the stale-Loading sweep), since EPM never told us how it ended.
 // - 401 → the token actor is told the token is invalid, and the poll is
 //   retried once with a fresh one. 5xx, network errors, other statuses and
 //   unreadable answers back off per job (interval × 2^failures, capped) and
@@ -148,6 +156,8 @@ struct poller_state {
     std::uint64_t settle_generation = 0; ///< tells the awaited answer from a late one
     std::string settle_status;      ///< for the log line once committed
     std::vector<std::pair<std::string, std::string>> settled_keys; ///< domains in the settlement
+    std::string last_state;         ///< what EPM said last, for the timeout message
+    bool forbidden = false;         ///< the last answer was 403: never settled by the timeout
   };
 
   poller_options opts;

@@ -60,17 +60,33 @@ std::string health_status(const token_cache_state& st) {
     return "error: " + st.last_error;
   if (!st.persist_error.empty())
     return "error: " + st.persist_error;
+  if (!st.startup_warning.empty())
+    return "error: " + st.startup_warning;
   return "ok";
+}
+
+bool keeps_alive(const token_cache_state& st) {
+  return st.opts.auth.type == config::epm_auth_type::oauth_refresh_token
+         && st.opts.refresh_keepalive.count() > 0;
 }
 
 // -- timers -----------------------------------------------------------------------
 
-void arm_timer(token_cache_ptr self, caf::actor_clock::time_point at) {
-  auto& st = self->state;
-  auto gen = ++st.timer_generation;
+/// Sends (timer_atom, generation) to the actor itself at `at`.
+template <class TimerAtom>
+void send_self_at(token_cache_ptr self, caf::actor_clock::time_point at, TimerAtom timer,
+                  std::uint64_t generation) {
   auto delay = std::max(at - self->clock().now(), caf::actor_clock::duration_type::zero());
-  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
-                     refresh_due_atom_v, gen);
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay), timer,
+                     generation);
+}
+
+void arm_timer(token_cache_ptr self, caf::actor_clock::time_point at) {
+  send_self_at(self, at, refresh_due_atom_v, ++self->state.timer_generation);
+}
+
+void arm_keepalive(token_cache_ptr self, caf::actor_clock::time_point at) {
+  send_self_at(self, at, keepalive_due_atom_v, ++self->state.keepalive_generation);
 }
 
 /// When to refresh a token of lifetime `life` obtained at `obtained`: when
@@ -86,38 +102,58 @@ caf::actor_clock::time_point refresh_time(const token_cache_options& opts,
 
 // -- persistence ------------------------------------------------------------------
 
+/// A save failed: health says so until a retry (after a backoff) succeeds.
+/// The old refresh token is consumed already, so a restart before then would
+/// start from a token the identity domain no longer accepts.
+void save_failed(token_cache_ptr self, std::uint64_t gen, const std::string& reason) {
+  auto& st = self->state;
+  if (gen != st.save_generation)
+    return; // a newer save is on its way
+  ++st.save_failures;
+  auto delay = backoff_delay(st.opts.save_retry_initial, st.save_failures - 1,
+                             st.opts.save_retry_max);
+  st.persist_error = "cannot save the rotated refresh token (retrying; a restart now would "
+                     "start from a consumed one): " + reason;
+  log::error("epm rotated refresh token not saved; retrying. A restart before it is saved "
+             "falls back to the previous refresh token, which the identity domain has consumed",
+             {{"file", refresh_token_file_name},
+              {"reason", reason},
+              {"failures", st.save_failures},
+              {"retry_in_sec", std::chrono::duration<double>(delay).count()}});
+  send_self_at(self, self->clock().now() + delay, save_retry_atom_v, gen);
+}
+
 void persist_refresh_token(token_cache_ptr self) {
   auto& st = self->state;
   if (!st.writer)
     return;
   auto path = refresh_token_path(st.opts.data_dir);
   auto doc = stored_refresh_token_document(st.opts.auth, st.refresh_token);
+  auto gen = ++st.save_generation;
   self->request(st.writer, std::chrono::seconds{30}, write_atom_v, path, std::move(doc))
     .then(
-      [self](const std::string& err) {
+      [self, gen](const std::string& err) {
         auto& st = self->state;
-        if (err.empty()) {
-          if (!st.persist_error.empty())
-            log::info("epm refresh token saved again", {{"file", refresh_token_file_name}});
-          st.persist_error.clear();
-          log::debug("epm rotated refresh token saved", {{"file", refresh_token_file_name}});
-        } else {
-          st.persist_error = "cannot save the rotated refresh token: " + err;
-          log::error("epm rotated refresh token not saved; a restart would fall back to the "
-                     "configured one",
-                     {{"file", refresh_token_file_name}, {"reason", err}});
+        if (!err.empty()) {
+          save_failed(self, gen, err);
+          return;
         }
+        if (gen != st.save_generation)
+          return;
+        if (!st.persist_error.empty())
+          log::info("epm rotated refresh token saved after a failure",
+                    {{"file", refresh_token_file_name}, {"failures", st.save_failures}});
+        st.persist_error.clear();
+        st.startup_warning.clear(); // a token of ours is on disk now
+        st.save_failures = 0;
+        log::debug("epm rotated refresh token saved", {{"file", refresh_token_file_name}});
       },
-      [self](const caf::error& err) {
-        self->state.persist_error = "cannot save the rotated refresh token: " + describe_error(err);
-        log::error("epm rotated refresh token not saved",
-                   {{"file", refresh_token_file_name}, {"reason", describe_error(err)}});
-      });
+      [self, gen](const caf::error& err) { save_failed(self, gen, describe_error(err)); });
 }
 
 // -- fetching ---------------------------------------------------------------------
 
-void fetch_failed(token_cache_ptr self, const std::string& reason) {
+void fetch_failed(token_cache_ptr self, const std::string& reason, bool keepalive = false) {
   auto& st = self->state;
   st.fetching = false;
   ++st.failures;
@@ -138,6 +174,10 @@ void fetch_failed(token_cache_ptr self, const std::string& reason) {
   // after the backoff, before the old one runs out.
   if (st.current && st.used_since_fetch && st.current->expires_at > *st.backoff_until)
     arm_timer(self, *st.backoff_until);
+  // A failed keep-alive is tried again after the backoff: the refresh token
+  // must still be used before it lapses, poll or no poll.
+  if (keepalive && keeps_alive(st))
+    arm_keepalive(self, *st.backoff_until);
 }
 
 void fetch_succeeded(token_cache_ptr self, token_grant grant, caf::actor_clock::time_point started,
@@ -169,6 +209,10 @@ void fetch_succeeded(token_cache_ptr self, token_grant grant, caf::actor_clock::
     ++st.counters.rotations;
     persist_refresh_token(self);
   }
+  if (keeps_alive(st)) {
+    st.last_refresh = now;
+    arm_keepalive(self, now + st.opts.refresh_keepalive);
+  }
   log::info("epm token fetched", {{"grant", grant_name(st.opts.auth.type)},
                                   {"expires_in_sec", grant.expires_in.count()},
                                   {"refresh_token_rotated", rotated},
@@ -177,7 +221,7 @@ void fetch_succeeded(token_cache_ptr self, token_grant grant, caf::actor_clock::
   arm_timer(self, refresh_time(st.opts, now, life));
 }
 
-void start_fetch(token_cache_ptr self, bool proactive) {
+void start_fetch(token_cache_ptr self, bool proactive, bool keepalive = false) {
   auto& st = self->state;
   st.fetching = true;
   ++st.counters.fetches;
@@ -189,21 +233,21 @@ void start_fetch(token_cache_ptr self, bool proactive) {
   auto guard = seconds_to_ms(st.opts.request_timeout_sec + st.opts.connect_timeout_sec + 5);
   self->request(st.opts.http, guard, fetch_atom_v, std::move(req))
     .then(
-      [self, started, proactive](const http_response& resp) {
+      [self, started, proactive, keepalive](const http_response& resp) {
         std::string reason;
         if (resp.status == 0) {
-          fetch_failed(self, "token endpoint unreachable: " + resp.transport_error);
+          fetch_failed(self, "token endpoint unreachable: " + resp.transport_error, keepalive);
           return;
         }
         auto grant = parse_token_response(resp.status, resp.body, reason);
         if (!grant) {
-          fetch_failed(self, reason);
+          fetch_failed(self, reason, keepalive);
           return;
         }
         fetch_succeeded(self, std::move(*grant), started, proactive);
       },
-      [self](const caf::error& err) {
-        fetch_failed(self, "token request failed: " + describe_error(err));
+      [self, keepalive](const caf::error& err) {
+        fetch_failed(self, "token request failed: " + describe_error(err), keepalive);
       });
 }
 
@@ -238,11 +282,15 @@ caf::result<access_token> serve(token_cache_ptr self) {
 
 token_cache_actor::behavior_type
 token_cache(token_cache_ptr self, token_cache_options opts, std::string refresh_token,
-            secret_writer_actor writer) {
+            secret_writer_actor writer, std::string startup_warning) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.refresh_token = std::move(refresh_token);
   st.writer = std::move(writer);
+  st.startup_warning = std::move(startup_warning);
+  st.last_refresh = self->clock().now();
+  if (keeps_alive(st))
+    arm_keepalive(self, st.last_refresh + st.opts.refresh_keepalive);
   if (st.writer)
     self->link_to(st.writer);
   // Basic auth (and none) need no endpoint: one fixed header, never expiring.
@@ -292,6 +340,28 @@ token_cache(token_cache_ptr self, token_cache_options opts, std::string refresh_
       }
       start_fetch(self, true);
     },
+    [self](keepalive_due_atom, std::uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.keepalive_generation || st.fetching)
+        return; // a fetch in flight re-arms the keep-alive when it succeeds
+      auto now = self->clock().now();
+      if (st.backoff_until && now < *st.backoff_until) {
+        arm_keepalive(self, *st.backoff_until);
+        return;
+      }
+      auto due = st.last_refresh + st.opts.refresh_keepalive;
+      if (now < due) {
+        arm_keepalive(self, due);
+        return;
+      }
+      log::info("epm refreshing to keep the refresh token alive",
+                {{"unused_for_sec", seconds_between(st.last_refresh, now)}});
+      start_fetch(self, true, true);
+    },
+    [self](save_retry_atom, std::uint64_t generation) {
+      if (generation == self->state.save_generation && !self->state.persist_error.empty())
+        persist_refresh_token(self);
+    },
   };
 }
 
@@ -314,6 +384,7 @@ caf::expected<token_cache_actor> spawn_token_cache(caf::actor_system& sys,
     return caf::make_error(ec::epm_auth_error, std::move(what));
   };
   std::string refresh_token;
+  std::string startup_warning;
   switch (auth.type) {
     case config::epm_auth_type::none:
       break;
@@ -336,8 +407,17 @@ caf::expected<token_cache_actor> spawn_token_cache(caf::actor_system& sys,
         log::info("epm using the stored rotated refresh token",
                   {{"file", refresh_token_file_name}});
       } else {
-        if (!note.empty())
+        if (note == configured_token_changed_note) {
           log::info("epm stored refresh token not used", {{"reason", note}});
+        } else if (!note.empty()) {
+          // The configured token may be one the identity domain consumed when
+          // the stored one was issued: say so rather than fail mysteriously.
+          startup_warning = "the stored rotated refresh token was not used (" + note
+                            + "); using the configured one, which may already be consumed";
+          log::warn("epm stored refresh token not used; falling back to the configured one, "
+                    "which the identity domain may already have consumed",
+                    {{"file", refresh_token_file_name}, {"reason", note}});
+        }
         refresh_token = auth.refresh_token;
       }
       if (refresh_token.empty())
@@ -352,7 +432,8 @@ caf::expected<token_cache_actor> spawn_token_cache(caf::actor_system& sys,
   secret_writer_actor writer;
   if (auth.type == config::epm_auth_type::oauth_refresh_token && !opts.data_dir.empty())
     writer = opts.writer ? opts.writer : sys.spawn<caf::detached>(secret_writer);
-  return sys.spawn(token_cache, std::move(opts), std::move(refresh_token), std::move(writer));
+  return sys.spawn(token_cache, std::move(opts), std::move(refresh_token), std::move(writer),
+                   std::move(startup_warning));
 }
 
 // -- pure helpers -----------------------------------------------------------------
@@ -371,6 +452,16 @@ std::optional<token_grant> parse_token_response(long status, std::string_view bo
     }
     error = code.empty() ? fmt::format("token endpoint answered {}", status)
                          : fmt::format("token endpoint answered {} ({})", status, code);
+    // RFC 6749 5.2 codes as OCI IAM uses them, with the fix.
+    if (code == "invalid_grant")
+      error += ": the refresh token is expired, revoked or already used; get a new one "
+               "(docs/pull-mode.md) and restart";
+    else if (code == "invalid_client")
+      error += ": the identity domain does not accept this client id or secret";
+    else if (code == "unauthorized_client")
+      error += ": this grant type is not enabled for the client application";
+    else if (code == "invalid_scope")
+      error += ": check epm.auth.scope (urn:opc:serviceInstanceID=...urn:opc:resource:consumer::all)";
     return std::nullopt;
   }
   if (doc.is_discarded() || !doc.is_object()) {
@@ -539,7 +630,7 @@ std::optional<std::string> load_stored_refresh_token(const std::string& data_dir
     return std::nullopt;
   }
   if (!auth.refresh_token.empty() && str("origin") != fingerprint(auth.refresh_token)) {
-    note = "the configured refresh token changed since the stored one was saved";
+    note = configured_token_changed_note;
     return std::nullopt;
   }
   return token;

@@ -17,6 +17,13 @@
 //   <data_dir>/epm_refresh_token.json by a detached writer, and reloaded at
 //   start-up as long as the configured refresh token it descends from is
 //   unchanged.
+// - Refresh tokens are single use and lapse after a period without use (OCI
+//   IAM's default: 7 days). So the token actor refreshes at least every
+//   `refresh_keepalive` (12 h) even when nobody polls, a failed save is
+//   retried (1 s, 2 s … 5 min) until it succeeds, and a stored token that
+//   cannot be used at start-up (unreadable, another client) is reported in
+//   the log and in health: the configured one it falls back to may already
+//   have been consumed.
 // - Token-endpoint failures back off 1, 2, 4 … 60 s; during a backoff token
 //   requests fail at once (ec::epm_auth_error) instead of hammering the
 //   endpoint. Health turns "error: <reason>" until a fetch succeeds.
@@ -80,7 +87,11 @@ using token_cache_actor = caf::typed_actor<
   /// Its own timer: a proactive refresh or the end of a backoff is due. The
   /// generation tells the latest timer from the ones it replaced (CAF 0.17
   /// cannot cancel a delayed message).
-  caf::reacts_to<refresh_due_atom, std::uint64_t>>;
+  caf::reacts_to<refresh_due_atom, std::uint64_t>,
+  /// Its own timer: the refresh token has gone `refresh_keepalive` unused.
+  caf::reacts_to<keepalive_due_atom, std::uint64_t>,
+  /// Its own timer: save the rotated refresh token again after a failure.
+  caf::reacts_to<save_retry_atom, std::uint64_t>>;
 
 /// Writes small secret files atomically (mode 0600) off the worker threads.
 /// Answers "" on success, else the reason.
@@ -99,6 +110,11 @@ struct token_cache_options {
   std::chrono::milliseconds refresh_before{std::chrono::minutes{5}};
   std::chrono::milliseconds backoff_initial{std::chrono::seconds{1}};
   std::chrono::milliseconds backoff_max{std::chrono::seconds{60}};
+  /// Longest time the refresh token goes unused (0: never refresh only to
+  /// keep it alive). Shorter than the identity domain's refresh-token expiry.
+  std::chrono::milliseconds refresh_keepalive{std::chrono::hours{12}};
+  std::chrono::milliseconds save_retry_initial{std::chrono::seconds{1}};
+  std::chrono::milliseconds save_retry_max{std::chrono::minutes{5}};
   double request_timeout_sec = 15;  ///< whole token-endpoint call
   double connect_timeout_sec = 5;
 };
@@ -125,6 +141,11 @@ struct token_cache_state {
   std::optional<caf::actor_clock::time_point> backoff_until;
   std::string last_error;             ///< "" when the last fetch succeeded
   std::string persist_error;          ///< "" when the last save succeeded
+  std::string startup_warning;        ///< a stored token could not be used at start-up
+  unsigned save_failures = 0;         ///< consecutive failed saves
+  std::uint64_t save_generation = 0;  ///< tells the latest save retry from older ones
+  std::uint64_t keepalive_generation = 0;
+  caf::actor_clock::time_point last_refresh{}; ///< last use of the refresh token (or start)
   secret_writer_actor writer;
   token_health counters;
 };
@@ -169,6 +190,11 @@ std::string form_encode(std::string_view text);
 /// A stable, non-reversible fingerprint (FNV-1a 64, hex) used to tell whether
 /// the configured refresh token changed since a rotated one was stored.
 std::string fingerprint(std::string_view secret);
+
+/// The note of load_stored_refresh_token when the configured refresh token
+/// was replaced on purpose (the one case that is not a warning).
+inline constexpr const char* configured_token_changed_note =
+  "the configured refresh token changed since the stored one was saved";
 
 /// The rotated refresh token stored in `data_dir` if it descends from the
 /// configured one (same fingerprint, client and token URL); nullopt otherwise.

@@ -126,13 +126,17 @@ std::optional<std::string> log_file::append(std::string_view records) {
       return reason;
   const auto start = end_;
   const auto end = start + records.size();
+  std::uint64_t capacity = capacity_;
   auto undo = [&](std::string reason) {
     // Best effort: bytes of a failed append must not be read back as records
     // behind a shorter next append at the same place.
-    [[maybe_unused]] auto ignored = fill_zeros(start, std::min(end, capacity_));
+    [[maybe_unused]] auto ignored = fill_zeros(start, std::min(end, capacity));
+    // The next append opens the path again and continues after its last
+    // record: whatever fixed the failure (space freed, a file system
+    // remounted, a file put back) is then what it writes to.
+    close();
     return reason;
   };
-  std::uint64_t capacity = capacity_;
   if (end > capacity) {
     // Grow by whole chunks; this one fdatasync also commits the new size.
     capacity = (end + chunk_bytes_ - 1) / chunk_bytes_ * chunk_bytes_;

@@ -34,9 +34,9 @@ public:
   /// reason on failure (no record content is part of it). Opens the file
   /// first when it is closed: a missing one is created, zero-filled and made
   /// durable with its directory entry; an existing one is continued after
-  /// its last record. A failed append leaves the records after it unharmed:
-  /// its bytes are zeroed again where possible, and the next append writes
-  /// at the same place.
+  /// its last record. A failed append leaves the records before it unharmed:
+  /// its bytes are zeroed again where possible and the file is closed, so the
+  /// next append opens the path again and writes after the last record.
   std::optional<std::string> append(std::string_view records);
 
   /// Closes the file, before it is renamed or removed; the next append opens

@@ -12,6 +12,7 @@
 
 #include "actors/common/durable_file.hpp"
 #include "actors/common/log.hpp"
+#include "actors/state/data_dir.hpp"
 #include "actors/state/state_log.hpp"
 #include "actors/state/state_writer.hpp"
 
@@ -102,6 +103,7 @@ struct state_store_state {
 
   // -- snapshots into the JSON file --
   std::uint64_t snapshot_seq = 0; ///< log position the JSON file holds
+  bool file_behind = false;       ///< start-up could not rewrite the JSON file
   bool snapshot_in_flight = false;
   bool snapshot_scheduled = false;
   milliseconds snapshot_cost{0};
@@ -124,6 +126,11 @@ struct state_store_state {
 };
 
 using store_ptr = state_store_actor::stateful_pointer<state_store_state>;
+
+/// The JSON file holds the state as it is now.
+bool snapshot_current(const state_store_state& st) {
+  return st.snapshot_seq == st.version && !st.file_behind;
+}
 
 snapshot_ptr current_snapshot(state_store_state& st) {
   if (!st.cached_snapshot || st.cached_snapshot_version != st.version) {
@@ -154,7 +161,7 @@ void advance_flush(store_ptr self) {
       start_append(self);
     return;
   }
-  if (st.snapshot_seq != st.version || st.snapshot_in_flight) {
+  if (!snapshot_current(st) || st.snapshot_in_flight) {
     start_snapshot(self);
     return;
   }
@@ -163,7 +170,7 @@ void advance_flush(store_ptr self) {
 
 void schedule_snapshot(store_ptr self) {
   auto& st = self->state;
-  if (st.snapshot_scheduled || st.snapshot_in_flight || st.snapshot_seq == st.version)
+  if (st.snapshot_scheduled || st.snapshot_in_flight || snapshot_current(st))
     return;
   st.snapshot_scheduled = true;
   auto delay = std::clamp(st.snapshot_cost * snapshot_cost_factor, snapshot_min_delay,
@@ -200,6 +207,7 @@ void write_snapshot(store_ptr self) {
         st.snapshot_cost = std::chrono::duration_cast<milliseconds>(
           std::chrono::steady_clock::now() - started);
         st.snapshot_seq = seq;
+        st.file_behind = false;
         st.last_written = std::move(bytes);
         // Every record in the log moved aside is at or below `seq`. The
         // snapshot counts as done once that log is gone, so a shutdown that
@@ -219,7 +227,7 @@ void write_snapshot(store_ptr self) {
 // it holds every record of the moved log and the moved log can be dropped.
 void start_snapshot(store_ptr self) {
   auto& st = self->state;
-  if (st.snapshot_in_flight || st.snapshot_seq == st.version)
+  if (st.snapshot_in_flight || snapshot_current(st))
     return;
   st.snapshot_in_flight = true;
   self->request(st.log, write_timeout, rotate_atom_v)
@@ -349,8 +357,16 @@ void sweep_stale(store_ptr self) {
 
 // -- behaviour ---------------------------------------------------------------------
 
+/// Where start-up left the state: its log position, the position the JSON
+/// file holds (lower when start-up could not rewrite it), and why not.
+struct start_position {
+  std::uint64_t version = 0;
+  std::uint64_t snapshot_seq = 0;
+  std::optional<std::string> snapshot_error;
+};
+
 state_store_actor::behavior_type state_store(store_ptr self, state_store_options opts,
-                                             status_snapshot initial, std::uint64_t position,
+                                             status_snapshot initial, start_position position,
                                              state_store_helpers helpers,
                                              state_bytes initial_bytes) {
   auto& st = self->state;
@@ -361,9 +377,14 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
   st.writer = helpers.writer;
   st.compressor = helpers.compressor;
   st.snapshot = std::move(initial);
-  st.version = position;
-  st.snapshot_seq = position;
+  st.version = position.version;
+  st.snapshot_seq = position.snapshot_seq;
   st.last_written = std::move(initial_bytes);
+  if (position.snapshot_error) {
+    st.file_behind = true;
+    st.snapshot_health.failed(*position.snapshot_error);
+    schedule_snapshot(self);
+  }
   self->link_to(st.log);
   self->link_to(st.writer);
   self->link_to(st.compressor);
@@ -409,7 +430,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
     [self](flush_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (st.pending_records.empty() && !st.append_in_flight && !st.snapshot_in_flight
-          && st.snapshot_seq == st.version)
+          && snapshot_current(st))
         return st.snapshot_health.ok;
       auto promise = self->make_response_promise<bool>();
       st.flush_waiters.push_back(promise);
@@ -565,11 +586,8 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
 caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                                                    state_store_options opts,
                                                    state_store_helpers helpers) {
-  std::error_code err;
-  fs::create_directories(opts.data_dir, err);
-  if (err)
-    return caf::make_error(ec::state_error,
-                           "cannot create data dir " + opts.data_dir + ": " + err.message());
+  if (auto failure = prepare_private_dir(opts.data_dir))
+    return caf::make_error(ec::state_error, *failure);
   auto loaded = load_or_recover(opts.data_dir, *opts.config);
   if (!loaded)
     return loaded.error();
@@ -586,16 +604,26 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
       }
   // Write the (possibly new, recovered or replayed) state before serving, so
   // the file on disk matches what the first reader sees; the logs it holds
-  // are then dropped.
+  // are then dropped. When it cannot be written (a full disk), the service
+  // still starts: the logs stay, the next start replays them again, and the
+  // rewrite is retried like any failed snapshot.
   auto path = (fs::path(opts.data_dir) / state_file_name).string();
   auto bytes = std::make_shared<const std::string>(snapshot_document(snap, position).dump(2));
-  if (auto failure = write_file_atomically(path, *bytes))
-    return caf::make_error(ec::state_error, *failure);
-  for (const char* name : {previous_log_file_name, log_file_name})
-    if (auto failure = remove_durably((fs::path(opts.data_dir) / name).string()))
-      return caf::make_error(ec::state_error, *failure);
+  start_position start{position, position, std::nullopt};
+  if (auto failure = write_file_atomically(path, *bytes)) {
+    log::error("state file not rewritten at start-up: the change logs are kept and the rewrite "
+               "retried",
+               {{"path", path}, {"reason", *failure}});
+    start.snapshot_seq = loaded->log_seq;
+    start.snapshot_error = std::move(failure);
+    bytes = nullptr;
+  } else {
+    for (const char* name : {previous_log_file_name, log_file_name})
+      if (auto failure = remove_durably((fs::path(opts.data_dir) / name).string()))
+        return caf::make_error(ec::state_error, *failure);
+  }
   log::info("state loaded", {{"path", path}, {"apps", snap.apps.size()}, {"loading", loading}});
-  return sys.spawn(state_store, std::move(opts), std::move(snap), position, std::move(helpers),
+  return sys.spawn(state_store, std::move(opts), std::move(snap), start, std::move(helpers),
                    bytes);
 }
 

@@ -121,8 +121,9 @@ struct state_store_options {
 
 /// Loads (or creates, or recovers) the state file, replays the change log,
 /// writes the result as the new snapshot, and spawns the state actor with its
-/// detached writers. Returns an error message when the data dir is
-/// unusable (start-up then stops).
+/// detached writers. When that snapshot cannot be written (a full disk) the
+/// logs are kept and the actor retries it. Returns an error message when the
+/// data dir is unusable (start-up then stops).
 caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                                                    state_store_options opts);
 

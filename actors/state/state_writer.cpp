@@ -12,6 +12,7 @@
 #include "actors/common/durable_file.hpp"
 #include "actors/common/errors.hpp"
 #include "actors/common/log.hpp"
+#include "actors/state/data_dir.hpp"
 #include "actors/state/state_log.hpp"
 
 namespace fs = std::filesystem;
@@ -70,10 +71,8 @@ state_writer(state_writer_actor::stateful_pointer<state_writer_state> self, std:
     },
     [self](backup_atom, const state_bytes& bytes, std::int32_t keep) -> caf::result<std::string> {
       auto dir = backup_dir_of(self->state.state_file);
-      std::error_code err;
-      fs::create_directories(dir, err);
-      if (err)
-        return caf::make_error(ec::state_error, "cannot create " + dir + ": " + err.message());
+      if (auto failure = prepare_private_dir(dir))
+        return caf::make_error(ec::state_error, *failure);
       auto path = (fs::path(dir) / (backup_prefix + compact_time(now_ms()) + ".json")).string();
       if (auto failure = write_file_atomically(path, *bytes))
         return caf::make_error(ec::state_error, *failure);

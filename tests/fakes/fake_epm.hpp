@@ -11,19 +11,36 @@
 //   servers on loopback (fake_http_server), for the tests that run the
 //   product's real HTTP client or binary.
 //
-// A pod answers the four job-status routes
-//   Planning          /HyperionPlanning/rest/v3/applications/{app}/jobs/{id}
-//   ARCS              /armARCS/rest/v1/jobs/{id}
-//   Data Integration  /aif/rest/V1/jobs/{id}
-//   EDM               /epm/rest/v1/jobRuns/{id}
+// A pod answers the job-status routes the way Oracle documents them (REST
+// APIs for Oracle Fusion Cloud EPM; REST API for Oracle Enterprise Data
+// Management Cloud), each with its own body built from the same script:
+//   Planning  /HyperionPlanning/rest/v3/applications/{app}/jobs/{id}
+//             {"status": -1|0|1|2|3|4, "details", "jobId", "jobName",
+//              "descriptiveStatus", "links"}            ("Retrieve Job Status")
+//   ARCS RC   /armARCS/rest/v1/jobs/{id}  {"type": "ARCS", "status", "details",
+//             "links", "error": null, "items": null, "link": null}
+//   ARCS TM   /arm/rest/v1/jobs/{id}      {"type": "TM", "status", "details", "links"}
+//             (both with the Migration Status Codes: 0, -1, positive = failed)
+//   DI        /aif/rest/V1/jobs/{id}      {"status": "0" (a string), "details",
+//             "jobId", "jobStatus": RUNNING|SUCCESS|FAILED, "logFileName", …}
+//   EDM       /epm/rest/v1/jobRuns/{id}   a JobRun {"id", "description", "origin",
+//             "status": RUNNING|COMPLETED|FAILED, "error", "created", "lastModified"}
+//             /epm/rest/v1/jobRuns/{id}/result  a JobRunResult: the JobRun plus
+//             "result": {"success", "tasks": [{"status": "ERROR", "messages"}], …}
+//             (Oracle's example: a COMPLETED run whose result.success is false)
 // from a script per job (a sequence of replies; the last one repeats), counts
 // the calls per job, and checks the Authorization header: a request whose
-// header is not accepted gets 401 and does not consume a scripted reply.
+// header is not accepted gets 401 and does not consume a scripted reply. A
+// pod whose user lacks the role (deny_role) answers 403 to every job-status
+// request, as EPM does for a user without the required role.
 //
-// The token endpoint answers refresh_token and client_credentials grants,
-// issuing "access-1", "access-2", … with a configurable expires_in, can
-// rotate the refresh token (the old one then stops working, as with OCI IAM),
-// and can be made to fail.
+// The token endpoint answers like an OCI IAM identity domain (RFC 6749 5.2
+// errors): refresh_token and client_credentials grants, "access-1",
+// "access-2", … with a configurable expires_in; with rotation each refresh
+// returns a new refresh token and the one used is consumed (using it again
+// is 400 invalid_grant); a refresh token unused for longer than its lifetime
+// (7 days by default, as OCI IAM's default) is 400 invalid_grant; a
+// confidential client with the wrong secret is 401 invalid_client.
 
 #include <chrono>
 #include <cstdint>
@@ -41,15 +58,27 @@
 
 namespace epmpulse::test {
 
-/// One scripted answer to a job poll.
+/// One scripted answer to a job poll: the job's state, rendered as the
+/// job family of the request's path documents it.
 struct epm_reply {
   int status = 200;           ///< HTTP status
-  nlohmann::json body;        ///< the job document (or an error body)
+  int code = 0;               ///< Planning code: -1 running, 0 ok, 1 error, 2 cancel pending, 3 cancelled, 4 invalid
+  std::string details;        ///< the job's details ("" = null)
+  std::string descriptive;    ///< Planning's descriptiveStatus
+  /// EDM only: the run says COMPLETED but its result has success false, with
+  /// this message on its failed task.
+  std::optional<std::string> edm_result_failure;
+  std::optional<nlohmann::json> body; ///< a literal body instead (error answers, oddities)
   std::chrono::milliseconds delay{0}; ///< simulated pod latency before answering
 
-  /// Planning-style job document with `code` (-1 running, 0 ok, 1 error, 3 cancelled…).
+  /// A job in state `code` (-1 running, 0 ok, 1 error, 3 cancelled…).
   static epm_reply job(int code, const std::string& details = {},
                        const std::string& descriptive = {});
+  /// EDM: a run that completed and whose result says it failed (Oracle's
+  /// example: a dimension export whose file transfer failed).
+  static epm_reply edm_completed_but_failed(const std::string& task_message);
+  /// Answers exactly `body` with HTTP `status`.
+  static epm_reply literal(nlohmann::json body, int status = 200);
   static epm_reply in_progress() { return job(-1, "", "Processing"); }
   static epm_reply success(const std::string& details) { return job(0, details, "Completed"); }
   static epm_reply error(const std::string& details) { return job(1, details, "Error"); }
@@ -81,6 +110,13 @@ public:
   /// Calls that reached job `id`'s script (401s excluded).
   std::size_t calls(const std::string& job_id) const;
 
+  /// EDM result requests for job `id` (they do not consume a reply).
+  std::size_t result_calls(const std::string& job_id) const;
+
+  /// While on, every job-status request is answered 403 Forbidden: the EPM
+  /// user lacks the role the call needs.
+  void deny_role(bool on);
+
   /// Requests answered 401 because of the Authorization header.
   std::size_t unauthorized() const;
 
@@ -90,19 +126,23 @@ public:
   /// The path a poller uses for `job_id` on a server of this kind.
   static std::string planning_path(const std::string& application, const std::string& job_id);
   static std::string arcs_path(const std::string& job_id);
+  static std::string arcs_tm_path(const std::string& job_id);
   static std::string data_integration_path(const std::string& job_id);
   static std::string edm_path(const std::string& job_id);
+  static std::string edm_result_path(const std::string& job_id);
 
 private:
   struct job_script {
     std::vector<epm_reply> replies;
     std::size_t calls = 0;
+    std::size_t result_calls = 0;
   };
 
   mutable std::mutex mtx_;
   std::map<std::string, job_script> jobs_;
   std::set<std::string> accepted_;
   std::size_t unauthorized_ = 0;
+  bool deny_role_ = false;
 };
 
 /// A scripted pod served over HTTP on loopback.
@@ -137,7 +177,7 @@ struct token_reply {
   std::string access_token;        ///< "" = the next "access-<n>"
   long expires_in = 3600;
   std::optional<std::string> refresh_token; ///< a rotated refresh token
-  std::string error = "server_error";       ///< for status != 200
+  std::string error = "server_error";       ///< for status != 200 (RFC 6749 5.2 code)
   std::chrono::milliseconds delay{0};
 };
 
@@ -145,8 +185,19 @@ struct token_reply {
 class scripted_token_endpoint {
 public:
   /// The refresh tokens that work; a refresh grant with another one gets 400
-  /// invalid_grant. Empty set: any refresh token works.
-  void accept_refresh_tokens(std::set<std::string> tokens);
+  /// invalid_grant. Empty set: any refresh token works. `issued_at` (the
+  /// request clock: the actor clock in process) starts their lifetime;
+  /// without it the first request does.
+  void accept_refresh_tokens(std::set<std::string> tokens,
+                             std::optional<std::chrono::steady_clock::time_point> issued_at = {});
+
+  /// How long a refresh token works after it was issued (OCI IAM's default
+  /// is 7 days); past it, 400 invalid_grant.
+  void set_refresh_token_lifetime(std::chrono::milliseconds lifetime);
+
+  /// A confidential client: requests must authenticate with HTTP Basic
+  /// `client_id:secret`, else 401 invalid_client.
+  void require_client_secret(std::string client_id, std::string secret);
 
   /// Each successful refresh grant returns a new refresh token
   /// ("rotated-<n>"), which becomes the only one that works.
@@ -183,8 +234,16 @@ public:
   static std::map<std::string, std::string> form(const std::string& body);
 
 private:
+  bool refresh_token_works(const std::string& token,
+                           std::chrono::steady_clock::time_point at);
+
   mutable std::mutex mtx_;
   std::set<std::string> accepted_refresh_;
+  std::map<std::string, std::chrono::steady_clock::time_point> issued_at_; ///< per working token
+  std::optional<std::chrono::steady_clock::time_point> initial_issue_;
+  std::chrono::milliseconds lifetime_{std::chrono::hours{24 * 7}};
+  std::string client_id_;
+  std::string client_secret_;
   bool rotation_ = false;
   long expires_in_ = 3600;
   std::chrono::milliseconds delay_{0};

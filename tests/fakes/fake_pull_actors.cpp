@@ -104,6 +104,8 @@ token_cache_actor::behavior_type fake_token_actor(fake_token_ptr self,
       return self->state.log->health;
     },
     [](refresh_due_atom, std::uint64_t) {},
+    [](keepalive_due_atom, std::uint64_t) {},
+    [](save_retry_atom, std::uint64_t) {},
   };
 }
 

@@ -23,18 +23,22 @@ namespace {
 
 constexpr const char* refresh_token = "rt-secret-4471";
 
-// Three pods: Planning and FCCS on Planning REST, ARCS on its own API.
+// Four pods: Planning and FCCS on Planning REST, ARCS on its own API, EDM
+// with job runs and their results.
 struct pods {
   fake_token_endpoint tokens;
   fake_epm planning;
   fake_epm fccs;
   fake_epm arcs;
+  fake_epm edm;
 
   json config(double max_poll_minutes = 60) const {
     auto cfg = default_test_config();
     cfg["apps"]["Planning"]["server"] = "planning_pod";
     cfg["apps"]["FCCS"]["server"] = "fccs_pod";
     cfg["apps"]["ARCS"]["server"] = "arcs_pod";
+    cfg["apps"]["EDM"] = app_entry({"Metadata"});
+    cfg["apps"]["EDM"]["server"] = "edm_pod";
     cfg["epm"] = {
       {"auth",
        {{"type", "oauth_refresh_token"},
@@ -48,7 +52,8 @@ struct pods {
         {"fccs_pod",
          {{"name", "FCCS pod"}, {"base_url", fccs.base_url()}, {"kind", "planning"},
           {"application", "FCCS01"}}},
-        {"arcs_pod", {{"name", "ARCS pod"}, {"base_url", arcs.base_url()}, {"kind", "arcs"}}}}}};
+        {"arcs_pod", {{"name", "ARCS pod"}, {"base_url", arcs.base_url()}, {"kind", "arcs"}}},
+        {"edm_pod", {{"name", "EDM pod"}, {"base_url", edm.base_url()}, {"kind", "edm"}}}}}};
     cfg["settings"]["pull_mode"] = {{"enabled", true},
                                     {"poll_interval_seconds", 1},
                                     {"max_poll_duration_minutes", max_poll_minutes},
@@ -208,6 +213,20 @@ BOOST_AUTO_TEST_CASE(a_job_past_the_poll_limit_turns_warning_timed_out) {
   BOOST_REQUIRE(eventually([&] { return settled_as("Planning", "Actual", "Warning"); }, 30s));
   auto message = message_of(domain("Planning", "Actual"));
   BOOST_TEST(message.find("Timed out") != std::string::npos, message);
+}
+
+BOOST_AUTO_TEST_CASE(an_edm_run_that_completed_but_failed_turns_warning_over_http) {
+  epm.edm.script("81ecd091-f969", {epm_reply::edm_completed_but_failed(
+                                    "Transfer file to Financials Cloud failed: unknown host")});
+  loading("EDM", "Metadata", "81ecd091-f969");
+  BOOST_REQUIRE(eventually([&] { return settled_as("EDM", "Metadata", "Warning"); }, 20s));
+  BOOST_TEST(message_of(domain("EDM", "Metadata")).find("unknown host") != std::string::npos,
+             message_of(domain("EDM", "Metadata")));
+  BOOST_TEST(epm.edm.result_calls("81ecd091-f969") == 1u);
+  bool asked_result = false;
+  for (const auto& r : epm.edm.requests())
+    asked_result = asked_result || r.path == "/epm/rest/v1/jobRuns/81ecd091-f969/result";
+  BOOST_TEST(asked_result);
 }
 
 BOOST_AUTO_TEST_CASE(loading_jobs_are_watched_again_after_a_restart) {

@@ -18,6 +18,7 @@
 #include <boost/test/results_collector.hpp>
 #include <boost/test/tree/test_unit.hpp>
 
+#include "tests/support/log_secrets.hpp"
 #include "tests/support/wait.hpp"
 
 namespace epmpulse::test {
@@ -168,8 +169,15 @@ void server_process::start() {
   if (::access(bin.c_str(), X_OK) != 0)
     throw std::runtime_error("server binary not found or not executable: " + bin);
   ++runs_;
-  log_path_ = log_dir_.file("stderr-" + std::to_string(runs_) + ".log");
-  auto out_path = log_dir_.file("stdout-" + std::to_string(runs_) + ".log");
+  // In the run's log directory when there is one, so integration.log_secrets
+  // scans every server's output once the tests are done.
+  log_path_ = new_log_path("stderr");
+  auto out_path = new_log_path("stdout");
+  if (log_path_.empty()) {
+    log_path_ = log_dir_.file("stderr-" + std::to_string(runs_) + ".log");
+    out_path = log_dir_.file("stdout-" + std::to_string(runs_) + ".log");
+  }
+  register_env_secrets(opts_.env);
   std::vector<std::string> argv{bin};
   if (opts_.default_args)
     argv.insert(argv.end(), {"--config", opts_.config_path.string(), "--data-dir",
@@ -301,6 +309,7 @@ run_result run_binary(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env,
                       std::chrono::milliseconds timeout) {
   temp_dir dir("epmpulse-run-");
+  register_env_secrets(env);
   std::vector<std::string> argv{server_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = spawn(argv, minimal_env(env), dir.file("stdout"), dir.file("stderr"));
@@ -321,6 +330,9 @@ run_result run_binary(const std::vector<std::string>& args,
   }
   result.out = file_or_empty(dir.file("stdout"));
   result.err = file_or_empty(dir.file("stderr"));
+  for (const auto& [what, text] : {std::pair{"run-stdout", &result.out}, std::pair{"run-stderr", &result.err}})
+    if (auto keep = new_log_path(what); !keep.empty())
+      write_file(keep, *text);
   return result;
 }
 

@@ -4,7 +4,9 @@
 // Started with `--config C --data-dir D --host 127.0.0.1 --port 0` plus extra
 // arguments, with a minimal explicit environment (PATH, HOME and what the test
 // sets; nothing EPMPULSE_* or SLACK_* leaks in from the caller). stderr goes
-// to a log file; start-up waits for the JSON log line {"message":"listening",
+// to a log file (in the run's test-logs directory when the build has one,
+// see log_secrets.hpp; secret-looking environment values are registered
+// there); start-up waits for the JSON log line {"message":"listening",
 // "fields":{"address","port","url"}}.
 
 #include <sys/types.h>

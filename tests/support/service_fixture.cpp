@@ -9,6 +9,8 @@ namespace epmpulse::test {
 service::service(service_options opts) : opts_(std::move(opts)), dir_("epmpulse-svc-") {
   config_path_ = write_config(dir_.path(), opts_.config);
   data_dir_ = dir_.make_subdir("data");
+  // As the service creates its data dir: a wider one is warned about.
+  std::filesystem::permissions(data_dir_, std::filesystem::perms::owner_all);
   if (opts_.start)
     start();
 }

@@ -1,5 +1,6 @@
 #include "tests/support/test_config.hpp"
 
+#include "tests/support/log_secrets.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace epmpulse::test {
@@ -33,6 +34,7 @@ nlohmann::json default_test_config() {
 std::filesystem::path write_config(const std::filesystem::path& dir, const nlohmann::json& cfg,
                                    const std::string& name) {
   auto p = dir / name;
+  register_config_secrets(cfg);
   write_file(p, cfg.dump(2) + "\n");
   return p;
 }

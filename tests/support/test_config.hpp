@@ -22,7 +22,8 @@ nlohmann::json default_test_config();
 /// An app entry {"display_name", "domains", "channels", "strict_domains"}.
 nlohmann::json app_entry(const std::vector<std::string>& domains, bool strict = false);
 
-/// Writes `cfg` (pretty) to `dir / name` and returns the path.
+/// Writes `cfg` (pretty) to `dir / name` and returns the path. Registers its
+/// secrets for the log scan (log_secrets.hpp).
 std::filesystem::path write_config(const std::filesystem::path& dir, const nlohmann::json& cfg,
                                    const std::string& name = "config.json");
 

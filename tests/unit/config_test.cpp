@@ -439,6 +439,22 @@ BOOST_AUTO_TEST_CASE(pull_mode_checks_each_auth_type) {
              == "epm.auth.client_secret");
   parse_ok(text_for(R"({"type": "basic", "username": "u", "password": "${PW}"})"),
            {{"PW", secret}});
+  auto experimental = parse_ok(text_for(R"({"type": "oauth_client_credentials",
+      "token_url": "https://t.example.com", "client_id": "c", "client_secret": "${S}"})"),
+                               {{"S", secret}});
+  bool warned = false;
+  for (const auto& w : experimental.warnings)
+    warned = warned || contains(w, "experimental");
+  BOOST_TEST(warned);
+}
+
+BOOST_AUTO_TEST_CASE(arcs_transaction_matching_is_a_server_kind) {
+  auto cfg = parse_ok(R"({"apps": {"P": {"server": "tm"}}, "epm": {"servers": {"tm":
+                          {"base_url": "https://e.example.com", "kind": "arcs_tm"}}}})");
+  BOOST_TEST_REQUIRE(cfg.epm.servers.size() == 1u);
+  BOOST_TEST((cfg.epm.servers[0].kind == epm_server_kind::arcs_tm));
+  BOOST_TEST(contains(parse_error(R"({"epm": {"servers": {"tm": {"kind": "arcs_rc"}}}})").problem,
+                      "arcs_tm"));
 }
 
 BOOST_AUTO_TEST_CASE(pull_mode_requires_server_url_and_planning_application) {
@@ -503,7 +519,7 @@ BOOST_AUTO_TEST_CASE(shipped_config_loads_with_an_empty_environment) {
   BOOST_TEST(cfg.warnings.size() == 4u);
   BOOST_TEST(cfg.settings.slack.bot_token.empty());
   BOOST_TEST(!cfg.settings.pull_mode.enabled);
-  BOOST_TEST(cfg.epm.servers.size() == 5u);
+  BOOST_TEST(cfg.epm.servers.size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(shipped_config_takes_keys_from_the_environment) {

@@ -57,6 +57,34 @@ BOOST_AUTO_TEST_CASE(arcs_data_integration_and_edm_urls_follow_their_products) {
              == "https://pod.example.com/epm/rest/v1/jobRuns/a1b2");
 }
 
+BOOST_AUTO_TEST_CASE(arcs_transaction_matching_url_is_the_arm_path_and_edm_has_a_result_url) {
+  BOOST_TEST(job_status_url(server(kind::arcs_tm), "2141")
+             == "https://pod.example.com/arm/rest/v1/jobs/2141");
+  BOOST_TEST(job_result_url(server(kind::edm), "a1b2")
+             == "https://pod.example.com/epm/rest/v1/jobRuns/a1b2/result");
+  BOOST_TEST(job_result_url(server(kind::planning), "1").empty());
+  BOOST_TEST(std::string(kind_name(kind::arcs_tm)) == "arcs_tm");
+}
+
+BOOST_AUTO_TEST_CASE(edm_result_with_success_false_is_a_failure_naming_the_task) {
+  // Shaped like Oracle's "Export a dimension by name" example result.
+  std::string error;
+  auto r = map_edm_result_body(R"({"id": "0105", "origin": "EXPORT_DIMENSION",
+    "status": "COMPLETED", "lastModified": "2023-05-04T07:59:38.497Z",
+    "result": {"success": false, "tasks": [{"taskName": "Transfer file", "status": "ERROR",
+      "messages": ["Transfer file to Financials Cloud failed: unknown host"]}],
+      "messages": "Exported 418 records"}})", error);
+  BOOST_TEST_REQUIRE(r.has_value(), error);
+  BOOST_TEST((r->phase == epm_job_phase::failed));
+  BOOST_TEST((r->status == job_status::warning));
+  BOOST_TEST(r->message == "Failed: Transfer file to Financials Cloud failed: unknown host");
+  BOOST_TEST(r->event_time.has_value());
+  auto ok = map_edm_result_body(R"({"status": "COMPLETED", "result": {"success": true}})", error);
+  BOOST_TEST_REQUIRE(ok.has_value(), error);
+  BOOST_TEST((ok->status == job_status::ok));
+  BOOST_TEST(!map_edm_result_body("[]", error).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(url_ignores_trailing_slash_and_encodes_segments) {
   BOOST_TEST(job_status_url(server(kind::planning, "https://pod.example.com/", "My App"),
                             "job/1 x")

@@ -295,7 +295,8 @@ BOOST_AUTO_TEST_CASE(job_still_running_after_max_poll_duration_times_out_as_warn
   auto updates = state->updates();
   BOOST_TEST_REQUIRE(updates.size() == 1u);
   BOOST_TEST(updates[0].status == job_status::warning);
-  BOOST_TEST(message_of(updates[0]) == "Timed out: no completion after 2 min");
+  BOOST_TEST(message_of(updates[0])
+             == "Timed out: no completion after 2 min; EPM still reports the job in progress");
   BOOST_TEST(polls() == 3u); // given up, not polled once more
   sim.advance(10min);
   BOOST_TEST(polls() == 3u);
@@ -320,7 +321,8 @@ BOOST_AUTO_TEST_CASE(poll_timeout_counts_from_when_the_loading_began) {
   sim.advance(2s); // 120 s after the Loading began
   auto updates = state->updates();
   BOOST_TEST_REQUIRE(updates.size() == 1u);
-  BOOST_TEST(message_of(updates[0]) == "Timed out: no completion after 2 min");
+  BOOST_TEST(message_of(updates[0])
+             == "Timed out: no completion after 2 min; EPM still reports the job in progress");
   BOOST_TEST(polls() == 1u);
 }
 
@@ -501,6 +503,109 @@ BOOST_AUTO_TEST_CASE(unusable_server_entries_are_refused_at_spawn) {
   arcs.server.kind = config::epm_server_kind::arcs;
   arcs.server.application.clear();
   BOOST_TEST(static_cast<bool>(spawn_poller(sim.system(), arcs)));
+}
+
+// -- job families as Oracle documents them -------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(edm_run_that_completed_but_whose_result_failed_turns_warning) {
+  // Oracle's EDM example: status COMPLETED, result.success false, a task in ERROR.
+  opts.server.kind = config::epm_server_kind::edm;
+  opts.server.application.clear();
+  pod->script("6f1c-run", {epm_reply::in_progress(),
+                           epm_reply::edm_completed_but_failed(
+                             "Transfer file to Financials Cloud failed: unknown host")});
+  auto p = spawn();
+  watch(p, "Metadata", "6f1c-run");
+  sim.advance(60s);
+  BOOST_TEST_REQUIRE(http_log->requests.size() == 3u);
+  BOOST_TEST(http_log->requests[0].path == scripted_epm_pod::edm_path("6f1c-run"));
+  BOOST_TEST(http_log->requests[2].path == scripted_epm_pod::edm_result_path("6f1c-run"));
+  BOOST_TEST(http_log->requests[2].headers.at("authorization") == "Bearer token-1");
+  auto updates = state->updates();
+  BOOST_TEST_REQUIRE(updates.size() == 1u);
+  BOOST_TEST(updates[0].status == job_status::warning);
+  BOOST_TEST(message_of(updates[0]).find("unknown host") != std::string::npos,
+             message_of(updates[0]));
+  BOOST_TEST(pod->result_calls("6f1c-run") == 1u);
+  BOOST_TEST(health(p).watched_jobs == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(edm_run_whose_result_succeeded_turns_ok) {
+  opts.server.kind = config::epm_server_kind::edm;
+  opts.server.application.clear();
+  pod->script("run-ok", {epm_reply::success("Exported 418 records")});
+  auto p = spawn();
+  watch(p, "Metadata", "run-ok");
+  sim.advance(30s);
+  auto updates = state->updates();
+  BOOST_TEST_REQUIRE(updates.size() == 1u);
+  BOOST_TEST(updates[0].status == job_status::ok);
+  BOOST_TEST(pod->result_calls("run-ok") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(arcs_transaction_matching_jobs_are_polled_on_the_arm_path) {
+  opts.server.kind = config::epm_server_kind::arcs_tm;
+  opts.server.application.clear();
+  pod->script("2141", {epm_reply::in_progress(), epm_reply::job(1, "Auto match failed")});
+  auto p = spawn();
+  watch(p, "Matching", "2141", false, "ARCS");
+  sim.advance(60s);
+  BOOST_TEST_REQUIRE(polls() == 2u);
+  BOOST_TEST(http_log->requests[0].path == "/arm/rest/v1/jobs/2141");
+  auto updates = state->updates();
+  BOOST_TEST_REQUIRE(updates.size() == 1u);
+  BOOST_TEST(updates[0].status == job_status::warning);
+  BOOST_TEST(message_of(updates[0]) == "Auto match failed");
+}
+
+BOOST_AUTO_TEST_CASE(forbidden_job_status_names_the_role_and_settles_nothing) {
+  opts.pull.max_poll_duration_minutes = 2;
+  pod->script("J1", {epm_reply::success("Loaded")});
+  pod->deny_role(true);
+  auto p = spawn();
+  watch(p, "Actual", "J1");
+  sim.advance(30s);
+  BOOST_TEST(polls() == 1u);
+  auto h = health(p);
+  BOOST_TEST(h.status.find("403") != std::string::npos, h.status);
+  BOOST_TEST(h.status.find("Service Administrator") != std::string::npos, h.status);
+  sim.advance(10min); // well past the deadline
+  BOOST_TEST(state->applies.empty()); // neither Warning nor "Timed out": EPM never said
+  h = health(p);
+  BOOST_TEST(h.watched_jobs == 0u);
+  BOOST_TEST(h.status.find("Service Administrator") != std::string::npos, h.status);
+  auto polled = polls();
+  sim.advance(1h);
+  BOOST_TEST(polls() == polled); // dropped
+}
+
+BOOST_AUTO_TEST_CASE(job_that_stays_in_progress_ends_at_the_limit_saying_so) {
+  // An ARCS MONITOR_RECONCILIATIONS job stays -1 while any reconciliation is open.
+  opts.server.kind = config::epm_server_kind::arcs;
+  opts.server.application.clear();
+  opts.pull.max_poll_duration_minutes = 3;
+  pod->script("77", {epm_reply::in_progress()});
+  auto p = spawn();
+  watch(p, "Reconciliation", "77", true, "ARCS"); // polled at once, then every 30 s
+  sim.advance(1h);
+  BOOST_TEST(http_log->requests.back().path == "/armARCS/rest/v1/jobs/77");
+  BOOST_TEST(pod->calls("77") == 6u); // 0, 30 … 150 s; none after the limit
+  auto settled = state->updates();
+  BOOST_TEST_REQUIRE(settled.size() == 1u);
+  BOOST_TEST(message_of(settled.front()).find(std::string{still_in_progress_text})
+             != std::string::npos, message_of(settled.front()));
+}
+
+BOOST_AUTO_TEST_CASE(timeout_after_failing_polls_says_what_failed) {
+  opts.pull.max_poll_duration_minutes = 2;
+  pod->script("J1", {epm_reply::http(503)});
+  auto p = spawn();
+  watch(p, "Actual", "J1");
+  sim.advance(10min);
+  auto updates = state->updates();
+  BOOST_TEST_REQUIRE(updates.size() == 1u);
+  BOOST_TEST(message_of(updates[0]).find("last poll failed: EPM answered HTTP 503")
+             != std::string::npos, message_of(updates[0]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

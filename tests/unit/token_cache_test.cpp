@@ -79,7 +79,7 @@ struct fixture {
     a.token_url = "https://idcs.example.com/oauth2/v1/token";
     a.client_id = "public-client";
     a.refresh_token = std::move(refresh_token);
-    a.scope = "urn:opc:serviceInstanceID=abc urn:opc:resource:consumer::all";
+    a.scope = "urn:opc:serviceInstanceID=abcurn:opc:resource:consumer::all offline_access";
     return a;
   }
 
@@ -217,7 +217,9 @@ BOOST_AUTO_TEST_CASE(short_lived_token_is_not_refreshed_in_the_first_half_of_its
 }
 
 BOOST_AUTO_TEST_CASE(token_nobody_used_since_the_refresh_is_left_to_lapse) {
-  auto tc = spawn(options(refresh_auth()));
+  auto o = options(refresh_auth());
+  o.refresh_keepalive = 0ms; // the keep-alive has a test of its own
+  auto tc = spawn(std::move(o));
   BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
   sim.advance(55min); // refreshed: access-2, which nobody asks for
   BOOST_TEST(calls() == 2u);
@@ -300,7 +302,7 @@ BOOST_AUTO_TEST_CASE(refresh_grant_of_a_public_client_names_the_client_in_the_fo
   BOOST_TEST(form["grant_type"] == "refresh_token");
   BOOST_TEST(form["refresh_token"] == "rt-0");
   BOOST_TEST(form["client_id"] == "public-client");
-  BOOST_TEST(form["scope"] == "urn:opc:serviceInstanceID=abc urn:opc:resource:consumer::all");
+  BOOST_TEST(form["scope"] == "urn:opc:serviceInstanceID=abcurn:opc:resource:consumer::all offline_access");
 }
 
 BOOST_AUTO_TEST_CASE(client_credentials_grant_authenticates_the_client_with_basic) {
@@ -391,8 +393,9 @@ BOOST_AUTO_TEST_CASE(rotated_token_that_cannot_be_saved_degrades_health_but_is_u
   auto first = token(tc);
   BOOST_TEST(header_of(first) == "Bearer access-1");
   BOOST_TEST(saves->files.size() == 1u);
-  BOOST_TEST(health(tc).status
-             == "error: cannot save the rotated refresh token: No space left on device");
+  auto degraded = health(tc).status;
+  BOOST_TEST(degraded.rfind("error: cannot save the rotated refresh token", 0) == 0, degraded);
+  BOOST_TEST(degraded.find("No space left on device") != std::string::npos, degraded);
   // The rotated token is what the endpoint now takes, and what the actor sends.
   BOOST_TEST_REQUIRE(static_cast<bool>(first));
   saves->fail_with.clear();
@@ -465,7 +468,8 @@ BOOST_AUTO_TEST_CASE(rejected_refresh_token_reports_invalid_grant_without_secret
   auto t = token(tc);
   BOOST_TEST(!t);
   auto status = health(tc).status;
-  BOOST_TEST(status == "error: token endpoint answered 400 (invalid_grant)");
+  BOOST_TEST(status.rfind("error: token endpoint answered 400 (invalid_grant): the refresh token "
+                          "is expired, revoked or already used", 0) == 0, status);
   BOOST_TEST(status.find("rt-0") == std::string::npos);
 }
 
@@ -560,7 +564,9 @@ BOOST_AUTO_TEST_CASE(token_responses_are_parsed_and_checked) {
   BOOST_TEST(!parse_token_response(200, R"({"access_token":"a","expires_in":0})", error));
   BOOST_TEST(!parse_token_response(401, R"({"error":"invalid_client","error_description":"x"})",
                                    error));
-  BOOST_TEST(error == "token endpoint answered 401 (invalid_client)");
+  BOOST_TEST(error
+             == "token endpoint answered 401 (invalid_client): the identity domain does not "
+                "accept this client id or secret"); // the description ("x") is left out
   BOOST_TEST(!parse_token_response(502, "<html>", error));
   BOOST_TEST(error == "token endpoint answered 502");
 }
@@ -586,6 +592,89 @@ BOOST_AUTO_TEST_CASE(atomic_write_replaces_the_file_with_mode_0600) {
   BOOST_TEST_REQUIRE(::stat(file.c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600u);
   BOOST_TEST(write_file_atomically((dir.path() / "missing" / "x").string(), "y").has_value());
+}
+
+// -- refresh tokens as OCI IAM treats them ----------------------------------------------
+
+BOOST_AUTO_TEST_CASE(refresh_token_is_kept_alive_while_nothing_is_polled) {
+  // Single use, lapsing after 7 days: a week without polls must not lose it.
+  endpoint->accept_refresh_tokens({"rt-0"}, sim.now());
+  endpoint->set_refresh_token_lifetime(std::chrono::hours{24 * 7});
+  endpoint->set_rotation(true);
+  auto tc = spawn(options(refresh_auth("rt-0")));
+  sim.advance(std::chrono::hours{12} - 1ms);
+  BOOST_TEST(calls() == 0u);
+  sim.advance(1ms);
+  BOOST_TEST(calls() == 1u); // the keep-alive, with nobody asking for a token
+  sim.advance(std::chrono::hours{24 * 8});
+  BOOST_TEST(calls() == 17u); // every 12 h
+  BOOST_TEST(endpoint->issued() == 17u); // each with the last rotated token, still alive
+  BOOST_TEST(saves->files.size() == 17u); // each rotation saved
+  auto t = token(tc); // a job after 8 quiet days still gets a token
+  BOOST_TEST(static_cast<bool>(t), header_of(t));
+  BOOST_TEST(health(tc).status == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(refresh_token_that_lapsed_reports_invalid_grant_with_the_fix) {
+  endpoint->accept_refresh_tokens({"rt-0"}, sim.now());
+  endpoint->set_refresh_token_lifetime(std::chrono::hours{24 * 7});
+  auto o = options(refresh_auth("rt-0"));
+  o.refresh_keepalive = 0ms; // as before keep-alives: nothing uses the token for 8 days
+  auto tc = spawn(std::move(o));
+  sim.advance(std::chrono::hours{24 * 8});
+  auto t = token(tc);
+  BOOST_TEST(!t);
+  auto status = health(tc).status;
+  BOOST_TEST(status.find("invalid_grant") != std::string::npos, status);
+  BOOST_TEST(status.find("get a new one") != std::string::npos, status);
+  BOOST_TEST(status.find("rt-0") == std::string::npos, status);
+}
+
+BOOST_AUTO_TEST_CASE(failed_save_of_a_rotated_token_is_retried_until_it_succeeds) {
+  endpoint->accept_refresh_tokens({"rt-0"});
+  endpoint->set_rotation(true);
+  saves->fail_with = "Input/output error";
+  auto tc = spawn(options(refresh_auth("rt-0")));
+  BOOST_TEST(header_of(token(tc)) == "Bearer access-1");
+  BOOST_TEST(saves->files.size() == 1u);
+  BOOST_TEST(health(tc).status.find("retrying") != std::string::npos, health(tc).status);
+  sim.advance(1s);
+  BOOST_TEST(saves->files.size() == 2u); // retried after 1 s
+  sim.advance(2s);
+  BOOST_TEST(saves->files.size() == 3u); // then 2 s
+  saves->fail_with.clear();
+  sim.advance(4s);
+  BOOST_TEST(saves->files.size() == 4u);
+  BOOST_TEST(health(tc).status == "ok");
+  std::string note;
+  auto stored = load_stored_refresh_token(dir.path().string(), refresh_auth("rt-0"), note);
+  BOOST_TEST(stored.value_or("") == "rotated-1"); // a restart now starts from the live token
+  sim.advance(30min); // before the access token's proactive refresh rotates again
+  BOOST_TEST(saves->files.size() == 4u); // saved: no more retries
+}
+
+BOOST_AUTO_TEST_CASE(unusable_stored_token_falls_back_with_a_warning_in_health) {
+  write_file(dir.file(refresh_token_file_name), "{ not json");
+  endpoint->accept_refresh_tokens({"rt-0"});
+  auto tc = spawn(options(refresh_auth("rt-0")));
+  auto status = health(tc).status;
+  BOOST_TEST(status.find("stored rotated refresh token was not used") != std::string::npos,
+             status);
+  BOOST_TEST(status.find("may already be consumed") != std::string::npos, status);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_client_secret_is_invalid_client) {
+  endpoint->require_client_secret("confidential", "right-secret");
+  auto auth = refresh_auth("rt-0");
+  auth.client_id = "confidential";
+  auth.client_secret = "wrong-secret";
+  auto tc = spawn(options(auth));
+  BOOST_TEST(!token(tc));
+  auto status = health(tc).status;
+  BOOST_TEST(status.find("401 (invalid_client): the identity domain does not accept this "
+                         "client id or secret") != std::string::npos, status);
+  BOOST_TEST(status.find("wrong-secret") == std::string::npos, status);
+  BOOST_TEST(status.find("Client authentication failed") == std::string::npos, status);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
