@@ -9,19 +9,17 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/canvas/canvas_steps.hpp"
 #include "actors/canvas/update_rules.hpp"
 #include "actors/common/durable_file.hpp"
 #include "actors/common/log.hpp"
 
-namespace epmpulse {
-
-namespace {
+namespace epmpulse::canvas_steps {
 
 using canvas::attempt_outcome;
 using canvas::rendered_canvas;
 using canvas::send_plan;
 using slack::api_result;
-using canvas_pointer = canvas_actor::stateful_pointer<canvas_state>;
 using canvas_steady_point = canvas_state::steady_point;
 
 canvas_steady_point canvas_now(canvas_pointer self) {
@@ -38,7 +36,6 @@ bool canvas_blocked(canvas_pointer self) {
   return until && canvas_now(self) < *until;
 }
 
-void schedule_canvas(canvas_pointer self, std::size_t i);
 void start_canvas_render(canvas_pointer self, std::size_t i);
 
 // -- snapshot ------------------------------------------------------------------
@@ -142,13 +139,23 @@ void finish_attempt(canvas_pointer self, std::size_t i, attempt_outcome o) {
         log::info("canvas: in step with the state", {{"channel", channel}});
       slot.attempts = 0;
       slot.status = "ok";
+      slot.fix.clear();
       break;
     case attempt_outcome::kind::refused:
       // No blind retry: the same request would be refused again; the next
       // change tries again.
-      log::warn("canvas: Slack refused the update",
-                {{"channel", channel}, {"canvas_id", slot.channel.canvas_id}, {"error", o.error}});
       slot.status = "error: " + o.error;
+      slot.fix = canvas::channel_fix(o, channel, slot.channel.canvas_id);
+      log::warn("canvas: Slack refused the update",
+                {{"channel", channel}, {"canvas_id", slot.channel.canvas_id}, {"error", o.error},
+                 {"detail", o.detail}, {"fix", slot.fix}});
+      break;
+    case attempt_outcome::kind::unauthorized:
+      // Kept dirty: sent once the token passes a re-check.
+      slot.dirty = true;
+      slot.status = "error: " + o.error;
+      slot.fix.clear(); // the token's fix is shown once, under slack_auth
+      refuse_token(self, o.error, o.detail);
       break;
     case attempt_outcome::kind::rate_limited: {
       auto until = canvas_now(self) + canvas_millis(o.retry_after_sec);
@@ -233,6 +240,10 @@ void send_create(canvas_pointer self, std::size_t i, rendered_canvas r) {
   call_slack(self, slack::create_channel_canvas(st.api, channel, r.markdown()),
              [self, i, r](api_result res) mutable {
                auto created = canvas::read_create_answer(res);
+               if (created.already_exists) {
+                 adopt_channel_canvas(self, i, std::move(r));
+                 return;
+               }
                if (created.canvas_id.empty()) {
                  finish_attempt(self, i, created.failure);
                  return;
@@ -265,7 +276,7 @@ void render_and_send(canvas_pointer self, std::size_t i, bool force, snapshot_pt
   auto& st = self->state;
   auto& slot = st.slots[i];
   if (!snap) {
-    finish_attempt(self, i, {attempt_outcome::kind::failed, "state_unavailable", 0});
+    finish_attempt(self, i, {attempt_outcome::kind::failed, "state_unavailable", 0, ""});
     return;
   }
   ++st.metrics.renders;
@@ -273,7 +284,7 @@ void render_and_send(canvas_pointer self, std::size_t i, bool force, snapshot_pt
   switch (canvas::plan_send(slot.sent, r, !slot.channel.canvas_id.empty(), force)) {
     case send_plan::unchanged:
       ++st.metrics.renders_unchanged;
-      finish_attempt(self, i, {attempt_outcome::kind::unchanged, "", 0});
+      finish_attempt(self, i, {attempt_outcome::kind::unchanged, "", 0, ""});
       return;
     case send_plan::create: send_create(self, i, std::move(r)); return;
     case send_plan::full: send_full(self, i, std::move(r)); return;
@@ -283,7 +294,8 @@ void render_and_send(canvas_pointer self, std::size_t i, bool force, snapshot_pt
 // -- scheduling ----------------------------------------------------------------
 
 bool creatable(canvas_pointer self, const canvas_state::slot& slot) {
-  return !slot.channel.canvas_id.empty() || self->state.cfg->settings.slack.create_missing_canvases;
+  return !slot.channel.canvas_id.empty()
+         || (self->state.cfg->settings.slack.create_missing_canvases && !slot.create_blocked);
 }
 
 void start_canvas_render(canvas_pointer self, std::size_t i) {
@@ -309,11 +321,14 @@ void schedule_canvas(canvas_pointer self, std::size_t i) {
   auto& slot = st.slots[i];
   if (!st.enabled || (!slot.dirty && !slot.force) || slot.busy)
     return;
+  if (!st.auth_answered || token_refused(st))
+    return; // the token check resumes every canvas
   if (!creatable(self, slot)) {
-    slot.status = "error: no_canvas_id";
+    if (!slot.create_blocked)
+      slot.status = "error: no_canvas_id";
     slot.dirty = false;
     for (auto id : std::exchange(slot.waiting_syncs, {}))
-      report_sync(self, id, i, {attempt_outcome::kind::refused, "no_canvas_id", 0});
+      report_sync(self, id, i, {attempt_outcome::kind::refused, "no_canvas_id", 0, ""});
     slot.force = false;
     return;
   }
@@ -362,7 +377,7 @@ void on_retry_due(canvas_pointer self, std::uint64_t i, std::uint64_t gen) {
   slot.retry_armed = false;
   if (slot.busy)
     return;
-  if (canvas_blocked(self))
+  if (canvas_blocked(self) || token_refused(st))
     return; // resumes with the others
   ++st.metrics.retries;
   start_canvas_render(self, i);
@@ -378,6 +393,8 @@ void on_resume_due(canvas_pointer self, std::uint64_t gen) {
     return;
   }
   st.blocked_until.reset();
+  if (token_refused(st))
+    return; // the token check resumes every canvas
   // Send the newest state at once: the wait was long enough.
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& slot = st.slots[i];
@@ -418,6 +435,7 @@ caf::result<sync_reply> on_sync(canvas_pointer self) {
     auto& r = sync.results[i];
     r.channel = slot.channel.id;
     r.canvas_id = slot.channel.canvas_id;
+    slot.create_blocked = false; // a sync looks for the channel's canvas once more
     if (!creatable(self, slot)) {
       r.error = "no_canvas_id";
       continue;
@@ -440,6 +458,8 @@ caf::result<sync_reply> on_sync(canvas_pointer self) {
     return promise;
   }
   self->delayed_send(self, st.opts.sync_timeout, sync_deadline_atom_v, id);
+  if (token_refused(st))
+    check_token(self); // a sync is the operator's way to say "fixed"
   for (std::size_t i = 0; i < st.slots.size(); ++i)
     schedule_canvas(self, i);
   return promise;
@@ -500,11 +520,10 @@ canvas_actor::behavior_type canvas_behavior(canvas_pointer self, canvas_state in
   // Subscribed even when disabled: notifications also keep previews fresh.
   self->send(st.opts.state, subscribe_atom_v, change_listener_actor{self});
   if (st.enabled) {
-    // Start-up: every canvas once.
-    for (std::size_t i = 0; i < st.slots.size(); ++i) {
-      st.slots[i].dirty = true;
-      schedule_canvas(self, i);
-    }
+    // Start-up: who the token is, then every canvas once.
+    for (auto& slot : st.slots)
+      slot.dirty = true;
+    check_token(self);
   }
   return {
     [self](changed_atom, const change_set& changes) { on_changes(self, changes); },
@@ -518,10 +537,13 @@ canvas_actor::behavior_type canvas_behavior(canvas_pointer self, canvas_state in
     [self](retry_due_atom, std::uint64_t i, std::uint64_t gen) { on_retry_due(self, i, gen); },
     [self](resume_due_atom, std::uint64_t gen) { on_resume_due(self, gen); },
     [self](sync_deadline_atom, std::uint64_t id) { on_sync_deadline(self, id); },
+    [self](auth_check_due_atom, std::uint64_t gen) { on_token_check_due(self, gen); },
   };
 }
 
-} // namespace
+} // namespace epmpulse::canvas_steps
+
+namespace epmpulse {
 
 caf::expected<canvas_actor> spawn_canvas(caf::actor_system& sys, canvas_options opts) {
   // The config loader has checked the settings' ranges; what it cannot check
@@ -536,7 +558,7 @@ caf::expected<canvas_actor> spawn_canvas(caf::actor_system& sys, canvas_options 
   canvas_state st;
   st.cfg = opts.config;
   st.enabled = !slack_cfg.bot_token.empty();
-  st.interval = canvas_millis(slack_cfg.min_update_interval_sec);
+  st.interval = canvas_steps::canvas_millis(slack_cfg.min_update_interval_sec);
   st.api.api_url = slack_cfg.api_url;
   st.api.token = slack_cfg.bot_token;
   st.api.timeout_sec = slack_cfg.request_timeout_sec;
@@ -588,7 +610,7 @@ caf::expected<canvas_actor> spawn_canvas(caf::actor_system& sys, canvas_options 
              {"canvases", st.slots.size()},
              {"layout", slack_cfg.layout == config::canvas_layout::table ? "table" : "list"},
              {"min_update_interval_sec", slack_cfg.min_update_interval_sec}});
-  return sys.spawn(canvas_behavior, std::move(st));
+  return sys.spawn(canvas_steps::canvas_behavior, std::move(st));
 }
 
 } // namespace epmpulse

@@ -19,10 +19,17 @@
 //   section edits cannot remove the list or table under a heading (the
 //   heading's section is the heading alone; lookup finds headings only).
 // - 429: every canvas waits Retry-After, then the newest state is sent.
-//   Network errors and 5xx: retries after 1, 2, 4 s ... (max_retries), then
-//   the canvas stays dirty and is retried every 60 s until it succeeds.
-//   "ok": false: the code is logged and shown in health; the next change
-//   tries again.
+//   Network errors, 5xx and Slack's transient codes (internal_error,
+//   fatal_error, service_unavailable, request_timeout, ratelimited without
+//   Retry-After): retries after 1, 2, 4 s ... (max_retries), then the canvas
+//   stays dirty and is retried every 60 s until it succeeds.
+//   Auth codes (invalid_auth, token_revoked, missing_scope, ...): no canvas
+//   calls Slack any more; auth.test re-checks the token every
+//   `auth_recheck` and on a sync, and the dirty canvases are sent once it
+//   passes. Other "ok": false codes: logged and shown in health with the fix;
+//   the next change tries again.
+// - Start-up: auth.test first names the workspace and the bot (log, health)
+//   and checks the granted scopes (x-oauth-scopes) against the config.
 // - No token: disabled. Previews work, health says "disabled", a sync is
 //   refused with ec::slack_disabled, nothing is sent.
 //
@@ -106,17 +113,32 @@ struct canvas_status {
   std::string channel;
   std::string canvas_id;
   std::string status = "pending"; ///< "pending" | "ok" | "error: <code>"
+  std::string fix;                ///< what the operator must do ("" when nothing)
   std::optional<time_point> last_success;
   bool dirty = false; ///< a change is waiting to be sent
+};
+
+/// The token as auth.test last saw it.
+struct slack_auth_status {
+  std::string status = "pending"; ///< "pending" | "ok" | "error: <code>"
+  std::string team, team_id, url;  ///< the workspace
+  std::string bot_user, bot_user_id, bot_id;
+  std::vector<std::string> scopes; ///< granted (x-oauth-scopes), when Slack said
+  std::vector<std::string> missing_scopes;
+  std::string fix;
 };
 
 /// The canvas side of GET /health.
 struct canvas_health {
   std::string slack_api = "ok"; ///< "ok" | "disabled" | "error: <code>"
-  bool degraded = false;        ///< a canvas failed or is retrying
+  bool degraded = false;        ///< a canvas failed or is retrying, or the token is unusable
+  slack_auth_status auth;       ///< not shown when disabled
+  bool enabled = false;
   std::vector<canvas_status> canvases;
 
-  /// {"slack_api": ..., "canvases": {channel: {"canvas_id", "status",
+  /// {"slack_api": ..., "slack_auth": {"status", "workspace", "team_id",
+  /// "url", "bot_user", "bot_user_id", "bot_id", "scopes", "missing_scopes",
+  /// "fix"}, "canvases": {channel: {"canvas_id", "status", "fix",
   /// "last_success", "dirty"}}}: merged into the health checks.
   nlohmann::json checks() const;
 };
@@ -173,7 +195,9 @@ using canvas_actor = caf::typed_actor<
   /// Timer: the workspace's Retry-After is over (generation).
   caf::reacts_to<resume_due_atom, std::uint64_t>,
   /// Timer: a sync must answer now with what it has (sync id).
-  caf::reacts_to<sync_deadline_atom, std::uint64_t>>;
+  caf::reacts_to<sync_deadline_atom, std::uint64_t>,
+  /// Timer: re-check the token with auth.test (generation).
+  caf::reacts_to<auth_check_due_atom, std::uint64_t>>;
 
 /// What the canvas actor needs. Times other than the config's are knobs for
 /// tests; production uses the defaults.
@@ -187,6 +211,7 @@ struct canvas_options {
   std::chrono::milliseconds dirty_retry{60000};   ///< after max_retries
   std::chrono::milliseconds sync_timeout{8000};   ///< below RESTinio's 10 s
   std::chrono::milliseconds state_timeout{5000};  ///< snapshot requests
+  std::chrono::milliseconds auth_recheck{300000}; ///< while the token is refused
 };
 
 /// What the actor keeps.
@@ -214,6 +239,9 @@ struct canvas_state {
     int attempts = 0; ///< consecutive network/5xx failures
 
     std::string status = "pending";
+    std::string fix; ///< what the operator must do about `status`
+    /// The channel has a canvas whose id is unknown: no create until a sync.
+    bool create_blocked = false;
     std::optional<time_point> last_success;
     std::vector<std::uint64_t> waiting_syncs; ///< syncs waiting for the next forced render
     std::vector<std::uint64_t> current_syncs; ///< syncs the render in progress answers
@@ -250,6 +278,14 @@ struct canvas_state {
 
   std::map<std::uint64_t, pending_sync> syncs;
   std::uint64_t next_sync_id = 1;
+
+  // The token (auth.test): canvases wait for the first answer; while
+  // `auth.status` is an error no canvas calls Slack.
+  slack_auth_status auth;
+  bool auth_answered = false;   ///< the start-up check has answered (anyhow)
+  bool auth_checking = false;   ///< an auth.test is in flight
+  int auth_attempts = 0;        ///< consecutive unanswered checks (network, 5xx)
+  std::uint64_t auth_gen = 0;   ///< the armed re-check's generation
 
   canvas_metrics metrics;
 };

@@ -55,12 +55,26 @@ json preview_reply::to_json() const {
 
 json canvas_health::checks() const {
   json list = json::object();
-  for (const auto& c : canvases)
+  for (const auto& c : canvases) {
     list[c.channel] = {{"canvas_id", c.canvas_id},
                        {"status", c.status},
                        {"last_success", canvas_time_or_null(c.last_success)},
                        {"dirty", c.dirty}};
-  return {{"slack_api", slack_api}, {"canvases", std::move(list)}};
+    if (!c.fix.empty())
+      list[c.channel]["fix"] = c.fix;
+  }
+  json out = {{"slack_api", slack_api}, {"canvases", std::move(list)}};
+  if (enabled) {
+    json a = {{"status", auth.status},         {"workspace", auth.team},
+              {"team_id", auth.team_id},       {"url", auth.url},
+              {"bot_user", auth.bot_user},     {"bot_user_id", auth.bot_user_id},
+              {"bot_id", auth.bot_id},         {"scopes", auth.scopes},
+              {"missing_scopes", auth.missing_scopes}};
+    if (!auth.fix.empty())
+      a["fix"] = auth.fix;
+    out["slack_auth"] = std::move(a);
+  }
+  return out;
 }
 
 json canvas_metrics::to_json() const {
@@ -92,12 +106,21 @@ std::string canvas_metrics::prometheus() const {
 
 canvas_health canvas_health_of(const canvas_state& st) {
   canvas_health h;
+  h.enabled = st.enabled;
   h.slack_api = st.enabled ? "ok" : "disabled";
+  h.auth = st.auth;
+  // A refused token stops every canvas: it is the Slack API's state. A
+  // missing scope that costs a feature degrades the service too.
+  if (st.enabled && st.auth.status.rfind("error: ", 0) == 0)
+    h.slack_api = st.auth.status;
+  if (st.enabled && (h.slack_api != "ok" || !st.auth.missing_scopes.empty()))
+    h.degraded = true;
   for (const auto& slot : st.slots) {
     canvas_status c;
     c.channel = slot.channel.id;
     c.canvas_id = slot.channel.canvas_id;
     c.status = st.enabled ? slot.status : "disabled";
+    c.fix = st.enabled ? slot.fix : std::string{};
     c.last_success = slot.last_success;
     c.dirty = slot.dirty || slot.busy;
     if (st.enabled && slot.status.rfind("error: ", 0) == 0) {

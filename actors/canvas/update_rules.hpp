@@ -47,11 +47,15 @@ struct attempt_outcome {
     unchanged,    ///< nothing needed sending
     refused,      ///< "ok": false: no blind retry, the next change tries again
     rate_limited, ///< 429: every canvas waits `retry_after_sec`
-    failed,       ///< network or 5xx: retried with backoff
+    failed,       ///< network, 5xx or a transient "ok": false: retried with backoff
+    unauthorized, ///< the token is unusable: no canvas calls Slack until a re-check passes
   };
   kind result = kind::sent;
   std::string error;          ///< Slack's code, "http_503", "unreachable", ...
   double retry_after_sec = 0; ///< rate_limited only
+  /// What Slack said beyond the code: canvas_editing_failed's `detail`,
+  /// missing_scope's "needed: x; provided: y" ("" when nothing).
+  std::string detail;
 
   /// Slack has the state the attempt rendered.
   bool in_step() const { return result == kind::sent || result == kind::unchanged; }
@@ -63,11 +67,37 @@ attempt_outcome outcome_of(const slack::api_result& r);
 /// What a conversations.canvases.create answer gives: the new canvas's id,
 /// or (no id) the outcome that ends the attempt. An ok answer without an id is
 /// refused as "bad_response": retrying could create a second canvas.
+/// "channel_canvas_already_exists" sets `already_exists`: the channel's canvas
+/// is to be found with conversations.info, never created again.
 struct created_canvas {
   std::string canvas_id;
   attempt_outcome failure; ///< when canvas_id is empty
+  bool already_exists = false;
 };
 created_canvas read_create_answer(const slack::api_result& r);
+
+// -- what the operator must do -------------------------------------------------------
+
+/// The fix for a canvas whose attempt ended with `o` (channel `channel`,
+/// canvas `canvas_id`): one sentence naming what to change where; "" for
+/// outcomes that heal themselves (network, 5xx, 429).
+std::string channel_fix(const attempt_outcome& o, const std::string& channel,
+                        const std::string& canvas_id);
+
+/// The fix for a token Slack does not accept (`code` an auth error, `detail`
+/// as in attempt_outcome).
+std::string token_fix(const std::string& code, const std::string& detail);
+
+/// The bot scopes the configuration needs: canvases:write always (edit and
+/// create); while creating canvases, one of channels:read / groups:read too
+/// (conversations.info finds a channel's existing canvas: public / private
+/// channels).
+struct scope_check {
+  std::vector<std::string> missing_required; ///< nothing works without these
+  std::vector<std::string> missing_optional; ///< a feature is lost without these
+  std::string fix;                           ///< "" when nothing is missing
+};
+scope_check check_scopes(const std::vector<std::string>& granted, bool creates_canvases);
 
 // -- retries ----------------------------------------------------------------------
 

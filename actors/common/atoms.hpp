@@ -50,6 +50,7 @@ EPMPULSE_ATOM(debounce_due, "debounce");      ///< canvas: a trailing render is 
 EPMPULSE_ATOM(retry_due, "retrydue");         ///< canvas: a backoff or periodic retry
 EPMPULSE_ATOM(resume_due, "resumedue");       ///< canvas: a workspace Retry-After is over
 EPMPULSE_ATOM(sync_deadline, "syncdead");     ///< canvas: a sync must answer now
+EPMPULSE_ATOM(auth_check_due, "authcheck");   ///< canvas: re-check the Slack token (auth.test)
 EPMPULSE_ATOM(poll_due, "polldue");           ///< poller: the next job poll is due
 EPMPULSE_ATOM(refresh_due, "refreshdue");     ///< token actor: refresh or backoff over
 EPMPULSE_ATOM(keepalive_due, "keepalive");    ///< token actor: use the refresh token before it lapses

@@ -11,7 +11,7 @@ std::string slack_method_of(const std::string& path) {
 
 } // namespace
 
-fake_slack::fake_slack(std::string token) : workspace_(std::move(token)) {
+fake_slack::fake_slack(std::string token) : workspace_(token), contract_(token) {
   server_ = std::make_unique<fake_http_server>(
     [this](const recorded_request& req) { return handle(req); });
 }
@@ -52,6 +52,11 @@ void fake_slack::fail_next_with_error(const std::string& code, int times,
 void fake_slack::fail_always_with_error(const std::string& code) {
   std::lock_guard<std::mutex> guard(mtx_);
   workspace_.fail_always_with_error(code);
+}
+
+void fake_slack::edit_contract(const std::function<void(slack_contract&)>& edit) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  edit(contract_);
 }
 
 void fake_slack::set_down(bool down) {
@@ -123,9 +128,8 @@ bool fake_slack::wait_until(const std::function<bool(const std::vector<call>&)>&
 scripted_response fake_slack::handle(const recorded_request& req) {
   std::unique_lock<std::mutex> lock(mtx_);
   auto auth = req.headers.find("authorization");
-  auto c = slack_workspace::read_call(slack_method_of(req.path),
-                                      auth == req.headers.end() ? std::string{} : auth->second,
-                                      req.body);
+  auto c = read_slack_call(slack_method_of(req.path),
+                           auth == req.headers.end() ? std::string{} : auth->second, req.body);
   c.received = std::chrono::steady_clock::now();
 
   if (down_) {
@@ -142,7 +146,7 @@ scripted_response fake_slack::handle(const recorded_request& req) {
     return r;
   }
 
-  auto r = workspace_.answer(c);
+  auto r = answer_as_slack(contract_, workspace_, c);
   calls_.push_back(c);
   cv_.notify_all();
   return r;

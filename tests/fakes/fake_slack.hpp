@@ -1,8 +1,10 @@
 #pragma once
 
 // A fake Slack Web API over real HTTP on loopback (built on fake_http_server):
-// the slack_workspace's answers to canvases.edit, canvases.sections.lookup and
-// conversations.canvases.create (documents kept as markdown, so a test can
+// the slack_contract's answers (auth.test, conversations.info, the token's
+// scopes and documented error bodies), then the slack_workspace's answers to
+// canvases.edit, canvases.sections.lookup and conversations.canvases.create
+// (documents kept as markdown, so a test can
 // compare what a channel would show with the preview; the Bearer token
 // checked; 429, 5xx and "ok": false scriptable), every call recorded with the
 // markdown it carried, and a network that can stop answering until told
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "tests/fakes/fake_http_server.hpp"
+#include "tests/fakes/slack_contract.hpp"
 #include "tests/fakes/slack_workspace.hpp"
 
 namespace epmpulse::test {
@@ -47,6 +50,9 @@ public:
                             const std::string& method = {});
   /// Every call from now on answers "ok": false with `code` ("" = stop).
   void fail_always_with_error(const std::string& code);
+  /// Changes what Slack documents about the token (scopes, identity,
+  /// revocation, channel canvases, scripted error bodies) under the lock.
+  void edit_contract(const std::function<void(slack_contract&)>& edit);
 
   /// Network down: calls get no answer (they hang until the client gives up)
   /// and change nothing, until `set_down(false)`.
@@ -82,6 +88,7 @@ private:
   mutable std::mutex mtx_;
   mutable std::condition_variable cv_;
   slack_workspace workspace_;
+  slack_contract contract_;
   std::vector<call> calls_;
   bool down_ = false;
   bool closing_ = false;

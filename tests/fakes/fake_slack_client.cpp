@@ -68,11 +68,12 @@ fake_slack_client(fake_slack_client_actor::stateful_pointer<fake_slack_client_st
   return {
     [self](fetch_atom, const http_request& req) -> caf::result<http_response> {
       auto& st = self->state;
-      auto c = slack_workspace::read_call(slack_method_in(req.url),
-                                          slack_request_header(req, "Authorization"), req.body);
+      auto c = read_slack_call(slack_method_in(req.url),
+                               slack_request_header(req, "Authorization"), req.body);
       c.received = self->clock().now();
       if (st.slack->net == in_process_slack::network::up) {
-        auto res = as_client_response(st.slack->workspace.answer(c));
+        auto res = as_client_response(
+          answer_as_slack(st.slack->contract, st.slack->workspace, c));
         st.slack->calls.push_back(c);
         return res;
       }

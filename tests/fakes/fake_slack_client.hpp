@@ -16,6 +16,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/common/http_client.hpp"
+#include "tests/fakes/slack_contract.hpp"
 #include "tests/fakes/slack_workspace.hpp"
 
 namespace epmpulse::test {
@@ -29,9 +30,10 @@ struct in_process_slack {
     silent, ///< no answer ever
   };
 
-  explicit in_process_slack(std::string token) : workspace(std::move(token)) {}
+  explicit in_process_slack(std::string token) : workspace(token), contract(token) {}
 
   slack_workspace workspace;      ///< documents, created canvases, scripted failures
+  slack_contract contract;        ///< the token, its scopes, documented error answers
   std::vector<slack_call> calls;  ///< every request, in arrival order (also unanswered ones)
   network net = network::up;
 

@@ -116,21 +116,82 @@ BOOST_AUTO_TEST_CASE(the_bot_token_never_appears_in_the_log) {
   fake_slack slack{bot_token};
   service svc{with_slack(slack)};
   // Arm the failure only after the start-up sync, so that it hits the push.
-  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of("F100").empty(); }, 10s));
+  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of("F100").empty() &&
+                                        !slack.applied_edits_of("F200").empty(); }, 10s));
   slack.fail_next_with_error("invalid_auth", 1, "canvases.edit");
   svc.writer().post("/api/v1/status", update("Planning", "Budget", "OK", {{"job_id", "TK_1"}}));
   BOOST_REQUIRE(eventually([&] {
     return svc.anonymous().get("/api/v1/health").json()["checks"]["slack_api"]
            == "error: invalid_auth";
   }, 10s));
-  // ok:false is retried on the next change.
+  // An auth error stops the canvases until auth.test passes again: a sync
+  // re-checks at once (the token is fine now) and sends the newest state.
   svc.writer().post("/api/v1/status", update("Planning", "Budget", "OK", {{"job_id", "TK_2"}}));
-  BOOST_REQUIRE(eventually([&] { return contains(slack.document("F100"), "TK_2"); }, 10s));
-  svc.admin().post("/api/v1/canvas/sync", json::object());
+  auto s = svc.admin().post("/api/v1/canvas/sync", json::object());
+  BOOST_TEST(s.status == 200, s.describe());
+  BOOST_TEST(contains(slack.document("F100"), "TK_2"));
+  BOOST_TEST(!contains(svc.anonymous().get("/api/v1/health").body, bot_token));
   auto log = svc.server().log_text();
   BOOST_TEST(!log.empty());
   BOOST_TEST(!contains(log, bot_token));
   BOOST_TEST(!contains(log, "xoxb-"));
+}
+
+BOOST_AUTO_TEST_CASE(a_token_without_canvases_write_shows_the_fix_in_health_until_granted) {
+  fake_slack slack{bot_token};
+  slack.edit_contract([](slack_contract& k) { k.scopes = {"chat:write", "channels:read"}; });
+  service svc{with_slack(slack)};
+  json h;
+  BOOST_REQUIRE(eventually([&] {
+    h = svc.anonymous().get("/api/v1/health").json();
+    return h["checks"]["slack_api"] == "error: missing_scope";
+  }, 10s));
+  BOOST_TEST(h["status"] == "degraded", h.dump());
+  const auto& auth = h["checks"]["slack_auth"];
+  BOOST_TEST(auth["workspace"] == "EPM Operations", h.dump());
+  BOOST_TEST(auth["bot_id"] == "B0EPMBOT");
+  auto fix = auth["fix"].get<std::string>();
+  BOOST_TEST(contains(fix, "canvases:write"), fix);
+  BOOST_TEST(contains(fix, "Bot Token Scopes"), fix);
+  BOOST_TEST(slack.calls_to("canvases.edit").empty()); // nothing sent with a useless token
+  auto refused = svc.admin().post("/api/v1/canvas/sync", json::object());
+  BOOST_TEST(refused.status == 502, refused.describe());
+  BOOST_TEST(refused.json()["error"]["details"]["error"] == "missing_scope", refused.describe());
+
+  // Granted and reinstalled: a sync re-checks and sends every canvas.
+  slack.edit_contract([](slack_contract& k) { k.scopes.push_back("canvases:write"); });
+  auto ok = svc.admin().post("/api/v1/canvas/sync", json::object());
+  BOOST_TEST(ok.status == 200, ok.describe());
+  BOOST_TEST(!slack.applied_edits_of("F100").empty());
+  auto healthy = svc.anonymous().get("/api/v1/health");
+  BOOST_TEST(healthy.json()["checks"]["slack_api"] == "ok", healthy.body);
+  BOOST_TEST(!contains(healthy.body, bot_token));
+  auto log = svc.server().log_text();
+  BOOST_TEST(contains(log, "EPM Operations")); // the workspace and the bot, named at start
+  BOOST_TEST(contains(log, "U0EPMBOT"));
+  BOOST_TEST(!contains(log, bot_token));
+}
+
+BOOST_AUTO_TEST_CASE(canvas_editing_failed_logs_its_detail_and_health_shows_the_fix) {
+  fake_slack slack{bot_token};
+  service svc{with_slack(slack)};
+  // Both start-up edits first: the scripted answer is for the push's edit.
+  BOOST_REQUIRE(eventually([&] { return !slack.applied_edits_of("F100").empty() &&
+                                        !slack.applied_edits_of("F200").empty(); }, 10s));
+  slack.edit_contract([](slack_contract& k) {
+    k.fail_next_with_body("canvases.edit", {{"ok", false},
+                                            {"error", "canvas_editing_failed"},
+                                            {"detail", "section is locked by another edit"}});
+  });
+  svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK", {{"job_id", "EF_9"}}));
+  json c100;
+  BOOST_REQUIRE(eventually([&] {
+    c100 = svc.anonymous().get("/api/v1/health").json()["checks"]["canvases"]["C100"];
+    return c100["status"] == "error: canvas_editing_failed";
+  }, 10s));
+  BOOST_TEST(contains(c100["fix"].get<std::string>(), "section is locked by another edit"),
+             c100.dump());
+  BOOST_TEST(contains(svc.server().log_text(), "section is locked by another edit"));
 }
 
 BOOST_AUTO_TEST_CASE(without_a_token_the_canvas_side_is_disabled) {

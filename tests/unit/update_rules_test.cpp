@@ -33,6 +33,10 @@ slack::api_result answer(slack::api_result::kind k, std::string error = {},
   return r;
 }
 
+bool contains_text(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_render_is_sent_whole_or_not_at_all) {
@@ -89,6 +93,61 @@ BOOST_AUTO_TEST_CASE(canvas_ids_file_round_trips_and_keeps_only_unconfigured_cha
   BOOST_TEST(skipped->size() == 1u);
   BOOST_TEST(!parse_canvas_ids("not json"));
   BOOST_TEST(!parse_canvas_ids(R"({"canvases": []})"));
+}
+
+BOOST_AUTO_TEST_CASE(slacks_documented_error_answers_are_classified) {
+  using kind = slack::api_result::kind;
+  auto slack_answer = [](nlohmann::json body, std::map<std::string, std::string> headers = {}) {
+    http_response res;
+    res.status = 200;
+    res.body = body.dump();
+    res.headers = std::move(headers);
+    return slack::classify(res);
+  };
+  auto error = [&](const char* code) {
+    return slack_answer({{"ok", false}, {"error", code}});
+  };
+  for (auto code : {"internal_error", "fatal_error", "service_unavailable", "request_timeout",
+                    "ratelimited"})
+    BOOST_TEST((error(code).outcome == kind::server_error), code);
+  auto limited = slack_answer({{"ok", false}, {"error", "ratelimited"}}, {{"retry-after", "7"}});
+  BOOST_TEST((limited.outcome == kind::rate_limited));
+  BOOST_TEST(limited.retry_after_sec == 7);
+  for (auto code : {"invalid_auth", "not_authed", "token_revoked", "account_inactive",
+                    "token_expired", "not_allowed_token_type", "missing_scope"})
+    BOOST_TEST((error(code).outcome == kind::unauthorized), code);
+  BOOST_TEST((error("canvas_not_found").outcome == kind::refused));
+  BOOST_TEST((error("channel_canvas_already_exists").outcome == kind::refused));
+
+  auto scope = slack_answer({{"ok", false}, {"error", "missing_scope"},
+                             {"needed", "canvases:write"}, {"provided", "chat:write"}});
+  BOOST_TEST(scope.needed == "canvases:write");
+  BOOST_TEST(outcome_of(scope).detail == "needed: canvases:write; provided: chat:write");
+  BOOST_TEST((outcome_of(scope).result == attempt_outcome::kind::unauthorized));
+  auto editing = slack_answer({{"ok", false}, {"error", "canvas_editing_failed"},
+                               {"detail", "bad table"}});
+  BOOST_TEST(outcome_of(editing).detail == "bad table");
+  BOOST_TEST(contains_text(channel_fix(outcome_of(editing), "C1", "F1"), "bad table"));
+
+  auto who = slack_answer({{"ok", true}, {"team", "W"}, {"team_id", "T1"}, {"user", "bot"},
+                           {"user_id", "U1"}, {"bot_id", "B1"}},
+                          {{"x-oauth-scopes", "canvases:write, canvases:read,channels:read"}});
+  BOOST_TEST(who.scopes_known);
+  BOOST_TEST((who.scopes == std::vector<std::string>{"canvases:write", "canvases:read",
+                                                      "channels:read"}));
+  BOOST_TEST(slack::read_identity(who.body).bot_id == "B1");
+  BOOST_TEST(check_scopes(who.scopes, true).fix.empty());
+  auto bare = check_scopes({"chat:write"}, true);
+  BOOST_TEST((bare.missing_required == std::vector<std::string>{"canvases:write"}));
+  BOOST_TEST((bare.missing_optional == std::vector<std::string>{"channels:read"}));
+  BOOST_TEST(check_scopes({"canvases:write"}, false).fix.empty());
+
+  nlohmann::json info = {{"ok", true},
+                         {"channel", {{"id", "C1"}, {"properties", {{"canvas", {{"file_id", "F7"}}}}}}}};
+  BOOST_TEST(slack::channel_canvas_id(info) == "F7");
+  BOOST_TEST(slack::channel_canvas_id({{"ok", true}, {"channel", {{"id", "C1"}}}}).empty());
+  auto exists = read_create_answer(error("channel_canvas_already_exists"));
+  BOOST_TEST(exists.already_exists);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // update_rules_tests
