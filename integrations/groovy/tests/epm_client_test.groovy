@@ -28,26 +28,11 @@ try {
     server.start()
     epm.define('EPMPulse', server.baseUrl, [Authorization: 'Bearer ' + server.writeKey])
 
-    // A job's life: start, finish; another domain fails; a batch.
-    checks.equal(rule.epmPulseStart('Planning', 'Actual', 'EPM_LOAD_001'), true, 'start pushed')
-    checks.equal(server.domain('Planning', 'Actual')?.status, 'Loading', 'start arrived as Loading')
-    checks.equal(rule.epmPulseFinish('Planning', 'Actual', 'EPM_LOAD_001', 'Loaded 12,000 rows'), true, 'finish pushed')
-    Map actual = server.domain('Planning', 'Actual')
-    checks.equal(actual?.status, 'OK', 'finish arrived as OK')
-    checks.equal(actual?.job_id, 'EPM_LOAD_001', 'the job id arrived')
-    checks.equal(actual?.message, 'Loaded 12,000 rows', 'the message arrived')
-    checks.check(actual?.duration_sec instanceof Number, "Loading to OK under one job id has a duration (${actual})")
-    String longError = 'x' * 500
-    checks.equal(rule.epmPulseFail('Planning', 'Budget', 'EPM_LOAD_002', longError), true,
-                 'fail pushed, its long message clipped to what the API accepts')
-    Map budget = server.domain('Planning', 'Budget')
-    checks.equal(budget?.status, 'Warning', 'fail arrived as Warning')
-    checks.equal(budget?.message?.length(), 200, 'the message was clipped to 200 characters')
-    checks.equal(rule.epmPulseBatch('EPM_FULL_003', [[app: 'Planning', domain: 'Forecast', status: 'OK'],
-                                                     [app: 'FCCS', domain: 'Consolidation', status: 'OK']]),
-                 true, 'batch pushed')
-    checks.equal(server.domain('Planning', 'Forecast')?.job_id, 'EPM_FULL_003', 'batch item 1 arrived with the batch job id')
-    checks.equal(server.domain('FCCS', 'Consolidation')?.status, 'OK', 'batch item 2 arrived')
+    JobLife.check(checks, server, 'EPM', [
+        start : { String app, String domain, String job -> rule.epmPulseStart(app, domain, job) },
+        finish: { String app, String domain, String job, String message -> rule.epmPulseFinish(app, domain, job, message) },
+        fail  : { String app, String domain, String job, String message -> rule.epmPulseFail(app, domain, job, message) },
+        batch : { String job, List updates -> rule.epmPulseBatch(job, updates) }])
 
     // What went over the Connection: the rule's own headers carry no key.
     checks.equal(epm.sent.size(), 4, 'four requests went over the Connection')

@@ -20,22 +20,11 @@ try {
     checks.check(!pulse.strict && strict.strict, 'EPMPULSE_STRICT=1 makes a strict client')
     checks.check(!pulse.toString().contains(server.writeKey), "toString holds no key: ${pulse}")
 
-    checks.equal(pulse.start('Planning', 'Actual', 'ODI_LOAD_001'), true, 'start pushed')
-    checks.equal(server.domain('Planning', 'Actual')?.status, 'Loading', 'start arrived as Loading')
-    checks.equal(pulse.finish('Planning', 'Actual', 'ODI_LOAD_001', 'Loaded 5 files'), true, 'finish pushed')
-    Map actual = server.domain('Planning', 'Actual')
-    checks.equal(actual?.status, 'OK', 'finish arrived as OK')
-    checks.equal(actual?.message, 'Loaded 5 files', 'the message arrived')
-    checks.check(actual?.duration_sec instanceof Number, "Loading to OK under one job id has a duration (${actual})")
-    checks.equal(pulse.fail('Planning', 'Budget', 'ODI_LOAD_002', 'y' * 300), true, 'fail pushed, message clipped')
-    Map budget = server.domain('Planning', 'Budget')
-    checks.equal(budget?.status, 'Warning', 'fail arrived as Warning')
-    checks.equal(budget?.message?.length(), 200, 'the message was clipped to 200 characters')
-    checks.equal(pulse.batch('ODI_FULL_003', [[app: 'Planning', domain: 'Forecast', status: 'OK'],
-                                              [app: 'FCCS', domain: 'Consolidation', status: 'Warning', message: 'late']]),
-                 true, 'batch pushed')
-    checks.equal(server.domain('Planning', 'Forecast')?.job_id, 'ODI_FULL_003', 'batch item 1 arrived with the batch job id')
-    checks.equal(server.domain('FCCS', 'Consolidation')?.message, 'late', 'batch item 2 arrived')
+    JobLife.check(checks, server, 'ODI', [
+        start : { String app, String domain, String job -> pulse.start(app, domain, job) },
+        finish: { String app, String domain, String job, String message -> pulse.finish(app, domain, job, message) },
+        fail  : { String app, String domain, String job, String message -> pulse.fail(app, domain, job, message) },
+        batch : { String job, List updates -> pulse.batch(job, updates) }])
 
     checks.equal(pulse.start('Unknown', 'Actual', 'ODI_BAD_004'), false, 'an unconfigured app is refused, no exception')
     def refused = checks.throwsFrom('strict: a refused push throws') { strict.start('Unknown', 'Actual', 'ODI_BAD_005') }
