@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= config/apps.json
 DATA_DIR ?= data
 
-.PHONY: deps configure build run test bench clean
+.PHONY: deps configure build run test bench clean install
 
 deps:
 	@bash scripts/install-deps.sh
@@ -23,8 +23,16 @@ run: build
 	./$(BUILD_DIR)/epmpulse --config $(CONFIG) --data-dir $(DATA_DIR)
 
 test: configure
+	@bash scripts/install-deps.sh test
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# `make install PREFIX=/usr/local DESTDIR=/tmp/stage`: binary, sample
+# configuration, systemd unit and sysusers entry, job-side clients
+# (deploy/README.md). The unit's paths follow PREFIX.
+PREFIX ?= /usr/local
+install: build
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 bench: deps
 	@bash bench/run.sh $(BENCH_ARGS)

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages EPMPulse needs to build, test and benchmark.
+# `install-deps.sh test` adds what only `make test` needs (the job-side
+# clients' runtimes, systemd-analyze); `make run` never installs them.
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
@@ -19,6 +21,13 @@ packages=(
   tzdata                          # display time zones (date/tz.h reads /usr/share/zoneinfo)
   wrk                             # make bench
 )
+test_packages=(
+  groovy default-jre-headless     # integrations/groovy and its tests (default-java is the JVM groovy looks for)
+  systemd                         # systemd-analyze verify deploy/epmpulse.service
+)
+case "${1:-}" in
+  test) packages+=("${test_packages[@]}") ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,4 @@
+/** A push that did not reach EPMPulse, thrown by a strict EpmPulseClient. */
+class EpmPulseException extends RuntimeException {
+    EpmPulseException(String message) { super(message) }
+}
