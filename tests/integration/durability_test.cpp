@@ -344,6 +344,29 @@ BOOST_AUTO_TEST_CASE(a_crash_while_the_state_file_is_stale_is_recovered_from_the
   BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "STALE_1");
 }
 
+BOOST_AUTO_TEST_CASE(a_missing_state_file_next_to_a_change_log_is_recovered_from_the_backup) {
+  // What a crash leaves after a corrupt state file was moved aside and the
+  // backup served, but the disk was full for the rewrite: backups and a
+  // change log, no state file. The backup's domains must not be lost.
+  service svc;
+  check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "FROM_BACKUP")));
+  BOOST_REQUIRE_EQUAL(svc.server().stop(), 0);
+  const auto backups = svc.data_dir() / "backups";
+  fs::create_directories(backups);
+  fs::copy_file(svc.state_file(), backups / "apps_status-20991231T000000Z.json",
+                fs::copy_options::overwrite_existing);
+  svc.server().restart();
+  block_with_directory(svc.state_file());
+  check_success(svc.writer().post("/api/v1/status", pushed("Budget", "OK", "FROM_LOG")));
+  svc.server().kill();
+  fs::remove_all(svc.state_file());
+  BOOST_REQUIRE(fs::exists(svc.data_dir() / "apps_status.wal")
+                || fs::exists(svc.data_dir() / "apps_status.wal.prev"));
+  svc.server().restart();
+  BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "FROM_BACKUP");
+  BOOST_TEST(svc.domain("Planning", "Budget")["job_id"] == "FROM_LOG");
+}
+
 BOOST_AUTO_TEST_CASE(recent_jobs_are_bounded_to_fifty) {
   service svc;
   for (int i = 0; i < 60; ++i)
