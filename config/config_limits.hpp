@@ -44,7 +44,9 @@ inline constexpr whole_number_limit max_body_bytes{1024, 16 * 1024 * 1024, 64 * 
 inline constexpr number_limit request_timeout_sec{0, 300, 10, true};
 /// From accepting a connection, or answering its previous request, until the
 /// next request is read whole: bounds idle keep-alive and slow senders alike.
-inline constexpr number_limit read_timeout_sec{0, 300, 10, true};
+/// At least a second: RESTinio checks it once a second, and a fraction of a
+/// millisecond would become a zero timer that drops every connection at once.
+inline constexpr number_limit read_timeout_sec{1, 300, 10};
 /// Fits the common soft limit of 1024 open files next to what the rest of
 /// the process keeps open.
 inline constexpr whole_number_limit max_connections{1, 1'000'000, 512};

@@ -9,11 +9,10 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <sstream>
 #include <system_error>
 #include <utility>
 
-#include <date/date.h>
+#include "common/time_format.hpp"
 
 namespace epmpulse::config {
 
@@ -337,23 +336,6 @@ app_config parse_app(const config_reader& reader, const std::string& name,
 
 // -- api keys ----------------------------------------------------------------
 
-/// "2027-03-31T00:00:00Z" or with an offset ("+02:00"), fraction optional.
-// GCC 12 sees date::parse's seconds field as maybe uninitialized on a path
-// where the stream has already failed (and the value is never used).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
-  for (const char* format : {"%FT%TZ", "%FT%T%Ez"}) {
-    std::istringstream in{text};
-    date::sys_time<std::chrono::milliseconds> instant{};
-    in >> date::parse(format, instant);
-    if (!in.fail() && in.peek() == std::char_traits<char>::eof())
-      return instant;
-  }
-  return std::nullopt;
-}
-#pragma GCC diagnostic pop
-
 // A key that has already expired is a warning, not a failure: a deployment
 // must not stop at the next restart because a date passed; the key itself is
 // refused (401 KEY_EXPIRED), which is what its expiry asked for.
@@ -362,7 +344,9 @@ void read_key_expiry(config_reader& reader, const config_json& object, const std
   if (!config_reader::member(object, "expires"))
     return;
   auto text = reader.read_string(object, "expires", path, "");
-  key.expires = parse_rfc3339(text);
+  // The same RFC 3339 reading as pushed timestamps.
+  if (auto at = parse_time(text))
+    key.expires = *at;
   if (!key.expires)
     reader.fail(child_path(path, "expires"),
                 "must be an RFC 3339 time, got " + in_quotes(text),

@@ -3,12 +3,12 @@
 #include <filesystem>
 #include <random>
 
-#include <date/date.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "actors/common/durable_file.hpp"
 #include "actors/common/log.hpp"
+#include "common/time_format.hpp"
 
 namespace epmpulse::http {
 
@@ -26,14 +26,6 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   }
   return diff == 0;
 }
-
-namespace {
-
-std::string format_instant(std::chrono::system_clock::time_point t) {
-  return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(t));
-}
-
-} // namespace
 
 const config::api_key* key_set::authenticate(std::string_view header, api_error& error,
                                              std::optional<time_point> now) const {
@@ -68,7 +60,7 @@ const config::api_key* key_set::authenticate(std::string_view header, api_error&
     return nullptr;
   }
   if (found->expires && *found->expires <= now.value_or(std::chrono::system_clock::now())) {
-    auto at = format_instant(*found->expires);
+    auto at = format_time(std::chrono::floor<std::chrono::milliseconds>(*found->expires));
     error = {ec::key_expired,
              "The API key '" + found->name + "' expired at " + at
                + "; ask the service's operator for a new key.",

@@ -14,8 +14,10 @@
 //
 // The output depends only on the snapshot (no "now"): times are absolute, so
 // rendering the same state twice gives the same bytes and an unchanged canvas
-// is never re-sent. It never exceeds render_options::max_bytes: recent jobs
-// are cut first, then domain rows from the end, each cut said on the canvas.
+// is never re-sent. It stays within render_options::max_bytes unless that is
+// too small for what is never cut (the title, the recent jobs heading and the
+// lines saying what was cut; those are then all it holds): recent jobs are
+// cut first, then domain rows from the end, then whole apps, each cut said.
 
 #include <chrono>
 #include <cstddef>

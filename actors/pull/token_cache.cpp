@@ -153,7 +153,7 @@ void persist_refresh_token(token_cache_ptr self) {
 
 // -- fetching ---------------------------------------------------------------------
 
-void fetch_failed(token_cache_ptr self, const std::string& reason, bool keepalive = false) {
+void fetch_failed(token_cache_ptr self, const std::string& reason) {
   auto& st = self->state;
   st.fetching = false;
   ++st.failures;
@@ -174,9 +174,10 @@ void fetch_failed(token_cache_ptr self, const std::string& reason, bool keepaliv
   // after the backoff, before the old one runs out.
   if (st.current && st.used_since_fetch && st.current->expires_at > *st.backoff_until)
     arm_timer(self, *st.backoff_until);
-  // A failed keep-alive is tried again after the backoff: the refresh token
-  // must still be used before it lapses, poll or no poll.
-  if (keepalive && keeps_alive(st))
+  // The keep-alive is tried again after the backoff: the refresh token must
+  // still be used before it lapses, poll or no poll. Also after an ordinary
+  // fetch: a keep-alive that came due during it left the re-arming to it.
+  if (keeps_alive(st))
     arm_keepalive(self, *st.backoff_until);
 }
 
@@ -221,7 +222,7 @@ void fetch_succeeded(token_cache_ptr self, token_grant grant, caf::actor_clock::
   arm_timer(self, refresh_time(st.opts, now, life));
 }
 
-void start_fetch(token_cache_ptr self, bool proactive, bool keepalive = false) {
+void start_fetch(token_cache_ptr self, bool proactive) {
   auto& st = self->state;
   st.fetching = true;
   ++st.counters.fetches;
@@ -233,21 +234,21 @@ void start_fetch(token_cache_ptr self, bool proactive, bool keepalive = false) {
   auto guard = seconds_to_ms(st.opts.request_timeout_sec + st.opts.connect_timeout_sec + 5);
   self->request(st.opts.http, guard, fetch_atom_v, std::move(req))
     .then(
-      [self, started, proactive, keepalive](const http_response& resp) {
+      [self, started, proactive](const http_response& resp) {
         std::string reason;
         if (resp.status == 0) {
-          fetch_failed(self, "token endpoint unreachable: " + resp.transport_error, keepalive);
+          fetch_failed(self, "token endpoint unreachable: " + resp.transport_error);
           return;
         }
         auto grant = parse_token_response(resp.status, resp.body, reason);
         if (!grant) {
-          fetch_failed(self, reason, keepalive);
+          fetch_failed(self, reason);
           return;
         }
         fetch_succeeded(self, std::move(*grant), started, proactive);
       },
-      [self, keepalive](const caf::error& err) {
-        fetch_failed(self, "token request failed: " + describe_error(err), keepalive);
+      [self](const caf::error& err) {
+        fetch_failed(self, "token request failed: " + describe_error(err));
       });
 }
 
@@ -356,7 +357,7 @@ token_cache(token_cache_ptr self, token_cache_options opts, std::string refresh_
       }
       log::info("epm refreshing to keep the refresh token alive",
                 {{"unused_for_sec", seconds_between(st.last_refresh, now)}});
-      start_fetch(self, true, true);
+      start_fetch(self, true);
     },
     [self](save_retry_atom, std::uint64_t generation) {
       if (generation == self->state.save_generation && !self->state.persist_error.empty())

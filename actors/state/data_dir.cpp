@@ -30,7 +30,11 @@ bool first_warning_for(const std::string& path) {
 
 std::optional<std::string> prepare_private_dir(const std::string& path) {
   std::error_code err;
-  auto parent = fs::path(path).parent_path();
+  // "/var/lib/epmpulse/" names the directory itself: its parent is /var/lib.
+  auto dir = fs::path(path).lexically_normal();
+  if (!dir.has_filename())
+    dir = dir.parent_path();
+  auto parent = dir.parent_path();
   if (!parent.empty())
     fs::create_directories(parent, err);
   if (err)

@@ -501,13 +501,38 @@ std::optional<loaded_state> load_snapshot_file(const std::string& path, std::str
   return loaded_state{std::move(*snap), snapshot_log_seq(doc)};
 }
 
+// The newest backup that loads, reconciled with the config.
+std::optional<loaded_state> newest_valid_backup(const std::string& data_dir,
+                                                const config::service_config& cfg) {
+  for (const auto& backup : list_backups(data_dir)) {
+    std::string backup_why;
+    if (auto loaded = load_snapshot_file(backup, backup_why)) {
+      log::warn("state restored from backup", {{"backup", backup}});
+      reconcile_with_config(loaded->snapshot, cfg);
+      return loaded;
+    }
+    log::warn("backup invalid, skipped", {{"backup", backup}, {"reason", backup_why}});
+  }
+  return std::nullopt;
+}
+
 // Loads the state file, recovering from a corrupt one: it is moved aside and
-// the newest valid backup (or a fresh state) takes its place.
+// the newest valid backup (or a fresh state) takes its place. A missing file
+// next to a change log was lost after it was served (moved aside, then a
+// crash before the rewrite on a full disk): the backups come before the seed.
 caf::expected<loaded_state> load_or_recover(const std::string& data_dir,
                                             const config::service_config& cfg) {
   auto path = (fs::path(data_dir) / state_file_name).string();
   std::error_code err;
   if (!fs::exists(path, err)) {
+    bool logs_left = false;
+    for (const char* name : {previous_log_file_name, log_file_name})
+      logs_left = logs_left || fs::exists(fs::path(data_dir) / name, err);
+    if (logs_left) {
+      log::warn("state file missing next to a change log: trying the backups", {{"path", path}});
+      if (auto loaded = newest_valid_backup(data_dir, cfg))
+        return std::move(*loaded);
+    }
     log::info("state file not found: starting fresh from the config", {{"path", path}});
     return loaded_state{seed_snapshot(cfg, now_ms()), 0};
   }
@@ -523,15 +548,8 @@ caf::expected<loaded_state> load_or_recover(const std::string& data_dir,
                            "state file " + path + " is invalid (" + why
                              + ") and cannot be moved aside: " + err.message());
   log::warn("state file invalid: moved aside", {{"path", path}, {"moved_to", aside}, {"reason", why}});
-  for (const auto& backup : list_backups(data_dir)) {
-    std::string backup_why;
-    if (auto loaded = load_snapshot_file(backup, backup_why)) {
-      log::warn("state restored from backup", {{"backup", backup}});
-      reconcile_with_config(loaded->snapshot, cfg);
-      return std::move(*loaded);
-    }
-    log::warn("backup invalid, skipped", {{"backup", backup}, {"reason", backup_why}});
-  }
+  if (auto loaded = newest_valid_backup(data_dir, cfg))
+    return std::move(*loaded);
   log::warn("no valid backup: starting fresh from the config", {{"path", path}});
   return loaded_state{seed_snapshot(cfg, now_ms()), 0};
 }
@@ -605,8 +623,9 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
   // Write the (possibly new, recovered or replayed) state before serving, so
   // the file on disk matches what the first reader sees; the logs it holds
   // are then dropped. When it cannot be written (a full disk), the service
-  // still starts: the logs stay, the next start replays them again, and the
-  // rewrite is retried like any failed snapshot.
+  // still starts: the logs stay, the next start replays them again (onto the
+  // backups if a corrupt file was moved aside), and the rewrite is retried
+  // like any failed snapshot.
   auto path = (fs::path(opts.data_dir) / state_file_name).string();
   auto bytes = std::make_shared<const std::string>(snapshot_document(snap, position).dump(2));
   start_position start{position, position, std::nullopt};

@@ -56,6 +56,14 @@ BOOST_AUTO_TEST_CASE(a_missing_data_dir_is_created_0700_and_its_files_are_0600) 
   BOOST_TEST(mode_of(data / "apps_status.json") == 0600u);
 }
 
+BOOST_AUTO_TEST_CASE(a_missing_data_dir_given_with_a_trailing_slash_is_created_0700) {
+  temp_dir dir;
+  const auto data = dir.path() / "var" / "epmpulse";
+  server_process server(options_for(dir, data.string() + "/"));
+  BOOST_TEST(mode_of(data) == 0700u);
+  BOOST_TEST(mode_of(data / "apps_status.json") == 0600u);
+}
+
 BOOST_AUTO_TEST_CASE(the_change_log_and_the_state_file_are_0600) {
   service svc;
   check_success(svc.writer().post("/api/v1/status",

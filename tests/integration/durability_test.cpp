@@ -79,6 +79,19 @@ bool snapshot_shows(service& svc, const std::string& domain, const std::string& 
   return d.is_object() && d["job_id"].is_string() && d["job_id"] == job;
 }
 
+/// Pushes Actual FROM_BACKUP, stops the server and copies the state file as
+/// a backup (data/backups/apps_status-<UTC time>.json) dated 2099; returns
+/// the backups folder.
+fs::path stop_with_a_backup_of_actual(service& svc) {
+  check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "FROM_BACKUP")));
+  BOOST_REQUIRE_EQUAL(svc.server().stop(), 0);
+  const auto backups = svc.data_dir() / "backups";
+  fs::create_directories(backups);
+  fs::copy_file(svc.state_file(), backups / "apps_status-20991231T000000Z.json",
+                fs::copy_options::overwrite_existing);
+  return backups;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(missing_state_file_is_created_from_the_config_with_mode_0600) {
@@ -257,14 +270,9 @@ BOOST_AUTO_TEST_CASE(empty_state_file_is_treated_as_corrupt) {
 
 BOOST_AUTO_TEST_CASE(corrupt_state_file_is_recovered_from_the_newest_valid_backup) {
   service svc;
-  check_success(svc.writer().post("/api/v1/status", pushed("Actual", "OK", "FROM_BACKUP")));
-  BOOST_REQUIRE_EQUAL(svc.server().stop(), 0);
-  // Backups live in data/backups/ as apps_status-<UTC time>.json. The broken
-  // one is the newest by name and by mtime, so it is tried (and skipped) first.
-  const auto backups = svc.data_dir() / "backups";
-  fs::create_directories(backups);
-  fs::copy_file(svc.state_file(), backups / "apps_status-20991231T000000Z.json",
-                fs::copy_options::overwrite_existing);
+  // The broken backup is the newest by name and by mtime, so it is tried (and
+  // skipped) first.
+  const auto backups = stop_with_a_backup_of_actual(svc);
   write_file(backups / "apps_status-20991231T000001Z.json", "{broken");
   write_file(svc.state_file(), "not json at all");
   svc.server().restart();
@@ -342,6 +350,24 @@ BOOST_AUTO_TEST_CASE(a_crash_while_the_state_file_is_stale_is_recovered_from_the
   fs::remove_all(svc.state_file());
   svc.server().restart();
   BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "STALE_1");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_state_file_next_to_a_change_log_is_recovered_from_the_backup) {
+  // What a crash leaves after a corrupt state file was moved aside and the
+  // backup served, but the disk was full for the rewrite: backups and a
+  // change log, no state file. The backup's domains must not be lost.
+  service svc;
+  stop_with_a_backup_of_actual(svc);
+  svc.server().restart();
+  block_with_directory(svc.state_file());
+  check_success(svc.writer().post("/api/v1/status", pushed("Budget", "OK", "FROM_LOG")));
+  svc.server().kill();
+  fs::remove_all(svc.state_file());
+  BOOST_REQUIRE(fs::exists(svc.data_dir() / "apps_status.wal")
+                || fs::exists(svc.data_dir() / "apps_status.wal.prev"));
+  svc.server().restart();
+  BOOST_TEST(svc.domain("Planning", "Actual")["job_id"] == "FROM_BACKUP");
+  BOOST_TEST(svc.domain("Planning", "Budget")["job_id"] == "FROM_LOG");
 }
 
 BOOST_AUTO_TEST_CASE(recent_jobs_are_bounded_to_fifty) {

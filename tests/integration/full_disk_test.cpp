@@ -15,13 +15,16 @@
 // EPMPULSE_FULL_DISK_VARIANT=fault-injection forces the second.
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "tests/support/api_checks.hpp"
 #include "tests/support/service_fixture.hpp"
@@ -38,11 +41,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A tmpfs mounted over a directory for the test's lifetime.
+/// A tmpfs mounted over a directory for the test's lifetime, in a mount
+/// namespace of this process's own: the server child inherits it, and the
+/// mount dies with the process even when a timeout kills it before the
+/// destructor runs.
 class tmpfs_mount {
 public:
   /// Mounts; `error` says why not (then mounted() is false).
   tmpfs_mount(fs::path at, const std::string& size) : at_(std::move(at)) {
+    if (::unshare(CLONE_NEWNS) != 0) {
+      error_ = std::string("no mount namespace of our own: ") + std::strerror(errno);
+      return;
+    }
+    // Namespaces copied from a shared "/" would still propagate the mount.
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      error_ = std::string("cannot make the mounts private: ") + std::strerror(errno);
+      return;
+    }
     auto options = "size=" + size + ",mode=0700";
     if (::mount("tmpfs", at_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0)
       mounted_ = true;
@@ -91,6 +106,14 @@ std::uint64_t fill_file_system(const fs::path& path) {
 
 json pushed(const std::string& domain, const std::string& job) {
   return update("Planning", domain, "OK", {{"job_id", job}});
+}
+
+/// The mount table of the process that started this test (ctest, a shell).
+std::string parents_mounts() {
+  std::ifstream in("/proc/" + std::to_string(::getppid()) + "/mountinfo");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 long health_status(const service& svc) {
@@ -202,6 +225,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_refuses_confirmation_and_recovers_without_a_res
   if (disk && disk->mounted()) {
     std::cout << "full_disk: variant tmpfs (a 4 MiB tmpfs as the data dir, filled to ENOSPC)"
               << std::endl;
+    BOOST_TEST(parents_mounts().find(svc.data_dir().string()) == std::string::npos,
+               "the tmpfs is visible outside the test process");
     run_on_tmpfs(svc);
   } else {
     std::cout << "full_disk: variant fault-injection (change log -> /dev/full; "

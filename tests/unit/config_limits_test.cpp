@@ -131,6 +131,20 @@ BOOST_AUTO_TEST_CASE(slack_max_retries_takes_the_documented_zero_to_ten) {
   BOOST_TEST(error.problem == "must be at least 0 and at most 10, got -1");
 }
 
+BOOST_AUTO_TEST_CASE(read_timeout_below_one_second_is_rejected) {
+  // A fraction of a millisecond would truncate to a zero timer that drops
+  // every connection at once; RESTinio checks it once a second anyway.
+  auto read_timeout = [](const std::string& value) {
+    return with(R"(, "settings": {"server": {"read_timeout_sec": )" + value + "}}");
+  };
+  BOOST_TEST(parse_ok(read_timeout("1")).settings.server.read_timeout_sec == 1);
+  for (const char* too_short : {"0.0004", "0.5"}) {
+    auto error = parse_error(read_timeout(too_short));
+    BOOST_TEST(error.field == "settings.server.read_timeout_sec");
+    BOOST_TEST(error.problem.rfind("must be at least 1 and at most 300", 0) == 0u, error.problem);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(names_and_texts_one_past_their_length_limit_are_rejected) {
   const std::string longest(limits::max_name_length, 'n');
   const std::string too_long = longest + "n";

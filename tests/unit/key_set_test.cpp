@@ -305,6 +305,12 @@ BOOST_AUTO_TEST_CASE(expires_takes_rfc_3339_with_z_or_an_offset) {
   BOOST_REQUIRE(utc.api_keys[0].expires);
   BOOST_TEST((utc.api_keys[0].expires == offset.api_keys[0].expires));
   BOOST_TEST((*fraction.api_keys[0].expires - *utc.api_keys[0].expires == 250ms));
+  // Read as pushed timestamps are: RFC 3339 allows a lowercase "t" and "z",
+  // and a space between the date and the time.
+  for (const char* spelling : {"2090-03-31t00:00:00z", "2090-03-31 00:00:00Z"})
+    BOOST_TEST((cp::parse_ok(with_expiry(spelling)).api_keys[0].expires
+                == utc.api_keys[0].expires),
+               spelling);
   BOOST_TEST(utc.warnings.empty());
   BOOST_TEST(!cp::parse_ok(cp::minimal).api_keys.size());
 }

@@ -615,6 +615,25 @@ BOOST_AUTO_TEST_CASE(refresh_token_is_kept_alive_while_nothing_is_polled) {
   BOOST_TEST(health(tc).status == "ok");
 }
 
+BOOST_AUTO_TEST_CASE(keepalive_due_during_a_failing_fetch_is_tried_again_after_the_backoff) {
+  auto tc = spawn(options(refresh_auth()));
+  // An ordinary fetch starts 5 s before the keep-alive is due and outlasts
+  // the 15 s transfer limit: the keep-alive fires while it is in flight.
+  endpoint->set_delay(20s);
+  sim.advance(std::chrono::hours{12} - 5s);
+  BOOST_TEST(calls() == 0u);
+  auto reply = request_token(tc);
+  sim.advance(5s);
+  BOOST_TEST(calls() == 1u);
+  sim.advance(10s); // the fetch fails: 1 s backoff
+  BOOST_TEST_REQUIRE(reply->has_value());
+  BOOST_TEST(!**reply);
+  endpoint->set_delay(0ms);
+  sim.advance(1s);
+  BOOST_TEST(calls() == 2u, "the keep-alive was not tried again after the failed fetch");
+  BOOST_TEST(health(tc).status == "ok");
+}
+
 BOOST_AUTO_TEST_CASE(refresh_token_that_lapsed_reports_invalid_grant_with_the_fix) {
   endpoint->accept_refresh_tokens({"rt-0"}, sim.now());
   endpoint->set_refresh_token_lifetime(std::chrono::hours{24 * 7});
