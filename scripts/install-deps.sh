@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages EPMPulse needs to build, test and benchmark.
+# `install-deps.sh test` adds what only `make test` needs: the job-side
+# clients' test runtimes (jython runs integrations/python under Jython 2.7, as
+# ODI's agents do); `make run` never installs them.
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
@@ -19,6 +22,13 @@ packages=(
   tzdata                          # display time zones (date/tz.h reads /usr/share/zoneinfo)
   wrk                             # make bench
 )
+test_packages=(
+  python3 curl                    # integrations/ clients and their tests
+  jython                          # integrations/python under Jython 2.7 (ODI agents)
+)
+case "${1:-}" in
+  test) packages+=("${test_packages[@]}") ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
