@@ -548,10 +548,21 @@ def main(argv=None, environ=None, out=None):
     environ = os.environ if environ is None else environ
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(stream=sys.stderr, format='epm_pulse_client: %(message)s')
-    log.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter('epm_pulse_client: %(message)s'))
+    handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    level = log.level
+    log.addHandler(handler)
+    if log.getEffectiveLevel() > handler.level:
+        log.setLevel(handler.level)
+    try:
+        return run_command(args, environ, out)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
 
+
+def run_command(args, environ, out):
     url = args.url or environ.get('EPMPULSE_URL')
     if not url:
         sys.stderr.write('epm_pulse_client: no URL: pass --url or set EPMPULSE_URL\n')

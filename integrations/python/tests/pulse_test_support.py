@@ -258,18 +258,22 @@ class StandIn(object):
             def _answer(self, response):
                 body = response.get('body', {'success': True})
                 raw = json.dumps(body).encode('utf-8')
-                self.send_response(response.get('status', 200))
-                for name, value in (response.get('headers') or {}).items():
-                    self.send_header(name, value)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                try:
+                    self.send_response(response.get('status', 200))
+                    for name, value in (response.get('headers') or {}).items():
+                        self.send_header(name, value)
+                    self.send_header('Content-Type', 'application/json')
+                    self.send_header('Content-Length', str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except socket.error:
+                    pass  # the client gave up waiting (the timeout tests)
 
         self.server = _ThreadingServer(('127.0.0.1', 0), Handler)
         self.port = self.server.server_address[1]
         self.url = 'http://127.0.0.1:%d' % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever)
+        # A short poll: shutdown() waits for it, once per stand-in and test.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,))
         self.thread.daemon = True
         self.thread.start()
         return self
