@@ -9,10 +9,12 @@ StandIn     -- a scripted HTTP server on 127.0.0.1 for what the real server
                will not do on demand (503, 429 with Retry-After, a held
                request); it records what it received.
 
-Run as a program it is a stand-in for the shell tests:
+Run as a program it serves the shell tests:
     python3 pulse_test_support.py standin PORT_FILE RECORD_FILE SCRIPT_JSON
 SCRIPT_JSON is a list of responses ({"status", "headers", "body"} or
-{"hold": true}: held until a GET /release); the last one repeats.
+{"hold": true}: held until a GET /release); the last one repeats;
+    python3 pulse_test_support.py refused PORT_FILE
+holds a port that refuses connections. Both run until SIGTERM.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -323,5 +325,25 @@ def run_standin(port_file, record_file, script_json):
     standin.stop()
 
 
-if __name__ == '__main__' and len(sys.argv) == 5 and sys.argv[1] == 'standin':
-    run_standin(sys.argv[2], sys.argv[3], sys.argv[4])
+def hold_refused_port(port_file):
+    """A port that refuses connections until SIGTERM, written to port_file."""
+    sock, port = refused_port()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *args: stopped.set())
+    temp = port_file + '.tmp'
+    handle = open(temp, 'w')
+    handle.write('%d\n' % port)
+    handle.close()
+    os.rename(temp, port_file)
+    while not stopped.wait(0.5):
+        pass
+    sock.close()
+
+
+if __name__ == '__main__':
+    if len(sys.argv) == 5 and sys.argv[1] == 'standin':
+        run_standin(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 3 and sys.argv[1] == 'refused':
+        hold_refused_port(sys.argv[2])
+    else:
+        sys.exit(__doc__)
