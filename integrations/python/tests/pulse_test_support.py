@@ -313,21 +313,20 @@ def run_standin(port_file, record_file, script_json):
             return response
 
     standin = Recording(json.loads(script_json)).start()
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *args: stopped.set())
-    temp = port_file + '.tmp'
-    handle = open(temp, 'w')
-    handle.write('%d\n' % standin.port)
-    handle.close()
-    os.rename(temp, port_file)
-    while not stopped.wait(0.5):
-        pass
+    serve_until_sigterm(standin.port, port_file)
     standin.stop()
 
 
 def hold_refused_port(port_file):
     """A port that refuses connections until SIGTERM, written to port_file."""
     sock, port = refused_port()
+    serve_until_sigterm(port, port_file)
+    sock.close()
+
+
+def serve_until_sigterm(port, port_file):
+    """Publishes the port (atomically: the reader sees all or nothing), then
+    returns on SIGTERM."""
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *args: stopped.set())
     temp = port_file + '.tmp'
@@ -335,9 +334,8 @@ def hold_refused_port(port_file):
     handle.write('%d\n' % port)
     handle.close()
     os.rename(temp, port_file)
-    while not stopped.wait(0.5):
+    while not stopped.wait(0.05):
         pass
-    sock.close()
 
 
 if __name__ == '__main__':
