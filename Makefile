@@ -4,10 +4,14 @@ JOBS ?= $(shell nproc)
 CONFIG ?= config/apps.json
 DATA_DIR ?= data
 
-.PHONY: deps configure build run test bench clean install
+.PHONY: deps test-deps configure build run test bench clean install
 
 deps:
 	@bash scripts/install-deps.sh
+
+# What only the tests need (jython for the ODI client's tests): `make run` never installs it.
+test-deps:
+	@bash scripts/install-deps.sh test
 
 # Ninja starts compiling a target's files while its dependencies still link;
 # with make's generator one core idles behind each library (docs/building.md).
@@ -22,8 +26,7 @@ build: configure
 run: build
 	./$(BUILD_DIR)/epmpulse --config $(CONFIG) --data-dir $(DATA_DIR)
 
-test: configure
-	@bash scripts/install-deps.sh test
+test: test-deps configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages EPMPulse needs to build, test and benchmark.
 # `install-deps.sh test` adds what only `make test` needs (the job-side
-# clients' runtimes, systemd-analyze); `make run` never installs them.
+# clients' runtimes: groovy, jython as ODI's agents run it; systemd-analyze);
+# `make run` never installs them.
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
@@ -24,6 +25,8 @@ packages=(
 test_packages=(
   groovy default-jre-headless     # integrations/groovy and its tests (default-java is the JVM groovy looks for)
   systemd                         # systemd-analyze verify deploy/epmpulse.service
+  python3 curl                    # integrations/ clients and their tests
+  jython                          # integrations/python under Jython 2.7 (ODI agents)
 )
 case "${1:-}" in
   test) packages+=("${test_packages[@]}") ;;
