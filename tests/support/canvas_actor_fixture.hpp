@@ -25,6 +25,7 @@
 #include "actors/canvas/canvas.hpp"
 #include "tests/fakes/fake_slack_client.hpp"
 #include "tests/fakes/fake_state_feed.hpp"
+#include "tests/support/blank_snapshot.hpp"
 #include "tests/support/printing.hpp"
 #include "tests/support/simulated_system.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -74,13 +75,7 @@ struct canvas_fixture {
     s.min_update_interval_sec = 2.0; // the defaults, spelt out: the timings below use them
     s.request_timeout_sec = 10.0;
     s.max_retries = 3;
-    for (const auto& app : cfg.apps) {
-      auto& a = snap.apps[app.name];
-      a.display_name = app.display_name;
-      a.channels = app.channels;
-      for (const auto& d : app.domains)
-        a.domains[d] = domain_state{};
-    }
+    snap = test::blank_snapshot_for(cfg);
     feed->snapshot = std::make_shared<const status_snapshot>(snap);
   }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/canvas/canvas_render.hpp"
+#include "tests/support/blank_snapshot.hpp"
 #include "tests/support/printing.hpp"
 
 // Every case lives in this file's suite: the suite is also a C++ namespace,
@@ -38,15 +39,7 @@ config::service_config two_channel_config() {
 }
 
 status_snapshot snapshot_for(const config::service_config& cfg) {
-  status_snapshot snap;
-  for (const auto& app : cfg.apps) {
-    auto& a = snap.apps[app.name];
-    a.display_name = app.display_name;
-    a.channels = app.channels;
-    for (const auto& d : app.domains)
-      a.domains[d] = domain_state{};
-  }
-  return snap;
+  return test::blank_snapshot_for(cfg);
 }
 
 domain_state ok_state(std::string job, time_point updated, std::int64_t duration) {
