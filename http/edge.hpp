@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include <caf/actor_clock.hpp>
@@ -76,7 +77,8 @@ struct edge {
   }
 
   /// Asks `dest` (xs...) and completes `out` with `on_value(T&)` once the
-  /// answer is there; any error completes `out` with api_error_of(error).
+  /// answer is there (or `on_value(self, T&)`, for an answer that asks further
+  /// parts); any error completes `out` with api_error_of(error).
   template <class T, class Handle, class OnValue, class... Ts>
   void ask(responder_ptr out, const Handle& dest, OnValue on_value, Ts&&... xs) const {
     ask_or<T>(std::move(out), dest, std::move(on_value),
@@ -94,8 +96,13 @@ struct edge {
         [&](auto&... unpacked) {
           self->request(dest, caf::infinite, std::move(unpacked)...)
             .then(
-              [out, on_value](T& value) mutable {
-                answer_guarded(*out, [&] { on_value(value); });
+              [self, out, on_value](T& value) mutable {
+                answer_guarded(*out, [&] {
+                  if constexpr (std::is_invocable_v<OnValue&, edge_self, T&>)
+                    on_value(self, value);
+                  else
+                    on_value(value);
+                });
               },
               [out, on_error](caf::error& err) mutable {
                 answer_guarded(*out, [&] { on_error(*out, err); });

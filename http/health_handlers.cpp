@@ -134,50 +134,46 @@ std::string server_and_state_metrics(const server_counters& c, const state_healt
 void handle_health(request_scope& scope) {
   const http_services& services = scope.services;
   auto out = scope.out;
-  services.edge.post(out, [&services, out](edge_self self) {
-    self->request(services.state, caf::infinite, health_atom_v)
-      .then(
-        [self, &services, out](state_health& h) {
-          auto answer = std::make_shared<health_answer>();
-          // Only a change log that cannot be appended to stops confirmations;
-          // a state file that cannot be rewritten loses nothing (the log
-          // holds it).
-          answer->checks["change_log"] = h.file_ok ? "ok" : "error: the change log cannot be written";
-          answer->checks["state_file"] =
-            h.snapshot_ok ? "ok"
-                          : "error: the state file cannot be rewritten (changes are safe in the log)";
-          answer->checks["last_update"] =
-            h.last_update ? json(format_time(*h.last_update)) : json(nullptr);
-          answer->state_ok = h.file_ok;
-          answer->degraded = !h.file_ok || !h.snapshot_ok;
-          ask_part_health<canvas_health>(self, services.canvas, "slack_api", answer, [=, &services] {
-            ask_part_health<epm_health>(self, services.epm, "epm_auth", answer,
-                                        [out, answer] { send_health(*out, *answer); });
-          });
-        },
-        [out](caf::error& err) { out->send_error(api_error_of(err)); });
-  });
+  services.edge.ask<state_health>(
+    out, services.state,
+    [&services, out](edge_self self, state_health& h) {
+      auto answer = std::make_shared<health_answer>();
+      // Only a change log that cannot be appended to stops confirmations;
+      // a state file that cannot be rewritten loses nothing (the log
+      // holds it).
+      answer->checks["change_log"] = h.file_ok ? "ok" : "error: the change log cannot be written";
+      answer->checks["state_file"] =
+        h.snapshot_ok ? "ok"
+                      : "error: the state file cannot be rewritten (changes are safe in the log)";
+      answer->checks["last_update"] =
+        h.last_update ? json(format_time(*h.last_update)) : json(nullptr);
+      answer->state_ok = h.file_ok;
+      answer->degraded = !h.file_ok || !h.snapshot_ok;
+      ask_part_health<canvas_health>(self, services.canvas, "slack_api", answer, [=, &services] {
+        ask_part_health<epm_health>(self, services.epm, "epm_auth", answer,
+                                    [out, answer] { send_health(*out, *answer); });
+      });
+    },
+    health_atom_v);
 }
 
 void handle_metrics(request_scope& scope) {
   const http_services& services = scope.services;
   auto out = scope.out;
-  services.edge.post(out, [&services, out](edge_self self) {
-    self->request(services.state, caf::infinite, health_atom_v)
-      .then(
-        [self, &services, out](state_health& h) {
-          auto text =
-            std::make_shared<std::string>(server_and_state_metrics(*services.counters, h));
-          *text += key_metrics(*services.keys);
-          ask_part_metrics<canvas_metrics>(self, services.canvas, text, [=, &services] {
-            ask_part_metrics<epm_metrics>(self, services.epm, text, [out, text] {
-              out->set_content_type("text/plain; version=0.0.4");
-              out->send(200, std::move(*text));
-            });
-          });
-        },
-        [out](caf::error& err) { out->send_error(api_error_of(err)); });
-  });
+  services.edge.ask<state_health>(
+    out, services.state,
+    [&services, out](edge_self self, state_health& h) {
+      auto text =
+        std::make_shared<std::string>(server_and_state_metrics(*services.counters, h));
+      *text += key_metrics(*services.keys);
+      ask_part_metrics<canvas_metrics>(self, services.canvas, text, [=, &services] {
+        ask_part_metrics<epm_metrics>(self, services.epm, text, [out, text] {
+          out->set_content_type("text/plain; version=0.0.4");
+          out->send(200, std::move(*text));
+        });
+      });
+    },
+    health_atom_v);
 }
 
 } // namespace epmpulse::http
