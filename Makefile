@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= config/apps.json
 DATA_DIR ?= data
 
-.PHONY: deps test-deps configure build run test bench clean install
+.PHONY: deps test-deps configure build run test test-asan fuzz fuzz-deps bench clean install
 
 deps:
 	@bash scripts/install-deps.sh
@@ -37,8 +37,46 @@ PREFIX ?= /usr/local
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
+# -- sanitizers and fuzzing (docs/building.md) ---------------------------------
+# The whole suite under AddressSanitizer (with LeakSanitizer) and UBSan, in its
+# own build dir, without jemalloc. Every process writes its reports to
+# $(ASAN_BUILD_DIR)/sanitizer-reports (the servers the integration tests start
+# included): any report there fails the run, even one a test did not notice.
+ASAN_BUILD_DIR ?= build-asan
+SANITIZER_REPORTS = $(CURDIR)/$(ASAN_BUILD_DIR)/sanitizer-reports
+SANITIZER_ENV = \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$(SANITIZER_REPORTS)/asan \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANITIZER_REPORTS)/ubsan
+
+test-asan: deps
+	@if [ -f $(ASAN_BUILD_DIR)/CMakeCache.txt ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$$' $(ASAN_BUILD_DIR)/CMakeCache.txt; then \
+	  rm -rf $(ASAN_BUILD_DIR)/CMakeCache.txt $(ASAN_BUILD_DIR)/CMakeFiles; fi
+	@cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DEPMPULSE_SANITIZERS=address,undefined >/dev/null
+	@cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
+	@rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
+	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
+	@bash scripts/check-sanitizer-reports.sh $(SANITIZER_REPORTS)
+
+# libFuzzer targets (tests/fuzz/), built with clang in their own build dir
+# and run FUZZ_SECONDS each. scripts/install-fuzz-deps.sh brings clang.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+fuzz-deps:
+	@bash scripts/install-fuzz-deps.sh
+
+fuzz: deps fuzz-deps
+	@if [ -f $(FUZZ_BUILD_DIR)/CMakeCache.txt ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$$' $(FUZZ_BUILD_DIR)/CMakeCache.txt; then \
+	  rm -rf $(FUZZ_BUILD_DIR)/CMakeCache.txt $(FUZZ_BUILD_DIR)/CMakeFiles; fi
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DEPMPULSE_FUZZ=ON -DEPMPULSE_JEMALLOC=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) --target fuzz_targets -j $(JOBS)
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
 bench: deps
 	@bash bench/run.sh $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD_DIR) build-bench
+	rm -rf $(BUILD_DIR) build-bench $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)
