@@ -207,7 +207,7 @@ private:
 
 /// nlohmann's message quotes the token it last read, which may be a secret
 /// written in the file; keep the position and the reason, drop the token.
-std::string describe_parse_error(const config_json::parse_error& e) {
+std::string json_error_text(const config_json::exception& e) {
   std::string message = e.what();
   if (auto tag_end = message.find("] "); message.rfind("[json.exception", 0) == 0
                                          && tag_end != std::string::npos)
@@ -217,7 +217,7 @@ std::string describe_parse_error(const config_json::parse_error& e) {
     message.erase(last_read, expected == std::string::npos ? std::string::npos
                                                            : expected + 1 - last_read);
   }
-  return "is not valid JSON: " + message;
+  return message;
 }
 
 } // namespace
@@ -229,7 +229,12 @@ config_json parse_json_document(const std::string& text, const std::string& file
     root = config_json::parse(text, std::ref(duplicates));
   } catch (const config_json::parse_error& e) {
     throw config_failure{
-      config_error{file, "", describe_parse_error(e), "correct the JSON syntax at that position"}};
+      config_error{file, "", "is not valid JSON: " + json_error_text(e),
+                   "correct the JSON syntax at that position"}};
+  } catch (const config_json::out_of_range& e) {
+    // Well-formed JSON that no double holds, e.g. 1e400.
+    throw config_failure{config_error{file, "", "has a number too large to read: " + json_error_text(e),
+                                      "write a number within the range its field accepts"}};
   }
   if (duplicates.duplicate())
     throw config_failure{config_error{file, *duplicates.duplicate(),
