@@ -152,7 +152,14 @@ std::optional<time_point> parse_time(std::string_view text) {
   // The text is local time at `offset` east of UTC.
   auto local = date::sys_days{ymd} + std::chrono::hours{*hour} + std::chrono::minutes{*minute}
                + std::chrono::seconds{*second} + milliseconds{fraction_ms};
-  return time_point{local - offset};
+  time_point utc{local - offset};
+  // Only times format_time writes back in four digits: an offset moves
+  // 0000-01-01T00:30:00+01:00 into year -1, and a time that does not read back
+  // would leave its change-log record, and the state file, unreadable.
+  auto utc_year = static_cast<int>(date::year_month_day{std::chrono::floor<date::days>(utc)}.year());
+  if (utc_year < 0 || utc_year > 9999)
+    return std::nullopt;
+  return utc;
 }
 
 } // namespace epmpulse

@@ -93,6 +93,19 @@ BOOST_AUTO_TEST_CASE(malformed_times_are_refused_whole) {
     BOOST_TEST(!parse_time(text).has_value(), text);
 }
 
+BOOST_AUTO_TEST_CASE(times_whose_utc_leaves_years_0000_to_9999_are_refused) {
+  // format_time writes only four-digit years back as RFC 3339: a time an offset
+  // moves out of them would be acknowledged, then be unreadable in the change
+  // log on replay.
+  BOOST_TEST(!parse_time("0000-01-01T00:30:00+01:00").has_value());
+  BOOST_TEST(!parse_time("9999-12-31T23:30:00-01:00").has_value());
+  BOOST_TEST(format_time(at("0000-01-01T00:30:00+00:30")) == "0000-01-01T00:00:00Z");
+  BOOST_TEST(format_time(at("9999-12-31T23:59:59.999Z")) == "9999-12-31T23:59:59.999Z");
+  BOOST_TEST(format_time(at("9999-12-31T22:59:59-01:00")) == "9999-12-31T23:59:59Z");
+  for (const char* text : {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"})
+    BOOST_TEST(format_time(at(text)) == text);
+}
+
 BOOST_AUTO_TEST_CASE(status_names_are_exact) {
   BOOST_TEST(parse_status("OK").has_value());
   BOOST_TEST(!parse_status("ok").has_value());
