@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#ifndef EPMPULSE_WITHOUT_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#endif
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -48,9 +50,12 @@ void prune_backups(const std::string& data_dir, std::int32_t keep) {
 // (RSS 69-74 MiB after a bench run, 64 allowed). Purging returns the freed
 // pages; it runs on this detached thread, after the document is gone, and
 // costs a fraction of the snapshot itself.
+// Builds without jemalloc (sanitizers bring their own allocator) skip it.
 void return_freed_memory() {
+#ifndef EPMPULSE_WITHOUT_JEMALLOC
   static_assert(MALLCTL_ARENAS_ALL == 4096, "the name below spells MALLCTL_ARENAS_ALL");
   ::mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+#endif
 }
 
 struct state_writer_state {
