@@ -56,8 +56,8 @@ test-asan: deps
 	  -DEPMPULSE_SANITIZERS=address,undefined >/dev/null
 	@cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	@rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
-	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
-	@bash scripts/check-sanitizer-reports.sh $(SANITIZER_REPORTS)
+	@cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS); rc=$$?; \
+	  cd $(CURDIR) && bash scripts/check-sanitizer-reports.sh $(SANITIZER_REPORTS) || rc=1; exit $$rc
 
 # libFuzzer targets (tests/fuzz/), built with clang in their own build dir
 # and run FUZZ_SECONDS each. scripts/install-fuzz-deps.sh brings clang.

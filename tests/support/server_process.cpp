@@ -33,6 +33,11 @@ std::map<std::string, std::string> minimal_env(const std::map<std::string, std::
   env["PATH"] = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
   const char* home = std::getenv("HOME");
   env["HOME"] = home && *home ? home : "/tmp";
+  // A sanitizer build's server reports where the tests' own processes do
+  // (make test-asan).
+  for (const char* name : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"})
+    if (const char* value = std::getenv(name))
+      env[name] = value;
   for (const auto& [k, v] : extra)
     env[k] = v;
   return env;
