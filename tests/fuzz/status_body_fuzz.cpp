@@ -11,13 +11,19 @@
 // - round trip: an accepted update written back as a body (its event time as
 //   format_time writes it) decodes to the same update, alone and in a batch;
 // - a single body that is accepted, wrapped as {"updates": [body]}, is
-//   accepted as the same one update.
+//   accepted as the same one update;
+// - the simdjson reader sees what nlohmann sees: JSON that simdjson takes,
+//   nlohmann takes too, and then every known field has the kind and text of
+//   the key's last occurrence, and the unknown key reported is the first by
+//   name.
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "http/status_body_reader.hpp"
 #include "http/status_request.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
@@ -121,10 +127,73 @@ void check_decoded(const http::decoded_updates& decoded, std::string_view body, 
   check_round_trip(updates);
 }
 
+// What nlohmann, parsing the same object, holds under each key (for a key
+// given twice, nlohmann keeps the last value, as the reader does).
+void check_item_matches(const http::raw_item& item, const nlohmann::json& doc,
+                        std::initializer_list<http::item_field> fields,
+                        std::initializer_list<std::string_view> known) {
+  FUZZ_CHECK(item.is_object == doc.is_object(), "the reader sees an object where nlohmann does");
+  if (!doc.is_object())
+    return;
+  static constexpr std::array<const char*, http::item_field_count> names{
+    "app", "domain", "status", "job_id", "message", "timestamp"};
+  for (auto field : fields) {
+    const auto& raw = item[field];
+    auto it = doc.find(names[static_cast<std::size_t>(field)]);
+    if (it == doc.end())
+      FUZZ_CHECK(raw.found == http::raw_field::kind::absent, "an absent field is absent");
+    else if (it->is_string())
+      FUZZ_CHECK(raw.found == http::raw_field::kind::string && raw.text == it->get<std::string>(),
+                 "a string field reads as nlohmann reads it");
+    else if (it->is_null())
+      FUZZ_CHECK(raw.found == http::raw_field::kind::null, "a null field is null");
+    else
+      FUZZ_CHECK(raw.found == http::raw_field::kind::other, "another value is other");
+  }
+  std::optional<std::string> first_unknown;
+  for (const auto& [key, value] : doc.items())
+    if (std::find(known.begin(), known.end(), key) == known.end()
+        && (!first_unknown || key < *first_unknown))
+      first_unknown = key;
+  FUZZ_CHECK(item.unknown_key == first_unknown, "the unknown key reported is the first by name");
+}
+
+void check_reader_matches_nlohmann(std::string_view body) {
+  auto single = http::read_status_body(body, http::body_shape::single);
+  auto batch = http::read_status_body(body, http::body_shape::batch);
+  FUZZ_CHECK(single.valid_json == batch.valid_json, "validity does not depend on the shape");
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (!single.valid_json)
+    return; // simdjson is stricter on numbers (no big integers, no 1e400); the body gets a 400
+  FUZZ_CHECK(!doc.is_discarded(), "JSON the reader takes is JSON");
+  using http::item_field;
+  check_item_matches(single.root, doc,
+                     {item_field::app, item_field::domain, item_field::status, item_field::job_id,
+                      item_field::message, item_field::timestamp},
+                     {"app", "domain", "status", "job_id", "message", "timestamp"});
+  FUZZ_CHECK(batch.is_object == doc.is_object(), "a batch body is an object where nlohmann says so");
+  if (!doc.is_object())
+    return;
+  check_item_matches(batch.root, doc, {item_field::job_id, item_field::timestamp},
+                     {"updates", "job_id", "timestamp"});
+  auto updates = doc.find("updates");
+  bool is_array = updates != doc.end() && updates->is_array();
+  FUZZ_CHECK(batch.updates_is_array == is_array, "\"updates\" is an array where nlohmann says so");
+  if (!is_array)
+    return;
+  FUZZ_CHECK(batch.updates.size() == updates->size(), "every batch item is read");
+  for (std::size_t i = 0; i < batch.updates.size(); ++i)
+    check_item_matches(batch.updates[i], (*updates)[i],
+                       {item_field::app, item_field::domain, item_field::status,
+                        item_field::job_id, item_field::message, item_field::timestamp},
+                       {"app", "domain", "status", "job_id", "message", "timestamp"});
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view body{reinterpret_cast<const char*>(data), size};
+  check_reader_matches_nlohmann(body);
   auto single = http::decode_status_body(body, fuzz_config());
   check_decoded(single, body, false);
   check_decoded(http::decode_batch_body(body, fuzz_config()), body, true);
