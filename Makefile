@@ -39,17 +39,19 @@ install: build
 
 # -- sanitizers and fuzzing (docs/building.md) ---------------------------------
 # The whole suite under AddressSanitizer (with LeakSanitizer) and UBSan, in its
-# own build dir, without jemalloc. Every process writes its reports to
-# $(ASAN_BUILD_DIR)/sanitizer-reports (the servers the integration tests start
-# included): any report there fails the run, even one a test did not notice.
+# own build dir, without jemalloc. Every process writes its ASan and LSan
+# reports to $(ASAN_BUILD_DIR)/sanitizer-reports (the servers the integration
+# tests start included): any report there fails the run, even one a test did
+# not notice. UBSan (GCC's ignores log_path) reports on stderr and stops the
+# process, which fails its test.
 ASAN_BUILD_DIR ?= build-asan
 SANITIZER_REPORTS = $(CURDIR)/$(ASAN_BUILD_DIR)/sanitizer-reports
 SANITIZER_ENV = \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$(SANITIZER_REPORTS)/asan \
   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANITIZER_REPORTS)/ubsan
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp
 
-test-asan: deps
+test-asan: test-deps
 	@if [ -f $(ASAN_BUILD_DIR)/CMakeCache.txt ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$$' $(ASAN_BUILD_DIR)/CMakeCache.txt; then \
 	  rm -rf $(ASAN_BUILD_DIR)/CMakeCache.txt $(ASAN_BUILD_DIR)/CMakeFiles; fi
 	@cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -60,12 +62,12 @@ test-asan: deps
 	  cd $(CURDIR) && bash scripts/check-sanitizer-reports.sh $(SANITIZER_REPORTS) || rc=1; exit $$rc
 
 # libFuzzer targets (tests/fuzz/), built with clang in their own build dir
-# and run FUZZ_SECONDS each. scripts/install-fuzz-deps.sh brings clang.
+# and run FUZZ_SECONDS each. `scripts/install-deps.sh fuzz` brings clang.
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 fuzz-deps:
-	@bash scripts/install-fuzz-deps.sh
+	@bash scripts/install-deps.sh fuzz
 
 fuzz: deps fuzz-deps
 	@if [ -f $(FUZZ_BUILD_DIR)/CMakeCache.txt ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$$' $(FUZZ_BUILD_DIR)/CMakeCache.txt; then \

@@ -2,7 +2,10 @@
 # Installs the Debian packages EPMPulse needs to build, test and benchmark.
 # `install-deps.sh test` adds what only `make test` needs (the job-side
 # clients' runtimes: groovy, jython as ODI's agents run it; systemd-analyze);
-# `make run` never installs them.
+# `make run` never installs them. `install-deps.sh fuzz` adds clang 14 and its
+# runtimes for `make fuzz` (libFuzzer and the sanitizers in libclang-rt-14-dev,
+# the standalone libFuzzer in libfuzzer-14-dev); `make test-asan` needs only
+# the test profile (GCC's own sanitizer runtimes come with build-essential).
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
@@ -28,8 +31,12 @@ test_packages=(
   python3 curl                    # integrations/ clients and their tests
   jython                          # integrations/python under Jython 2.7 (ODI agents)
 )
+fuzz_packages=(
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev   # make fuzz (tests/fuzz/)
+)
 case "${1:-}" in
   test) packages+=("${test_packages[@]}") ;;
+  fuzz) packages+=("${fuzz_packages[@]}") ;;
 esac
 
 missing=()
