@@ -25,6 +25,7 @@ if(EPMPULSE_FUZZ)
     ${CMAKE_SOURCE_DIR}/config/config_reader.cpp
     ${CMAKE_SOURCE_DIR}/config/config_sections.cpp
     ${CMAKE_SOURCE_DIR}/actors/common/json_writer.cpp
+    ${CMAKE_SOURCE_DIR}/common/time_format.cpp
     ${CMAKE_SOURCE_DIR}/actors/state/status_model.cpp
     ${CMAKE_SOURCE_DIR}/actors/state/state_log.cpp
     ${CMAKE_SOURCE_DIR}/http/status_body_reader.cpp

@@ -497,6 +497,19 @@ BOOST_AUTO_TEST_CASE(invalid_json_reports_the_position) {
   BOOST_TEST(contains(error.problem, "column"));
 }
 
+BOOST_AUTO_TEST_CASE(number_no_double_holds_is_an_error_naming_the_file_and_the_fix) {
+  // Valid JSON that the parser cannot hold: reported as the file's problem,
+  // not as an escaped exception ("a bug in the config loader").
+  for (const char* number : {"1e400", "-1e400"}) {
+    auto error = parse_error(std::string{R"({"apps": {"P": {}}, "settings": {"stale_loading_timeout_hours": )"}
+                             + number + "}}");
+    BOOST_TEST(error.file == "test.json");
+    BOOST_TEST(contains(error.problem, "number too large"), error.to_string());
+    BOOST_TEST(!contains(error.to_string(), "bug"), error.to_string());
+    BOOST_TEST(!error.fix.empty());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(missing_file_is_a_config_error) {
   auto result = load_config("/nonexistent/epmpulse/apps.json", fake_env({}));
   BOOST_REQUIRE(result.error);
