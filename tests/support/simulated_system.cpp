@@ -1,6 +1,8 @@
 #include "tests/support/simulated_system.hpp"
 
 #include <caf/atom.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 
 namespace epmpulse::test {
 
@@ -16,6 +18,9 @@ simulated_system::simulated_system()
 }
 
 simulated_system::~simulated_system() {
+  for (const auto& actor : stopped_at_end_)
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  run();
   sched_.clock().cancel_all();
   run();
   sys_.await_actors_before_shutdown(false);

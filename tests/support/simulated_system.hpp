@@ -12,7 +12,10 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include <caf/actor_addr.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/error.hpp>
@@ -26,11 +29,11 @@ class simulated_system {
 public:
   simulated_system();
 
-  /// Drops the pending timers and does not wait for actors that are still
-  /// alive: a delayed message holds its receiver, and an actor that keeps an
-  /// unanswered response promise holds itself, so on a clock nobody moves
-  /// they would never finish and the actor system's destructor would wait
-  /// forever.
+  /// Stops the actors given to stop_at_end(), drops the pending timers and
+  /// does not wait for actors that are still alive: a delayed message holds
+  /// its receiver, and an actor that keeps an unanswered response promise
+  /// holds itself, so on a clock nobody moves they would never finish and the
+  /// actor system's destructor would wait forever.
   ~simulated_system();
 
   simulated_system(const simulated_system&) = delete;
@@ -50,6 +53,18 @@ public:
   /// Moves simulated time to the next pending timer, fires it and runs what
   /// it causes. False when no timer is pending.
   bool advance_to_next_timer();
+
+  /// Sends `actor` an exit (user_shutdown) when the system ends, if it still
+  /// runs, as the service stops its actors. Actors that hold each other
+  /// strongly (a subscriber list, a response promise, which holds the actor
+  /// that made it) free their state, and each other, only when they
+  /// terminate; without the exit they are never freed. Holds only the
+  /// actor's address: the actor still dies with its last handle.
+  template <class Handle>
+  const Handle& stop_at_end(const Handle& actor) {
+    stopped_at_end_.push_back(caf::actor_cast<caf::actor_addr>(actor));
+    return actor;
+  }
 
   /// True while a delayed message or a request timeout is pending.
   bool has_pending_timer() const;
@@ -82,6 +97,7 @@ private:
   caf::actor_system_config cfg_;
   caf::actor_system sys_;
   caf::scheduler::test_coordinator& sched_;
+  std::vector<caf::actor_addr> stopped_at_end_;
 };
 
 } // namespace epmpulse::test
