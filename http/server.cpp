@@ -16,8 +16,6 @@
 
 namespace epmpulse::http {
 
-// A connection over the cap is not accepted until one closes: it waits in
-// the kernel's listen backlog while the connections held are served.
 // Counts the connections open, for /metrics (RESTinio's limiter keeps its
 // count to itself). Called on accept and close, not per request.
 class open_connections_listener {
@@ -37,6 +35,8 @@ private:
   std::shared_ptr<server_counters> counters_;
 };
 
+// A connection over the cap is not accepted until one closes: it waits in
+// the kernel's listen backlog while the connections held are served.
 struct server_traits : restinio::default_traits_t {
   static constexpr bool use_connection_count_limiter = true;
   using connection_state_listener_t = open_connections_listener;
