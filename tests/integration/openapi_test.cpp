@@ -44,8 +44,18 @@ const epmpulse::http::route& served_route(const std::string& method, const std::
   throw std::runtime_error("no route " + method + " " + path);
 }
 
+const std::string expired_key = "openapi-expired-key-5e1f09c2d4";
+
+// The default test service plus a read key past its expiry (for KEY_EXPIRED).
+service_options with_an_expired_key() {
+  service_options o;
+  o.config["api_keys"].push_back(
+    {{"name", "expired"}, {"key", expired_key}, {"role", "read"}, {"expires", "2001-01-01T00:00:00Z"}});
+  return o;
+}
+
 struct running_service {
-  service svc;
+  service svc{with_an_expired_key()};
   json document;
   std::unique_ptr<json_schema_validator> openapi;
 
@@ -214,6 +224,9 @@ BOOST_AUTO_TEST_CASE(error_answers_fit_their_schemas) {
   conforms(push(svc.anonymous(), update("Planning", "Actual", "OK")), "post", "/api/v1/status");
   conforms(push(svc.client("not-a-key-0123456789"), update("Planning", "Actual", "OK")), "post",
            "/api/v1/status");
+  auto expired = svc.client(expired_key).get("/api/v1/status");
+  check_error(expired, 401, "KEY_EXPIRED");
+  conforms(expired, "get", "/api/v1/status");
   conforms(push(svc.reader(), update("Planning", "Actual", "OK")), "post", "/api/v1/status");
   conforms(push(svc.writer(), update("Nope", "Actual", "OK")), "post", "/api/v1/status");
   conforms(push(svc.writer(), update("Planning", "Actual", "Done")), "post", "/api/v1/status");
