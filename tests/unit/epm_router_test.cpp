@@ -52,15 +52,15 @@ struct fixture {
   epm_router_actor spawn() {
     epm_router_options o;
     o.config = cfg;
-    o.state = spawn_fake_state(sim.system(), state);
-    o.tokens = spawn_fake_token_actor(sim.system(), tokens);
-    o.pollers.emplace("planning_pod", spawn_fake_poller(sim.system(), planning));
-    o.pollers.emplace("arcs_pod", spawn_fake_poller(sim.system(), arcs));
+    o.state = sim.stop_at_end(spawn_fake_state(sim.system(), state));
+    o.tokens = sim.stop_at_end(spawn_fake_token_actor(sim.system(), tokens));
+    o.pollers.emplace("planning_pod", sim.stop_at_end(spawn_fake_poller(sim.system(), planning)));
+    o.pollers.emplace("arcs_pod", sim.stop_at_end(spawn_fake_poller(sim.system(), arcs)));
     auto r = spawn_epm_router(sim.system(), std::move(o));
     if (!r)
       BOOST_FAIL("spawn failed: " << describe_error(r.error()));
     sim.run();
-    return *r;
+    return sim.stop_at_end(*r);
   }
 
   /// Sends a request and returns at once; the reply lands in the result.
@@ -228,10 +228,11 @@ BOOST_AUTO_TEST_CASE(router_without_pollers_still_answers_health) {
   cfg->apps.clear();
   epm_router_options o;
   o.config = cfg;
-  o.state = spawn_fake_state(sim.system(), state);
-  o.tokens = spawn_fake_token_actor(sim.system(), tokens);
+  o.state = sim.stop_at_end(spawn_fake_state(sim.system(), state));
+  o.tokens = sim.stop_at_end(spawn_fake_token_actor(sim.system(), tokens));
   auto r = spawn_epm_router(sim.system(), std::move(o));
   BOOST_TEST_REQUIRE(static_cast<bool>(r));
+  sim.stop_at_end(*r);
   sim.run();
   auto reply = request<epm_health>(*r, health_atom_v);
   BOOST_TEST_REQUIRE(reply->has_value());

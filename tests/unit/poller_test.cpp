@@ -52,14 +52,14 @@ struct fixture {
   }
 
   poller_actor spawn() {
-    opts.http = spawn_fake_http_client(sim.system(), answering_like(pod), http_log);
-    opts.tokens = spawn_fake_token_actor(sim.system(), tokens);
-    opts.state = spawn_fake_state(sim.system(), state);
+    opts.http = sim.stop_at_end(spawn_fake_http_client(sim.system(), answering_like(pod), http_log));
+    opts.tokens = sim.stop_at_end(spawn_fake_token_actor(sim.system(), tokens));
+    opts.state = sim.stop_at_end(spawn_fake_state(sim.system(), state));
     auto p = spawn_poller(sim.system(), opts);
     if (!p)
       BOOST_FAIL("spawn failed: " << describe_error(p.error()));
     sim.run();
-    return *p;
+    return sim.stop_at_end(*p);
   }
 
   void watch(const poller_actor& p, const std::string& domain, const std::string& job,
@@ -487,9 +487,9 @@ BOOST_AUTO_TEST_CASE(domain_that_joins_a_job_while_it_settles_is_polled_for_at_o
 // -- configuration ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(unusable_server_entries_are_refused_at_spawn) {
-  opts.http = spawn_fake_http_client(sim.system(), answering_like(pod), http_log);
-  opts.tokens = spawn_fake_token_actor(sim.system(), tokens);
-  opts.state = spawn_fake_state(sim.system(), state);
+  opts.http = sim.stop_at_end(spawn_fake_http_client(sim.system(), answering_like(pod), http_log));
+  opts.tokens = sim.stop_at_end(spawn_fake_token_actor(sim.system(), tokens));
+  opts.state = sim.stop_at_end(spawn_fake_state(sim.system(), state));
   auto bad_url = opts;
   bad_url.server.base_url = "pod.example.com";
   BOOST_TEST(!spawn_poller(sim.system(), bad_url));
@@ -502,7 +502,9 @@ BOOST_AUTO_TEST_CASE(unusable_server_entries_are_refused_at_spawn) {
   auto arcs = opts;
   arcs.server.kind = config::epm_server_kind::arcs;
   arcs.server.application.clear();
-  BOOST_TEST(static_cast<bool>(spawn_poller(sim.system(), arcs)));
+  auto arcs_poller = spawn_poller(sim.system(), arcs);
+  BOOST_TEST_REQUIRE(static_cast<bool>(arcs_poller));
+  sim.stop_at_end(*arcs_poller);
 }
 
 // -- job families as Oracle documents them -------------------------------------------------
