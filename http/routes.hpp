@@ -41,7 +41,9 @@ enum class budget {
 struct route {
   restinio::http_method_id_t method;
   std::string path;                     ///< exact path, or prefix when `prefix`
-  bool prefix = false;                  ///< path + one segment, e.g. /status/{app}
+  /// path + one segment, e.g. /status/{app}; a '*' in the path stands for
+  /// that segment when more follows (/alerts/*/ack)
+  bool prefix = false;
   std::optional<config::key_role> role; ///< none = public
   budget limit = budget::none;
   bool json_body = false;
