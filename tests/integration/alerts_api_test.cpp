@@ -6,6 +6,9 @@
 // replies in the thread; the alert and maintenance endpoints check roles and
 // bodies.
 
+#include <fstream>
+#include <iterator>
+
 #include "tests/fakes/fake_slack.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/wait.hpp"
@@ -81,6 +84,14 @@ BOOST_AUTO_TEST_CASE(late_domain_alerts_once_across_a_crash_and_recovers_in_its_
   BOOST_REQUIRE_EQUAL(alerts.json()["alerts"].size(), 1u);
   BOOST_TEST(alerts.json()["alerts"][0]["kind"] == "late");
 
+  // The kill comes once the store on disk holds the message's ts (an alert
+  // killed before that is sent again at start-up, by design).
+  auto ts = messages(slack)[0].ts;
+  BOOST_REQUIRE(eventually([&] {
+    std::ifstream in(svc.data_dir() / "alerts.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find(ts) != std::string::npos;
+  }, 10s));
   svc.server().kill();
   svc.server().restart();
   // Several evaluations later (each second) the domain is still bad, and

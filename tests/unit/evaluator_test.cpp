@@ -88,7 +88,9 @@ struct fixture {
   std::string mark(const std::string& app, const std::string& domain) {
     auto marks = state->marks();
     BOOST_REQUIRE(marks);
-    return marks->at(app).at(domain).state;
+    const auto& m = marks->at(app).at(domain);
+    BOOST_TEST_MESSAGE(app + "/" + domain + ": " + m.state + " (" + m.cause + ")");
+    return m.state;
   }
 
   // The state changed: the fake serves `snap` and the evaluator hears of it.
