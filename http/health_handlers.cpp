@@ -7,14 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "http/edge.hpp"
+#include "http/metrics_text.hpp"
 
 namespace epmpulse::http {
 
 using nlohmann::json;
 
 namespace {
-
-const auto process_start = std::chrono::steady_clock::now();
 
 // GET /health asks the parts one after the other (health is not a hot path,
 // and a chain needs no shared mutable aggregate). Only a change log that
@@ -34,9 +33,7 @@ using health_ptr = std::shared_ptr<health_answer>;
 void send_health(responder& out, const health_answer& answer) {
   json body = {{"status", answer.degraded ? "degraded" : "healthy"},
                {"version", EPMPULSE_VERSION},
-               {"uptime_sec", std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::steady_clock::now() - process_start)
-                                .count()},
+               {"uptime_sec", process_uptime().count()},
                {"checks", answer.checks}};
   out.send(answer.state_ok ? 200 : 503, body.dump());
 }
@@ -95,6 +92,21 @@ void ask_part_metrics(edge_self self, const Handle& part, std::shared_ptr<std::s
       [next](caf::error&) { next(); });
 }
 
+// The per-domain gauges, from the state actor's all-apps GET body (the one
+// it keeps serialised for readers: no extra copy of the state).
+template <class Next>
+void ask_domain_metrics(edge_self self, const state_store_actor& state,
+                        std::shared_ptr<std::string> text, Next next) {
+  self->request(state, caf::infinite, get_atom_v, status_query{})
+    .then(
+      [text, next](status_representation& body) {
+        if (body.bytes)
+          *text += domain_metrics(*body.bytes, now_ms());
+        next();
+      },
+      [next](caf::error&) { next(); });
+}
+
 void metric(std::string& out, const char* name, const char* type, const char* help, double value) {
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
 }
@@ -118,6 +130,12 @@ std::string server_and_state_metrics(const server_counters& c, const state_healt
          static_cast<double>(h.committed_updates));
   metric(text, "epmpulse_state_version", "gauge", "State version (change log position).",
          static_cast<double>(h.version));
+  text += "# HELP epmpulse_state_last_update_timestamp_seconds When the state last changed "
+          "(Unix time; absent before the first update).\n"
+          "# TYPE epmpulse_state_last_update_timestamp_seconds gauge\n";
+  if (h.last_update)
+    text += fmt::format("epmpulse_state_last_update_timestamp_seconds {}\n",
+                        std::chrono::duration<double>(h.last_update->time_since_epoch()).count());
   metric(text, "epmpulse_state_log_ok", "gauge", "1 when the last change log append succeeded.",
          h.file_ok ? 1.0 : 0.0);
   metric(text, "epmpulse_state_snapshots_total", "counter",
@@ -165,13 +183,17 @@ void handle_metrics(request_scope& scope) {
     [&services, out](edge_self self, state_health& h) {
       auto text =
         std::make_shared<std::string>(server_and_state_metrics(*services.counters, h));
+      *text += route_metrics(*services.counters);
+      *text += process_metrics(*services.counters);
       *text += key_metrics(*services.keys);
       ask_part_metrics<canvas_metrics>(self, services.canvas, text, [=, &services] {
         ask_part_metrics<epm_metrics>(self, services.epm, text, [=, &services] {
           ask_part_metrics<alert_metrics>(self, services.evaluator, text, [=, &services] {
-            ask_part_metrics<alert_metrics>(self, services.alerts, text, [out, text] {
-              out->set_content_type("text/plain; version=0.0.4");
-              out->send(200, std::move(*text));
+            ask_part_metrics<alert_metrics>(self, services.alerts, text, [=, &services] {
+              ask_domain_metrics(self, services.state, text, [out, text] {
+                out->set_content_type("text/plain; version=0.0.4");
+                out->send(200, std::move(*text));
+              });
             });
           });
         });

@@ -1,5 +1,7 @@
 #include "http/responder.hpp"
 
+#include <algorithm>
+
 #include "actors/common/log.hpp"
 
 namespace epmpulse::http {
@@ -89,10 +91,23 @@ void responder::send_not_modified(std::size_t representation_length) {
   account(304);
 }
 
+void route_counters::record(int status, std::uint64_t elapsed_us) {
+  std::size_t bucket = 0;
+  while (bucket < latency_bucket_bounds_us.size() && elapsed_us > latency_bucket_bounds_us[bucket])
+    ++bucket;
+  latency[bucket].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_us.fetch_add(elapsed_us, std::memory_order_relaxed);
+  std::size_t cls = status >= 500 ? 3 : status >= 400 ? 2 : status >= 300 ? 1 : 0;
+  responses[cls].fetch_add(1, std::memory_order_relaxed);
+}
+
 void responder::account(int status) {
-  auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
-                                                           - started_)
-                   .count();
+  auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started_)
+                      .count();
+  auto elapsed = static_cast<double>(elapsed_us) / 1000.0;
+  counters_->by_route[std::min(route_, max_routes)].record(
+    status, static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed_us, 0)));
   if (status >= 500)
     counters_->responses_5xx.fetch_add(1, std::memory_order_relaxed);
   else if (status >= 400)

@@ -5,6 +5,7 @@
 // server's in-flight count. Handlers hand a shared_ptr<responder> to the
 // edge (http/edge), whose continuations answer with it.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -48,6 +49,10 @@ public:
   /// Replaces the default "application/json" (e.g. for Prometheus text).
   void set_content_type(std::string value) { content_type_ = std::move(value); }
 
+  /// The route table index this request matched, for the per-route metrics
+  /// (set by dispatch; requests that match no route count as "other").
+  void set_route(std::size_t index) { route_ = index; }
+
 private:
   void finish(int status, restinio::writable_item_t body);
   template <class Response>
@@ -61,9 +66,34 @@ private:
   std::atomic<bool> sent_{false};
   std::vector<std::pair<std::string, std::string>> extra_headers_;
   std::string content_type_ = "application/json";
+  std::size_t route_ = std::size_t(-1);
 };
 
 using responder_ptr = std::shared_ptr<responder>;
+
+/// Upper bounds (microseconds) of the request latency histogram's buckets;
+/// a last, unbounded bucket (+Inf) follows them.
+inline constexpr std::array<std::uint64_t, 14> latency_bucket_bounds_us = {
+  250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
+  1'000'000, 2'500'000, 10'000'000};
+
+/// The response classes counted per route: 2xx, 3xx, 4xx, 5xx.
+inline constexpr std::size_t response_classes = 4;
+
+/// One route's latency histogram and responses. Fixed-size and lock-free:
+/// a response adds to three relaxed atomics and allocates nothing.
+struct route_counters {
+  std::array<std::atomic<std::uint64_t>, latency_bucket_bounds_us.size() + 1> latency{}; ///< not cumulative
+  std::atomic<std::uint64_t> latency_sum_us{0};
+  std::array<std::atomic<std::uint64_t>, response_classes> responses{};
+
+  /// Counts one response of `status` that took `elapsed_us`.
+  void record(int status, std::uint64_t elapsed_us);
+};
+
+/// The most routes the table may hold (checked when the server starts);
+/// slot max_routes counts requests that matched none.
+inline constexpr std::size_t max_routes = 24;
 
 /// Requests accepted but not yet answered, and totals for /metrics.
 struct server_counters {
@@ -74,6 +104,13 @@ struct server_counters {
   std::atomic<std::uint64_t> responses_4xx{0};
   std::atomic<std::uint64_t> responses_5xx{0};
   std::atomic<bool> draining{false};
+  /// Connections open now (RESTinio's connection state listener).
+  std::atomic<std::int64_t> open_connections{0};
+  /// Per route of the table, in its order, then "other".
+  std::array<route_counters, max_routes + 1> by_route{};
+  /// "METHOD template" of each route, set before the server serves and
+  /// read-only afterwards.
+  std::vector<std::pair<std::string, std::string>> route_labels;
 };
 
 /// The error body for `err`.

@@ -5,6 +5,7 @@
 #include "http/alert_routes.hpp"
 #include "http/canvas_routes.hpp"
 #include "http/health_handlers.hpp"
+#include "http/openapi_handler.hpp"
 #include "http/status_handlers.hpp"
 
 namespace epmpulse::http {
@@ -86,6 +87,8 @@ std::vector<route> make_routes() {
   return {
     {get, "/api/v1/health", false, std::nullopt, budget::none, false, handle_health},
     {get, "/metrics", false, key_role::read, budget::read, false, handle_metrics},
+    // Public like health: it describes the API and holds no data.
+    {get, "/api/v1/openapi.json", false, std::nullopt, budget::read, false, handle_openapi},
     {post, "/api/v1/status", false, key_role::write, budget::status, true, handle_post_status},
     {post, "/api/v1/status/batch", false, key_role::write, budget::batch, true, handle_post_batch},
     {get, "/api/v1/status", false, key_role::read, budget::read, false, handle_get_status},
@@ -106,6 +109,14 @@ std::vector<route> make_routes() {
   };
 }
 
+std::string route_template(const route& r) {
+  if (!r.prefix)
+    return r.path;
+  if (auto star = r.path.find('*'); star != std::string::npos)
+    return r.path.substr(0, star) + "{id}" + r.path.substr(star + 1);
+  return r.path + "{app}";
+}
+
 void dispatch(const std::vector<route>& routes, const http_services& services, responder_ptr out) {
   const auto& req = out->request();
   const auto& header = req.header();
@@ -119,6 +130,7 @@ void dispatch(const std::vector<route>& routes, const http_services& services, r
       out->send_error({ec::not_found, "No such endpoint. See the README for the API.", {}});
     return;
   }
+  out->set_route(static_cast<std::size_t>(r - routes.data()));
   request_scope scope{out, nullptr, std::move(param), services};
   // The one atomic load per request: this request keeps these keys and
   // budgets to its end, whatever a reload publishes meanwhile.

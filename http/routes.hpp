@@ -50,8 +50,15 @@ struct route {
   route_handler handler;
 };
 
-/// All routes of the service.
+/// All routes of the service. The one list of them: the server serves it,
+/// the per-route metrics are labelled from it, and the tests compare it
+/// with the OpenAPI document.
 std::vector<route> make_routes();
+
+/// The path as documented and labelled in metrics: a prefix route ends in
+/// its parameter, "{app}" (the app's status), or has "{id}" where its path
+/// has '*' (/api/v1/alerts/{id}/ack).
+std::string route_template(const route& r);
 
 /// Dispatches one request through `routes`.
 void dispatch(const std::vector<route>& routes, const http_services& services,

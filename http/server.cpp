@@ -16,10 +16,30 @@
 
 namespace epmpulse::http {
 
+// Counts the connections open, for /metrics (RESTinio's limiter keeps its
+// count to itself). Called on accept and close, not per request.
+class open_connections_listener {
+public:
+  explicit open_connections_listener(std::shared_ptr<server_counters> counters)
+    : counters_(std::move(counters)) {}
+
+  void state_changed(const restinio::connection_state::notice_t& notice) noexcept {
+    const auto& cause = notice.cause();
+    if (restinio::get_if<restinio::connection_state::accepted_t>(&cause))
+      counters_->open_connections.fetch_add(1, std::memory_order_relaxed);
+    else if (restinio::get_if<restinio::connection_state::closed_t>(&cause))
+      counters_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+private:
+  std::shared_ptr<server_counters> counters_;
+};
+
 // A connection over the cap is not accepted until one closes: it waits in
 // the kernel's listen backlog while the connections held are served.
 struct server_traits : restinio::default_traits_t {
   static constexpr bool use_connection_count_limiter = true;
+  using connection_state_listener_t = open_connections_listener;
 };
 
 using running_server = restinio::running_server_handle_t<server_traits>;
@@ -141,6 +161,14 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
   if (!state->services.limiter)
     state->services.limiter = std::make_shared<rate_limiter>();
   auto* raw = state.get();
+  if (raw->routes.size() > max_routes) {
+    error = fmt::format("the route table has {} routes, more than max_routes ({})",
+                        raw->routes.size(), max_routes);
+    return nullptr;
+  }
+  if (raw->services.counters->route_labels.empty())
+    for (const auto& r : raw->routes)
+      raw->services.counters->route_labels.emplace_back(r.method.c_str(), route_template(r));
   const auto& server_cfg = raw->services.config->settings.server;
   auto max_connections = apply_connection_cap(server_cfg.max_connections, error);
   if (!max_connections)
@@ -161,6 +189,8 @@ std::unique_ptr<http_server> http_server::start(const std::string& host, std::ui
       .handle_request_timeout(timeout)
       .read_next_http_message_timelimit(read_timeout)
       .max_parallel_connections(*max_connections)
+      .connection_state_listener(
+        std::make_shared<open_connections_listener>(raw->services.counters))
       .incoming_http_msg_limits(
         restinio::incoming_http_msg_limits_t{}
           .max_body_size(static_cast<std::uint64_t>(server_cfg.max_body_bytes)

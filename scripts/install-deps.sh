@@ -27,6 +27,7 @@ test_packages=(
   groovy default-jre-headless     # integrations/groovy and its tests (default-java is the JVM groovy looks for)
   systemd                         # systemd-analyze verify deploy/epmpulse.service
   python3 curl                    # integrations/ clients and their tests
+  jq                              # the shell notifier's test reads answers with it
   jython                          # integrations/python under Jython 2.7 (ODI agents)
 )
 case "${1:-}" in

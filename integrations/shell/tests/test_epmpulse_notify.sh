@@ -3,7 +3,9 @@
 # build/epmpulse on a free loopback port and are read back with GET
 # /api/v1/status; retries, a held request (to read curl's argv in /proc) and
 # a refused port come from integrations/python/tests/pulse_test_support.py
-# run by python3. Server and notifier output go to $EPMPULSE_TEST_LOG_DIR
+# run by python3, started together at the beginning (each python3 start takes
+# a second on a busy machine); answers are read with jq, which starts in
+# milliseconds. Server and notifier output go to $EPMPULSE_TEST_LOG_DIR
 # (build/test-logs) with the keys registered, for the secrets scan.
 
 set -u
@@ -70,34 +72,42 @@ notify() {
   return $rc
 }
 
-# field APP DOMAIN FIELD: one field of the domain as GET /api/v1/status shows it.
+# field APP DOMAIN FIELD: one field of the domain as GET /api/v1/status shows
+# it ("null" when missing); an app that is not there fails.
 field() {
   printf 'header = "Authorization: Bearer %s"\n' "$READ_KEY" |
     curl --config - -sS --max-time 5 "$URL/api/v1/status" |
-    python3 -c 'import json, sys
-d = json.load(sys.stdin)["apps"][sys.argv[1]].get(sys.argv[2], {})
-v = d.get(sys.argv[3])
-sys.stdout.write("null" if v is None else str(v))' "$1" "$2" "$3"
+    jq -j -e --arg app "$1" --arg domain "$2" --arg field "$3" \
+      '.apps[$app] | objects | (.[$domain][$field] | if . == null then "null" else . end)'
 }
 
-# start_python_helper NAME ARGS...: runs pulse_test_support.py ARGS in the
-# background and sets PORT to the port it wrote to $WORK/NAME.port. (Not in
-# a $(...): the helper would hold the substitution's pipe open.)
-start_python_helper() {
-  local name=$1
-  shift
+# launch_python_helper ARGS...: runs pulse_test_support.py ARGS in the
+# background; it writes its port to the file ARGS name. (Not in a $(...):
+# the helper would hold the substitution's pipe open.)
+launch_python_helper() {
   python3 "$SUPPORT" "$@" </dev/null >/dev/null &
   PIDS+=($!)
-  wait_for 10 test -s "$WORK/$name.port" || { echo "$name did not start" >&2; exit 1; }
-  PORT=$(tr -d '\n' <"$WORK/$name.port")
 }
 
-start_standin() { # start_standin NAME SCRIPT_JSON
-  start_python_helper "$1" standin "$WORK/$1.port" "$WORK/$1.jsonl" "$2"
+launch_standin() { # launch_standin NAME SCRIPT_JSON
+  launch_python_helper standin "$WORK/$1.port" "$WORK/$1.jsonl" "$2"
+}
+
+# helper_port NAME: sets PORT to the port helper NAME wrote to $WORK/NAME.port.
+helper_port() {
+  wait_for 15 test -s "$WORK/$1.port" || { echo "$1 did not start" >&2; exit 1; }
+  PORT=$(tr -d '\n' <"$WORK/$1.port")
 }
 
 # requests NAME: the number of requests a stand-in has recorded.
 requests() { [ -f "$WORK/$1.jsonl" ] && wc -l <"$WORK/$1.jsonl" | tr -d ' ' || echo 0; }
+
+# -- the stand-ins (started at once, used further down) ---------------------------
+
+launch_standin held '[{"hold": true}]'
+launch_standin flaky '[{"status": 503, "body": {}}, {"status": 429, "headers": {"Retry-After": "1"}}, {"status": 200}]'
+launch_standin refusing '[{"status": 400, "body": {"success": false, "error": {"code": "INVALID_APP"}}}]'
+launch_python_helper refused "$WORK/down.port"
 
 # -- the real server ------------------------------------------------------------
 
@@ -116,6 +126,7 @@ cat >"$WORK/apps.json" <<EOF
 EOF
 chmod 600 "$WORK/apps.json"
 [ -x "$BINARY" ] || { echo "server binary not found: $BINARY" >&2; exit 1; }
+command -v jq >/dev/null || { echo "jq not found: run scripts/install-deps.sh test" >&2; exit 1; }
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" "$BINARY" --config "$WORK/apps.json" --data-dir "$WORK/data" \
   --host 127.0.0.1 --port 0 </dev/null >/dev/null 2>"$SERVER_LOG" &
 PIDS+=($!)
@@ -187,23 +198,30 @@ check "the key from --key-file" equals "$(field Planning KeyFile status)" OK
 EPMPULSE_URL=$URL EPMPULSE_API_KEY_FILE=$WORK/key "$NOTIFY" status Planning KeyFileEnv OK 2>>"$NOTIFY_LOG"
 check "the key from EPMPULSE_API_KEY_FILE" equals "$(field Planning KeyFileEnv status)" OK
 
-start_standin held '[{"hold": true}]'
+helper_port held
 held=$PORT
 EPMPULSE_API_KEY=$WRITE_KEY "$NOTIFY" status Planning Actual OK --url "http://127.0.0.1:$held" \
   --timeout 20 2>>"$NOTIFY_LOG" &
 notify_pid=$!
 held_arrived() { [ "$(requests held)" = 1 ]; }
 check "the held request arrived" wait_for 10 held_arrived
+# read_nul_separated FILE: sets ARGS to the NUL-separated words of FILE (a
+# process's cmdline or environ), without a process per file: the scans below
+# read every process of a machine that may run hundreds.
+read_nul_separated() {
+  ARGS=()
+  { mapfile -d '' -t ARGS <"$1"; } 2>/dev/null
+}
 curl_pid=
+every_cmdline=
 for proc in /proc/[0-9]*; do
-  if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q "^curl .*127.0.0.1:$held/api/v1/status"; then
-    curl_pid=${proc#/proc/}
-  fi
+  read_nul_separated "$proc/cmdline"
+  every_cmdline+="${ARGS[*]}"$'\n'
+  [[ "${ARGS[*]}" == "curl "*"127.0.0.1:$held/api/v1/status"* ]] && curl_pid=${proc#/proc/}
 done
 check "curl is found while it waits" test -n "$curl_pid"
 check "the key is not in curl's arguments" lacks "$(tr '\0' ' ' <"/proc/$curl_pid/cmdline")" "$WRITE_KEY"
 check "nor in curl's environment" lacks "$(tr '\0' '\n' <"/proc/$curl_pid/environ")" "$WRITE_KEY"
-every_cmdline=$(for proc in /proc/[0-9]*; do tr '\0' ' ' <"$proc/cmdline" 2>/dev/null; echo; done)
 check "nor in any process's arguments" lacks "$every_cmdline" "$WRITE_KEY"
 check "the key reached the server in the header" grep -q "\"authorization\": \"Bearer $WRITE_KEY\"" "$WORK/held.jsonl"
 curl -sS "http://127.0.0.1:$held/release" >/dev/null
@@ -215,19 +233,17 @@ check "--key on the command line is refused" equals "$?" 2
 
 # -- retries ----------------------------------------------------------------------------
 
-start_standin flaky '[{"status": 503, "body": {}}, {"status": 429, "headers": {"Retry-After": "1"}}, {"status": 200}]'
+helper_port flaky
 flaky=$PORT
 notify status Planning Actual OK --url "http://127.0.0.1:$flaky"
 check "503 then 429 then 200 succeeds" equals "$?" 0
 check "... in three requests" equals "$(requests flaky)" 3
-gap=$(python3 -c 'import json, sys
-t = [json.loads(l)["time"] for l in open(sys.argv[1])]
-print("%.3f" % (t[2] - t[1]))' "$WORK/flaky.jsonl")
-check "... waiting Retry-After's second before the third" python3 -c "import sys; sys.exit(0 if $gap >= 0.95 else 1)"
-check "... sending the same body each time" equals "$(python3 -c 'import json, sys
-print(len(set(json.loads(l)["body"] for l in open(sys.argv[1]))))' "$WORK/flaky.jsonl")" 1
+# recorded NAME FILTER: FILTER holds of the list of requests NAME recorded.
+recorded() { jq -s -e "$2" "$WORK/$1.jsonl" >/dev/null; }
+check "... waiting Retry-After's second before the third" recorded flaky '.[2].time - .[1].time >= 0.95'
+check "... sending the same body each time" equals "$(jq -s 'map(.body) | unique | length' "$WORK/flaky.jsonl")" 1
 
-start_standin refusing '[{"status": 400, "body": {"success": false, "error": {"code": "INVALID_APP"}}}]'
+helper_port refusing
 refusing=$PORT
 notify status Planning Actual OK --url "http://127.0.0.1:$refusing"
 check "a 400 exits 0" equals "$?" 0
@@ -236,7 +252,7 @@ check "... and is reported" grep -q 'HTTP 400.*INVALID_APP' "$WORK/stderr"
 
 # -- server down ---------------------------------------------------------------------------
 
-start_python_helper down refused "$WORK/down.port"
+helper_port down
 DOWN_URL=http://127.0.0.1:$PORT
 notify run Planning Actual --url "$DOWN_URL" --retries 1 -- sh -c 'exit 0'
 check "server down: run still exits 0" equals "$?" 0
