@@ -107,6 +107,8 @@ http::http_services services_of(service& svc, std::shared_ptr<const config::serv
   services.state = svc.state();
   services.canvas = svc.canvas();
   services.epm = svc.epm();
+  services.evaluator = svc.evaluator();
+  services.alerts = svc.alerts();
   services.counters = std::make_shared<http::server_counters>();
   return services;
 }

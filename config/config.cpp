@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "config/config_checks.hpp"
+#include "config/config_expectations.hpp"
 #include "config/config_reader.hpp"
 #include "config/config_sections.hpp"
 
@@ -96,7 +97,8 @@ service_config read_service_config(config_reader& reader, const config_json& roo
   service_config cfg;
   cfg.source_path = reader.file();
   reader.require_object(root, "", "the file must contain one JSON object");
-  reader.reject_unknown_keys(root, "", {"apps", "channels", "api_keys", "settings", "epm"});
+  reader.reject_unknown_keys(root, "", {"apps", "channels", "api_keys", "settings", "epm",
+                                      "expectations", "maintenance"});
 
   // Order matters: apps refer to channels and servers, and pull-mode
   // checks need both settings and epm.
@@ -105,6 +107,8 @@ service_config read_service_config(config_reader& reader, const config_json& roo
   cfg.channels = parse_channels(reader, reader.member_or_empty(root, "channels"), "channels");
   cfg.apps = parse_apps(reader, root);
   cfg.api_keys = parse_api_keys(reader, root);
+  cfg.expectations = parse_expectations(reader, root, cfg);
+  cfg.maintenance = parse_maintenance(reader, root, cfg);
 
   check_app_references(reader, cfg);
   warn_about_unused_channels(reader, cfg);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cron.hpp"
 #include "config/config_limits.hpp"
 
 namespace epmpulse::config {
@@ -47,6 +48,7 @@ struct app_config {
   std::vector<std::string> channels; ///< Slack channel ids showing this app
   bool strict_domains = false;       ///< reject domains not listed above
   std::string server;                ///< EPM server id for pull mode ("" = none)
+  std::string alert_channel;         ///< Slack channel for its alerts ("" = its channels)
 };
 
 /// One Slack channel and its canvas.
@@ -103,6 +105,27 @@ struct server_settings {
   int max_connections = limits::server::max_connections.default_value;
 };
 
+/// The generic alert webhook: JSON POSTs signed with HMAC-SHA256.
+struct webhook_settings {
+  std::string url;    ///< "" = no webhook
+  std::string secret; ///< signing key (secret)
+  int max_retries = limits::alerts::webhook_max_retries.default_value;
+  double timeout_sec = limits::alerts::webhook_timeout_sec.default_value;
+};
+
+/// Slack messages and webhook calls when a domain turns bad and recovers.
+struct alert_settings {
+  bool enabled = false;
+  /// Consecutive Warnings before a Warning alerts.
+  int alert_after_failures = limits::alerts::alert_after_failures.default_value;
+  /// A reminder in the alert's thread every this many hours while it stays bad (0 = none).
+  double reminder_hours = limits::alerts::reminder_hours.default_value;
+  /// How often the expectations are evaluated (their late/missed edges are
+  /// found within this; the evaluator also runs at each change).
+  double evaluate_interval_sec = limits::alerts::evaluate_interval_sec.default_value;
+  webhook_settings webhook;
+};
+
 struct settings {
   double stale_loading_timeout_hours = limits::stale_loading_timeout_hours.default_value;
   double stale_check_interval_minutes = limits::stale_check_interval_minutes.default_value;
@@ -116,6 +139,7 @@ struct settings {
   rate_limit_settings rate_limits;
   slack_settings slack;
   pull_mode_settings pull_mode;
+  alert_settings alerts;
 };
 
 enum class epm_auth_type { none, oauth_refresh_token, oauth_client_credentials, basic };
@@ -153,6 +177,38 @@ struct epm_settings {
   std::vector<epm_server> servers;
 };
 
+/// When a domain's runs start: a cron expression in a time zone, or an
+/// interval after its last update.
+struct run_schedule {
+  std::optional<cron_expression> cron; ///< none = interval
+  std::string time_zone = "UTC";
+  std::chrono::seconds every{0};       ///< the interval when no cron
+};
+
+/// What is expected of one domain (or every domain of an app).
+struct expectation_config {
+  std::string field; ///< "expectations[2]", for messages
+  std::string app;
+  std::string domain; ///< "" = every domain of the app
+  std::optional<run_schedule> schedule;
+  std::chrono::seconds grace{0};
+  std::optional<std::chrono::seconds> max_duration;
+  std::optional<std::chrono::seconds> min_duration;
+  /// Upstream domains, "App/Domain" or "App" (all its domains).
+  std::vector<std::string> after;
+  std::optional<int> alert_after_failures; ///< none = settings.alerts'
+  std::optional<double> reminder_hours;    ///< none = settings.alerts'
+};
+
+/// A daily maintenance window of an EPM pod, for the apps it serves.
+struct maintenance_config {
+  std::string name;
+  std::vector<std::string> apps; ///< empty = every app
+  int start_minute = 0;          ///< minutes after local midnight
+  std::string time_zone = "UTC";
+  std::chrono::minutes duration{60};
+};
+
 /// The whole configuration after substitution and validation.
 struct service_config {
   std::string source_path;              ///< file it was read from
@@ -161,6 +217,8 @@ struct service_config {
   std::vector<api_key> api_keys;
   config::settings settings; // qualified: GCC rejects a member that reuses its unqualified type name
   epm_settings epm;
+  std::vector<expectation_config> expectations; ///< in file order
+  std::vector<maintenance_config> maintenance;  ///< daily windows
   std::vector<std::string> warnings;    ///< non-fatal findings to log at start
 
   const app_config* find_app(std::string_view name) const;

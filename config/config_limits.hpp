@@ -73,6 +73,22 @@ inline constexpr number_limit max_poll_duration_minutes{0, 7 * 24 * 60, 60, true
 inline constexpr whole_number_limit max_concurrent_polls_per_server{1, 64, 4};
 } // namespace pull_mode
 
+namespace alerts {
+inline constexpr whole_number_limit alert_after_failures{1, 1000, 1};
+inline constexpr number_limit reminder_hours{0, 24 * 30, 0};
+inline constexpr number_limit evaluate_interval_sec{1, 3600, 30};
+inline constexpr whole_number_limit webhook_max_retries{0, 20, 5};
+inline constexpr number_limit webhook_timeout_sec{0, 300, 10, true};
+} // namespace alerts
+
+namespace expectations {
+inline constexpr number_limit every_minutes{0, 366 * 24 * 60, 1440, true};
+inline constexpr number_limit grace_minutes{0, 7 * 24 * 60, 30};
+inline constexpr number_limit max_duration_minutes{0, 30 * 24 * 60, 120, true};
+inline constexpr number_limit min_duration_sec{0, 24 * 3600, 60, true};
+inline constexpr number_limit maintenance_duration_minutes{0, 24 * 60, 60, true};
+} // namespace expectations
+
 // -- lengths of names and texts ----------------------------------------------
 
 /// App, domain, channel, EPM server and API key names: 1 to this many.

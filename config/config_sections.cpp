@@ -315,7 +315,8 @@ app_config parse_app(const config_reader& reader, const std::string& name,
                      const config_json& object, const std::string& path) {
   reader.require_object(object, path);
   reader.reject_unknown_keys(object, path,
-                             {"display_name", "domains", "channels", "strict_domains", "server"});
+                             {"display_name", "domains", "channels", "strict_domains", "server",
+                              "alert_channel"});
   app_config app;
   app.name = name;
   app.display_name = reader.read_string(object, "display_name", path, name);
@@ -331,7 +332,59 @@ app_config parse_app(const config_reader& reader, const std::string& name,
                 "is true but the app lists no domains, so every update would be rejected",
                 "list the app's domains or set strict_domains to false");
   app.server = reader.read_string(object, "server", path, "");
+  app.alert_channel = reader.read_string(object, "alert_channel", path, "");
   return app;
+}
+
+// -- alerts ------------------------------------------------------------------
+
+webhook_settings parse_webhook(config_reader& reader, const config_json& object,
+                               const std::string& path) {
+  reader.require_object(object, path);
+  reader.reject_unknown_keys(object, path, {"url", "secret", "max_retries", "timeout_sec"});
+  webhook_settings w;
+  w.url = reader.read_string(object, "url", path, "");
+  if (!w.url.empty() && !is_http_url(w.url))
+    reader.fail(child_path(path, "url"), "must be an http:// or https:// URL",
+                "write the full address of the webhook receiver, e.g. "
+                "\"https://hooks.example.com/epmpulse\"");
+  if (auto secret = reader.read_text_field(object, "secret", path)) {
+    if (!secret->unresolved.empty())
+      reader.fail(child_path(path, "secret"),
+                  "refers to ${" + secret->unresolved + "}, which is not set in the environment",
+                  unresolved_fix(secret->unresolved));
+    w.secret = std::move(secret->value);
+  }
+  if (!w.url.empty() && w.secret.size() < limits::min_api_key_length)
+    reader.fail(child_path(path, "secret"),
+                "must be at least " + std::to_string(limits::min_api_key_length)
+                  + " characters: receivers check the signature with it",
+                std::string{"set it from the environment, e.g. \"${EPMPULSE_WEBHOOK_SECRET}\"; "}
+                  + api_key_generation_hint);
+  w.max_retries =
+    reader.read_whole_number(object, "max_retries", path, limits::alerts::webhook_max_retries);
+  w.timeout_sec =
+    reader.read_number(object, "timeout_sec", path, limits::alerts::webhook_timeout_sec);
+  return w;
+}
+
+alert_settings parse_alerts(config_reader& reader, const config_json& object,
+                            const std::string& path) {
+  reader.require_object(object, path);
+  reader.reject_unknown_keys(object, path,
+                             {"enabled", "alert_after_failures", "reminder_hours",
+                              "evaluate_interval_sec", "webhook"});
+  alert_settings a;
+  a.enabled = reader.read_bool(object, "enabled", path, a.enabled);
+  a.alert_after_failures = reader.read_whole_number(object, "alert_after_failures", path,
+                                                    limits::alerts::alert_after_failures);
+  a.reminder_hours =
+    reader.read_number(object, "reminder_hours", path, limits::alerts::reminder_hours);
+  a.evaluate_interval_sec = reader.read_number(object, "evaluate_interval_sec", path,
+                                               limits::alerts::evaluate_interval_sec);
+  a.webhook = parse_webhook(reader, reader.member_or_empty(object, "webhook"),
+                            child_path(path, "webhook"));
+  return a;
 }
 
 // -- api keys ----------------------------------------------------------------
@@ -405,7 +458,7 @@ config::settings parse_settings(config_reader& reader, const config_json& object
                              {"stale_loading_timeout_hours", "stale_check_interval_minutes",
                               "backup_interval_hours", "max_backups", "recent_jobs_limit",
                               "max_future_skew_sec", "log_level", "server", "rate_limits",
-                              "slack", "pull_mode"});
+                              "slack", "pull_mode", "alerts"});
   config::settings s;
   s.stale_loading_timeout_hours = reader.read_number(object, "stale_loading_timeout_hours", path,
                                                      limits::stale_loading_timeout_hours);
@@ -427,6 +480,8 @@ config::settings parse_settings(config_reader& reader, const config_json& object
     parse_slack(reader, reader.member_or_empty(object, "slack"), child_path(path, "slack"));
   s.pull_mode = parse_pull_mode(reader, reader.member_or_empty(object, "pull_mode"),
                                 child_path(path, "pull_mode"));
+  s.alerts =
+    parse_alerts(reader, reader.member_or_empty(object, "alerts"), child_path(path, "alerts"));
   return s;
 }
 

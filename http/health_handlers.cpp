@@ -188,9 +188,13 @@ void handle_metrics(request_scope& scope) {
       *text += key_metrics(*services.keys);
       ask_part_metrics<canvas_metrics>(self, services.canvas, text, [=, &services] {
         ask_part_metrics<epm_metrics>(self, services.epm, text, [=, &services] {
-          ask_domain_metrics(self, services.state, text, [out, text] {
-            out->set_content_type("text/plain; version=0.0.4");
-            out->send(200, std::move(*text));
+          ask_part_metrics<alert_metrics>(self, services.evaluator, text, [=, &services] {
+            ask_part_metrics<alert_metrics>(self, services.alerts, text, [=, &services] {
+              ask_domain_metrics(self, services.state, text, [out, text] {
+                out->set_content_type("text/plain; version=0.0.4");
+                out->send(200, std::move(*text));
+              });
+            });
           });
         });
       });

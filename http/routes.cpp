@@ -2,6 +2,7 @@
 
 #include "actors/common/log.hpp"
 #include "http/admin_routes.hpp"
+#include "http/alert_routes.hpp"
 #include "http/canvas_routes.hpp"
 #include "http/health_handlers.hpp"
 #include "http/openapi_handler.hpp"
@@ -37,9 +38,16 @@ const route* find_route(const std::vector<route>& routes, restinio::http_method_
   if (path_matched)
     return nullptr;
   for (const auto& r : routes) {
-    if (!r.prefix || !path.starts_with(r.path))
+    if (!r.prefix)
       continue;
-    auto tail = path.substr(r.path.size());
+    auto star = r.path.find('*');
+    auto head = std::string_view{r.path}.substr(0, star);
+    auto suffix = star == std::string::npos ? std::string_view{}
+                                            : std::string_view{r.path}.substr(star + 1);
+    if (!path.starts_with(head) || !path.ends_with(suffix)
+        || path.size() < head.size() + suffix.size())
+      continue;
+    auto tail = path.substr(head.size(), path.size() - head.size() - suffix.size());
     if (tail.empty() || tail.find('/') != std::string_view::npos)
       continue;
     path_matched = true;
@@ -90,13 +98,23 @@ std::vector<route> make_routes() {
      handle_canvas_preview},
     {post, "/api/v1/canvas/sync", false, key_role::admin, budget::batch, false,
      handle_canvas_sync},
+    // -- expectations and alerts --
+    {get, "/api/v1/alerts", false, key_role::read, budget::read, false, handle_get_alerts},
+    {post, "/api/v1/alerts/*/ack", true, key_role::write, budget::batch, false,
+     handle_ack_alert},
+    {post, "/api/v1/maintenance", false, key_role::admin, budget::batch, true,
+     handle_post_maintenance},
     // -- admin --
     {post, "/api/v1/admin/reload", false, key_role::admin, budget::batch, false, handle_reload},
   };
 }
 
 std::string route_template(const route& r) {
-  return r.prefix ? r.path + "{app}" : r.path;
+  if (!r.prefix)
+    return r.path;
+  if (auto star = r.path.find('*'); star != std::string::npos)
+    return r.path.substr(0, star) + "{id}" + r.path.substr(star + 1);
+  return r.path + "{app}";
 }
 
 void dispatch(const std::vector<route>& routes, const http_services& services, responder_ptr out) {

@@ -41,7 +41,9 @@ enum class budget {
 struct route {
   restinio::http_method_id_t method;
   std::string path;                     ///< exact path, or prefix when `prefix`
-  bool prefix = false;                  ///< path + one segment, e.g. /status/{app}
+  /// path + one segment, e.g. /status/{app}; a '*' in the path stands for
+  /// that segment when more follows (/alerts/*/ack)
+  bool prefix = false;
   std::optional<config::key_role> role; ///< none = public
   budget limit = budget::none;
   bool json_body = false;
@@ -54,7 +56,8 @@ struct route {
 std::vector<route> make_routes();
 
 /// The path as documented and labelled in metrics: a prefix route ends in
-/// its parameter, "{app}" (the only prefix route is the app's status).
+/// its parameter, "{app}" (the app's status), or has "{id}" where its path
+/// has '*' (/api/v1/alerts/{id}/ack).
 std::string route_template(const route& r);
 
 /// Dispatches one request through `routes`.

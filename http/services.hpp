@@ -7,7 +7,9 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/alerts/alerts.hpp"
 #include "actors/canvas/canvas.hpp"
+#include "actors/expectations/evaluator.hpp"
 #include "actors/pull/epm_router.hpp"
 #include "actors/state/state_store.hpp"
 #include "config/config.hpp"
@@ -32,6 +34,10 @@ struct http_services {
   canvas_actor canvas;
   /// Pull mode's router; null when pull mode is off.
   epm_router_actor epm;
+  /// The expectation evaluator (always running) and the alert actor (null
+  /// unless settings.alerts.enabled).
+  evaluator_actor evaluator;
+  alert_actor alerts;
   std::shared_ptr<server_counters> counters;
   std::shared_ptr<rate_limiter> limiter; ///< created by the server when absent
   http::edge edge;                       ///< spawned by the server

@@ -15,6 +15,7 @@ packages=(
   librestinio-dev libasio-dev     # RESTinio 0.6 (its package forgets asio)
   libhttp-parser-dev libfmt-dev
   libcurl4-openssl-dev
+  libssl-dev                      # HMAC-SHA256 of the alert webhook (libcrypto)
   libboost-test-dev
   nlohmann-json3-dev
   libsimdjson-dev                 # request bodies (http/status_body_reader)

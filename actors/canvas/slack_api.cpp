@@ -50,6 +50,14 @@ nlohmann::json markdown_content(const std::string& markdown) {
 
 } // namespace
 
+http_request chat_post_message(const api_settings& api, const std::string& channel_id,
+                               const std::string& text, const std::string& thread_ts) {
+  nlohmann::json body = {{"channel", channel_id}, {"text", text}, {"unfurl_links", false}};
+  if (!thread_ts.empty())
+    body["thread_ts"] = thread_ts;
+  return post_json(api, "chat.postMessage", body);
+}
+
 http_request edit_replace(const api_settings& api, const std::string& canvas_id,
                           const std::string& markdown) {
   nlohmann::json change = {{"operation", "replace"},

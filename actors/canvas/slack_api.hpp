@@ -8,6 +8,7 @@
 //   canvases.edit                 replace the whole canvas
 //   conversations.canvases.create create a channel's canvas
 //   conversations.info            a channel's existing canvas (properties.canvas)
+//   chat.postMessage              an alert, and its follow-ups in the thread
 //
 // Slack answers most errors with HTTP 200 and {"ok": false, "error": code}
 // (some codes add fields: missing_scope `needed`/`provided`,
@@ -40,6 +41,12 @@ http_request edit_replace(const api_settings& api, const std::string& canvas_id,
 /// `conversations.canvases.create` for `channel_id` with initial markdown.
 http_request create_channel_canvas(const api_settings& api, const std::string& channel_id,
                                    const std::string& markdown);
+
+/// `chat.postMessage` of `text` to `channel_id` (scope chat:write); a reply
+/// in the thread of the message `thread_ts` when that is not empty. Slack
+/// answers the new message's `ts`.
+http_request chat_post_message(const api_settings& api, const std::string& channel_id,
+                               const std::string& text, const std::string& thread_ts = {});
 
 /// `auth.test` (no arguments, no scope needed).
 http_request auth_test(const api_settings& api);

@@ -39,6 +39,10 @@ EPMPULSE_ATOM(watch, "watch");         ///< poller: watch a job
 EPMPULSE_ATOM(unwatch, "unwatch");     ///< poller: stop watching a domain
 EPMPULSE_ATOM(fetch, "fetch");         ///< HTTP client: one outbound request
 EPMPULSE_ATOM(reload, "reload");       ///< key reloader: re-read API keys and rate limits
+EPMPULSE_ATOM(expectation, "expect");  ///< state: the evaluator's expectation marks
+EPMPULSE_ATOM(maintenance, "maint");   ///< evaluator: add an ad-hoc maintenance window
+EPMPULSE_ATOM(alert, "alert");         ///< alert actor: the bad domains now; list the open alerts
+EPMPULSE_ATOM(ack, "ack");             ///< alert actor: silence an open alert until it recovers
 
 // -- timers (each actor's messages to itself) ------------------------------------
 EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning
@@ -57,6 +61,8 @@ EPMPULSE_ATOM(keepalive_due, "keepalive");    ///< token actor: use the refresh 
 EPMPULSE_ATOM(save_retry, "saveretry");       ///< token actor: save the rotated refresh token again
 EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start-up snapshot again
 EPMPULSE_ATOM(deadline_sweep, "deadsweep");   ///< HTTP edge: answer requests past their deadline
+EPMPULSE_ATOM(evaluate_due, "evaldue");       ///< evaluator: judge every expectation now
+EPMPULSE_ATOM(delivery_due, "delivdue");      ///< alert actor: send or retry a message
 
 #undef EPMPULSE_ATOM
 

@@ -58,6 +58,23 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   if (!canvas)
     return part_failed("the canvas side", canvas.error());
   svc->canvas_ = *canvas;
+  if (config->settings.alerts.enabled) {
+    alert_options alert_opts;
+    alert_opts.config = config;
+    alert_opts.data_dir = data_dir;
+    // Its own client: a slow Slack or webhook never queues behind canvases.
+    svc->alert_http_ = spawn_http_client(sys, 2);
+    alert_opts.http = svc->alert_http_;
+    auto alerts = spawn_alerts(sys, std::move(alert_opts));
+    if (!alerts)
+      return part_failed("the alerts", alerts.error());
+    svc->alerts_ = *alerts;
+  }
+  evaluator_options eval_opts;
+  eval_opts.config = config;
+  eval_opts.state = svc->state_;
+  eval_opts.alerts = svc->alerts_;
+  svc->evaluator_ = spawn_evaluator(sys, std::move(eval_opts));
   return svc;
 }
 
@@ -66,6 +83,9 @@ bool service::stop() {
     return *stopped_;
   if (epm_)
     caf::anon_send_exit(epm_, caf::exit_reason::user_shutdown);
+  // No overdue Warning may land after the flush.
+  if (evaluator_)
+    caf::anon_send_exit(evaluator_, caf::exit_reason::user_shutdown);
   bool flushed = false;
   if (state_) {
     caf::scoped_actor self{*system_};
@@ -77,6 +97,10 @@ bool service::stop() {
   }
   if (canvas_)
     caf::anon_send_exit(canvas_, caf::exit_reason::user_shutdown);
+  if (alerts_)
+    caf::anon_send_exit(alerts_, caf::exit_reason::user_shutdown);
+  if (alert_http_)
+    caf::anon_send_exit(alert_http_, caf::exit_reason::user_shutdown);
   if (state_)
     caf::anon_send_exit(state_, caf::exit_reason::user_shutdown);
   stopped_ = flushed;

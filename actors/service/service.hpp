@@ -19,7 +19,9 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/alerts/alerts.hpp"
 #include "actors/canvas/canvas.hpp"
+#include "actors/expectations/evaluator.hpp"
 #include "actors/pull/epm_router.hpp"
 #include "actors/state/state_store.hpp"
 #include "config/config.hpp"
@@ -42,6 +44,10 @@ public:
   const canvas_actor& canvas() const { return canvas_; }
   /// Pull mode's router; null when pull mode is off.
   const epm_router_actor& epm() const { return epm_; }
+  /// The expectation evaluator.
+  const evaluator_actor& evaluator() const { return evaluator_; }
+  /// The alert actor; null unless settings.alerts.enabled.
+  const alert_actor& alerts() const { return alerts_; }
 
   /// Stops pull mode (no polled result lands after the flush), makes every
   /// change durable in the JSON file, then stops the canvas side and the
@@ -60,6 +66,9 @@ private:
   state_store_actor state_;
   epm_router_actor epm_;
   canvas_actor canvas_;
+  http_client_actor alert_http_;
+  alert_actor alerts_;
+  evaluator_actor evaluator_;
   std::optional<bool> stopped_; ///< the flush's outcome once stopped
 };
 

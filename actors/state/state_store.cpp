@@ -427,6 +427,9 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
     [self](subscribe_atom, change_listener_actor& subscriber) {
       self->state.subscribers.push_back(std::move(subscriber));
     },
+    [self](expectation_atom, expectation_marks& marks) {
+      self->state.bodies.set_expectations(std::move(marks));
+    },
     [self](flush_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (st.pending_records.empty() && !st.append_in_flight && !st.snapshot_in_flight

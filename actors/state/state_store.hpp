@@ -97,6 +97,9 @@ using state_store_actor = caf::typed_actor<
   caf::replies_to<snapshot_atom>::with<snapshot_ptr>,
   /// `subscriber` receives (changed_atom, change_set) after each durable commit.
   caf::reacts_to<subscribe_atom, change_listener_actor>,
+  /// The expectation evaluator's marks, shown by the next GET bodies (not
+  /// logged: they are derived from the state and the clock).
+  caf::reacts_to<expectation_atom, expectation_marks>,
   /// Logs everything pending and writes a snapshot of it; answers true once
   /// the JSON file holds the whole state (shutdown), false when it could not.
   caf::replies_to<flush_atom>::with<bool>,
@@ -145,3 +148,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::apply_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::state_health)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::status_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::change_set)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::expectation_marks)

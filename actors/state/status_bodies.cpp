@@ -9,10 +9,17 @@ namespace epmpulse {
 namespace {
 
 // Members in name order, as the bodies were when nlohmann::json wrote them.
-void write_domain(json_writer& out, const domain_state& d) {
+void write_domain(json_writer& out, const domain_state& d, const expectation_mark* mark) {
   out.begin_object()
-    .key("duration_sec").value(d.duration_sec)
-    .key("job_id").value(d.job_id)
+    .key("duration_sec").value(d.duration_sec);
+  if (mark != nullptr) {
+    out.key("expectation").begin_object().key("state").value(mark->state);
+    out.key("next_run").value(format_time(mark->next_run));
+    if (!mark->cause.empty())
+      out.key("cause").value(mark->cause);
+    out.end_object();
+  }
+  out.key("job_id").value(d.job_id)
     .key("message").value(d.message)
     .key("source").value(to_string(d.source))
     .key("status").value(to_string(d.status))
@@ -40,20 +47,23 @@ void status_bodies::write_domains(json_writer& out, const std::string& app_name,
   for (const auto& [name, d] : app.domains) {
     while (text != texts.end() && text->first < name)
       text = texts.erase(text);
-    if (text == texts.end() || text->first != name)
-      text = texts.emplace_hint(text, name, domain_text{});
-    else if (text->second.shown == d) {
+    const expectation_mark* mark = mark_of(app_name, name);
+    bool found = text != texts.end() && text->first == name;
+    if (found && text->second.shown == d
+        && (mark == nullptr ? !text->second.mark : text->second.mark == *mark)) {
       out.raw_member(text->second.member);
       ++text;
       continue;
     }
+    if (!found)
+      text = texts.emplace_hint(text, name, domain_text{});
     // Written aside, then kept with the state it shows: a half-written text
     // must never be cached as that state's.
     std::string member;
     json_writer writer{member};
     writer.escaped_key(name);
-    write_domain(writer, d);
-    text->second = {d, std::move(member)};
+    write_domain(writer, d, mark);
+    text->second = {d, mark ? std::optional{*mark} : std::nullopt, std::move(member)};
     out.raw_member(text->second.member);
     ++text;
   }
@@ -63,12 +73,31 @@ void status_bodies::write_domains(json_writer& out, const std::string& app_name,
 
 template <class Serialise>
 status_representation status_bodies::serve(cached& slot, std::uint64_t version, Serialise&& make) {
-  if (!slot.json || slot.version != version) {
+  if (!slot.json || slot.version != version || slot.marks_generation != marks_generation_) {
     auto text = std::make_shared<std::string>();
     make(*text);
-    slot = {version, std::move(text), fmt::format("\"{}-{}\"", instance_, version)};
+    auto etag = marks_generation_ == 0
+                  ? fmt::format("\"{}-{}\"", instance_, version)
+                  : fmt::format("\"{}-{}.{}\"", instance_, version, marks_generation_);
+    slot = {version, marks_generation_, std::move(text), std::move(etag)};
   }
   return {slot.json, slot.etag, false};
+}
+
+void status_bodies::set_expectations(expectation_marks marks) {
+  marks_ = std::move(marks);
+  ++marks_generation_;
+}
+
+const expectation_mark* status_bodies::mark_of(const std::string& app,
+                                               const std::string& domain) const {
+  if (!marks_)
+    return nullptr;
+  auto a = marks_->find(app);
+  if (a == marks_->end())
+    return nullptr;
+  auto d = a->second.find(domain);
+  return d == a->second.end() ? nullptr : &d->second;
 }
 
 status_representation status_bodies::all(const status_snapshot& snap, std::uint64_t version) {

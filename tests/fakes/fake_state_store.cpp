@@ -78,6 +78,7 @@ state_store_actor::behavior_type fake_state_store(state_store_actor::pointer sel
     [](health_atom) { return state_health{}; },
     [rec](snapshot_atom) -> snapshot_ptr { return rec->snapshot(); },
     [rec](subscribe_atom, const change_listener_actor& who) { rec->subscribe(caf::actor_cast<caf::actor>(who)); },
+    [rec](expectation_atom, expectation_marks& marks) { rec->set_marks(std::move(marks)); },
     [](flush_atom) { return true; },
     [](stale_sweep_atom) {},
     [](backup_due_atom) {},
@@ -95,6 +96,16 @@ state_store_actor spawn_fake_state_store(caf::actor_system& sys,
 
 change_set one_change(domain_change c) {
   return std::make_shared<const std::vector<domain_change>>(std::vector<domain_change>{std::move(c)});
+}
+
+expectation_marks state_recorder::marks() const {
+  std::lock_guard lock{mtx_};
+  return marks_;
+}
+
+void state_recorder::set_marks(expectation_marks marks) {
+  std::lock_guard lock{mtx_};
+  marks_ = std::move(marks);
 }
 
 } // namespace epmpulse::test

@@ -38,6 +38,10 @@ public:
   /// Actors that sent subscribe_atom.
   std::vector<caf::actor> subscribers() const;
 
+  /// The expectation marks sent last (null before any).
+  expectation_marks marks() const;
+  void set_marks(expectation_marks marks);
+
   // -- used by the fake actor --
   caf::expected<apply_result> record(const std::vector<status_update>& ups);
   snapshot_ptr snapshot() const;
@@ -50,6 +54,7 @@ private:
   std::size_t fail_next_ = 0;
   snapshot_ptr snapshot_ = std::make_shared<const status_snapshot>();
   std::vector<caf::actor> subscribers_;
+  expectation_marks marks_;
 };
 
 /// Spawns the fake state actor.

@@ -28,11 +28,38 @@ std::string needed_scope(const slack_contract& k, const slack_call& c) {
     return "canvases:write";
   if (c.method == "canvases.sections.lookup")
     return "canvases:read";
+  if (c.method == "chat.postMessage")
+    return "chat:write";
   if (c.method == "conversations.info")
     return k.private_channels.count(c.body.value("channel", std::string{})) != 0
              ? "groups:read"
              : "channels:read";
   return {};
+}
+
+json post_message(slack_contract& k, slack_call& c) {
+  c.channel_id = c.body.value("channel", std::string{});
+  auto text = c.body.value("text", std::string{});
+  auto thread = c.body.value("thread_ts", std::string{});
+  if (c.channel_id.empty() || k.unknown_channels.count(c.channel_id) != 0)
+    return json{{"ok", false}, {"error", "channel_not_found"}};
+  if (k.channels_without_bot.count(c.channel_id) != 0)
+    return json{{"ok", false}, {"error", "not_in_channel"}};
+  if (text.empty())
+    return json{{"ok", false}, {"error", "no_text"}};
+  if (!thread.empty()) {
+    bool parent = std::any_of(k.messages.begin(), k.messages.end(), [&](const auto& m) {
+      return m.channel == c.channel_id && m.ts == thread && m.thread_ts.empty();
+    });
+    if (!parent)
+      return json{{"ok", false}, {"error", "thread_not_found"}};
+  }
+  auto ts = "1767225600." + std::to_string(1000000 + k.next_ts++).substr(1);
+  k.messages.push_back({c.channel_id, ts, thread, text});
+  json message = {{"type", "message"}, {"text", text}, {"ts", ts}, {"bot_id", k.bot_id}};
+  if (!thread.empty())
+    message["thread_ts"] = thread;
+  return json{{"ok", true}, {"channel", c.channel_id}, {"ts", ts}, {"message", message}};
 }
 
 std::optional<json> contract_answer(slack_contract& k, const slack_workspace& ws, slack_call& c) {
@@ -72,6 +99,8 @@ std::optional<json> contract_answer(slack_contract& k, const slack_workspace& ws
         {"canvas", {{"file_id", canvas}, {"is_empty", false}, {"quip_thread_id", "Q0"}}}};
     return json{{"ok", true}, {"channel", channel}};
   }
+  if (c.method == "chat.postMessage")
+    return post_message(k, c);
   if (c.method == "conversations.canvases.create" && k.channel_canvases.count(c.channel_id) != 0)
     return json{{"ok", false}, {"error", "channel_canvas_already_exists"}};
   return std::nullopt;
@@ -99,6 +128,13 @@ slack_call read_slack_call(std::string method, std::string authorization,
 scripted_response answer_as_slack(slack_contract& contract, slack_workspace& workspace,
                                   slack_call& c) {
   scripted_response r;
+  // Messages are the contract's, but their rate limits and outages are
+  // scripted on the workspace like every other method's.
+  if (c.method == "chat.postMessage")
+    if (auto failure = workspace.scripted_failure(c)) {
+      failure->headers["x-oauth-scopes"] = joined_scopes(contract.scopes);
+      return *failure;
+    }
   if (auto body = contract_answer(contract, workspace, c)) {
     c.status = 200;
     c.error = body->value("ok", false) ? std::string{} : body->value("error", std::string{});

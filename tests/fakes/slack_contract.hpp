@@ -14,6 +14,13 @@
 // - conversations.info shows a channel's canvas in
 //   channel.properties.canvas.file_id, and conversations.canvases.create on
 //   such a channel answers channel_canvas_already_exists;
+// - chat.postMessage (chat:write) posts to a channel the bot is in and
+//   answers {"ok": true, "channel", "ts", "message"}; a reply names its
+//   parent's ts as thread_ts (a reply's own ts is not a thread: the method
+//   page says to use the parent's). channel_not_found for an unknown channel,
+//   not_in_channel when the bot is not a member, thread_not_found for a
+//   thread_ts that is no message of the channel; 429 with Retry-After comes
+//   from the workspace's scripted failures like for any method;
 // - any documented error body (with extra fields such as canvas_editing_failed's
 //   `detail`) can be scripted for the next call of a method.
 // Sources: docs/integrations.md, "Errors, rate limits and authentication".
@@ -47,12 +54,43 @@ struct slack_contract {
   /// The token's scopes (x-oauth-scopes and missing_scope): all the canvas
   /// side can use, unless a test takes some away.
   std::vector<std::string> scopes = {"canvases:write", "canvases:read", "channels:read",
-                                     "groups:read"};
+                                     "groups:read", "chat:write"};
   /// Set (e.g. "token_revoked"): every call, auth.test included, answers it.
   std::string token_error;
   /// Channels that have a channel canvas Slack knows of: channel -> canvas id.
   std::map<std::string, std::string> channel_canvases;
   std::set<std::string> private_channels;
+  /// chat.postMessage: channels that do not exist, and channels without the bot.
+  std::set<std::string> unknown_channels;
+  std::set<std::string> channels_without_bot;
+
+  /// One message chat.postMessage posted.
+  struct posted_message {
+    std::string channel;
+    std::string ts;
+    std::string thread_ts; ///< "" = a top-level message
+    std::string text;
+  };
+  std::vector<posted_message> messages;
+  long next_ts = 1;
+
+  /// The messages posted in `channel` at the top level.
+  std::vector<posted_message> top_level(const std::string& channel) const {
+    std::vector<posted_message> out;
+    for (const auto& m : messages)
+      if (m.channel == channel && m.thread_ts.empty())
+        out.push_back(m);
+    return out;
+  }
+  /// The replies in the thread of `ts`.
+  std::vector<posted_message> replies(const std::string& ts) const {
+    std::vector<posted_message> out;
+    for (const auto& m : messages)
+      if (m.thread_ts == ts)
+        out.push_back(m);
+    return out;
+  }
+
   /// The next call to the method ("" = any) answers this body (HTTP 200).
   std::deque<std::pair<std::string, nlohmann::json>> scripted;
 

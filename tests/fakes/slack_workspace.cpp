@@ -151,7 +151,7 @@ void slack_workspace::renumber(document_sections& sections) {
 
 // -- answers ---------------------------------------------------------------------
 
-scripted_response slack_workspace::answer(slack_call& c) {
+std::optional<scripted_response> slack_workspace::scripted_failure(slack_call& c) {
   for (auto it = failures_.begin(); it != failures_.end(); ++it) {
     if (!it->method.empty() && it->method != c.method)
       continue;
@@ -173,6 +173,12 @@ scripted_response slack_workspace::answer(slack_call& c) {
     c.error = f.error;
     return slack_error(f.error);
   }
+  return std::nullopt;
+}
+
+scripted_response slack_workspace::answer(slack_call& c) {
+  if (auto failure = scripted_failure(c))
+    return *failure;
   if (!always_error_.empty()) {
     c.error = always_error_;
     return slack_error(always_error_);

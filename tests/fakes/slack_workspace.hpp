@@ -25,6 +25,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,9 @@ public:
   /// Answers `c` as Slack would (a scripted failure first), recording in `c`
   /// what was answered and whether a canvas changed.
   scripted_response answer(slack_call& c);
+
+  /// The scripted failure for `c`, if one is pending (and then consumed).
+  std::optional<scripted_response> scripted_failure(slack_call& c);
 
   // -- scripting --
 

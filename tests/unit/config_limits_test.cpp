@@ -6,6 +6,7 @@
 // field.
 
 #include <functional>
+#include <iomanip>
 #include <string>
 #include <vector>
 

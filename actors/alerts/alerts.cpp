@@ -1,0 +1,659 @@
+#include "actors/alerts/alerts.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <map>
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "actors/canvas/slack_api.hpp"
+#include "actors/common/durable_file.hpp"
+#include "actors/common/errors.hpp"
+#include "actors/common/log.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace epmpulse {
+
+namespace {
+
+constexpr std::size_t max_events_per_alert = 50;
+constexpr std::size_t closed_alerts_kept = 100;
+constexpr double max_backoff_sec = 300;
+constexpr auto write_timeout = std::chrono::seconds(30);
+
+struct alert_event {
+  time_point at{};
+  std::string what; ///< opened, changed, reminded, acknowledged, recovered, sent, retried, failed
+  std::string detail;
+};
+
+struct alert_record {
+  std::string id;
+  std::string app;
+  std::string domain;
+  std::string kind;
+  std::string cause;
+  std::vector<std::string> holds;
+  std::string status = "open"; ///< open | acknowledged | recovered
+  time_point opened{};
+  std::optional<time_point> recovered;
+  time_point last_notice{}; ///< the opening or the last reminder
+  double reminder_hours = 0;
+  std::map<std::string, std::string> threads; ///< Slack channel -> ts of the opening message
+  std::vector<alert_event> events;
+
+  bool is_open() const { return status != "recovered"; }
+};
+
+/// One message to one target.
+struct delivery {
+  std::uint64_t id = 0;
+  std::string alert_id;
+  std::string target;  ///< "slack" | "webhook"
+  std::string channel; ///< Slack only
+  std::string what;    ///< opened, changed, reminded, acknowledged, recovered
+  int attempt = 0;
+};
+
+struct alerts_state {
+  static inline constexpr const char* name = "alerts";
+
+  alert_options opts;
+  slack::api_settings slack;
+  bool slack_on = false;
+  bool webhook_on = false;
+  time_point wall_origin{};
+  caf::actor_clock::time_point clock_origin{};
+  std::uint64_t next_id = 1;
+  std::vector<alert_record> alerts; ///< open ones and the recent closed ones
+  // One queue per target, one delivery in flight each: follow-ups go after
+  // the opening message whose thread they need.
+  std::map<std::string, std::deque<delivery>> queues;
+  std::map<std::string, bool> busy;
+  std::uint64_t next_delivery = 1;
+  std::map<std::string, std::uint64_t> counters;
+};
+
+using alerts_pointer = alert_actor::stateful_pointer<alerts_state>;
+
+time_point wall_now(alerts_pointer self) {
+  auto& st = self->state;
+  return st.wall_origin
+         + std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now()
+                                                                 - st.clock_origin);
+}
+
+// -- the store -----------------------------------------------------------------------
+
+json to_json(const alert_record& a, bool with_events) {
+  json j = {{"id", a.id},
+            {"app", a.app},
+            {"domain", a.domain},
+            {"kind", a.kind},
+            {"cause", a.cause},
+            {"holds", a.holds},
+            {"status", a.status},
+            {"opened", format_time(a.opened)},
+            {"recovered", a.recovered ? json(format_time(*a.recovered)) : json(nullptr)},
+            {"last_notice", format_time(a.last_notice)},
+            {"reminder_hours", a.reminder_hours},
+            {"threads", a.threads}};
+  if (with_events) {
+    json events = json::array();
+    for (const auto& e : a.events)
+      events.push_back({{"time", format_time(e.at)}, {"event", e.what}, {"detail", e.detail}});
+    j["events"] = std::move(events);
+  }
+  return j;
+}
+
+std::optional<alert_record> record_from_json(const json& j) {
+  try {
+    alert_record a;
+    a.id = j.at("id").get<std::string>();
+    a.app = j.at("app").get<std::string>();
+    a.domain = j.at("domain").get<std::string>();
+    a.kind = j.at("kind").get<std::string>();
+    a.cause = j.value("cause", "");
+    a.holds = j.value("holds", std::vector<std::string>{});
+    a.status = j.at("status").get<std::string>();
+    auto opened = parse_time(j.at("opened").get<std::string>());
+    if (!opened)
+      return std::nullopt;
+    a.opened = *opened;
+    if (j.contains("recovered") && j["recovered"].is_string())
+      a.recovered = parse_time(j["recovered"].get<std::string>());
+    a.last_notice = parse_time(j.value("last_notice", "")).value_or(a.opened);
+    a.reminder_hours = j.value("reminder_hours", 0.0);
+    a.threads = j.value("threads", std::map<std::string, std::string>{});
+    for (const auto& e : j.value("events", json::array()))
+      a.events.push_back({parse_time(e.value("time", "")).value_or(a.opened),
+                          e.value("event", ""), e.value("detail", "")});
+    return a;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+void save(alerts_pointer self) {
+  auto& st = self->state;
+  json doc = {{"version", 1}, {"next_id", st.next_id}, {"alerts", json::array()}};
+  for (const auto& a : st.alerts)
+    doc["alerts"].push_back(to_json(a, true));
+  self->request(st.opts.writer, write_timeout, write_atom_v, doc.dump(2))
+    .then(
+      [self](bool ok) {
+        if (!ok)
+          ++self->state.counters["store_failures"];
+      },
+      [self](caf::error&) { ++self->state.counters["store_failures"]; });
+}
+
+void add_event(alert_record& a, time_point at, std::string what, std::string detail = {}) {
+  a.events.push_back({at, std::move(what), std::move(detail)});
+  if (a.events.size() > max_events_per_alert)
+    a.events.erase(a.events.begin());
+}
+
+alert_record* find_alert(alerts_pointer self, const std::string& id) {
+  for (auto& a : self->state.alerts)
+    if (a.id == id)
+      return &a;
+  return nullptr;
+}
+
+alert_record* open_alert_of(alerts_pointer self, const std::string& app,
+                            const std::string& domain) {
+  for (auto& a : self->state.alerts)
+    if (a.is_open() && a.app == app && a.domain == domain)
+      return &a;
+  return nullptr;
+}
+
+void drop_old_closed(alerts_state& st) {
+  std::size_t closed = 0;
+  for (const auto& a : st.alerts)
+    closed += a.is_open() ? 0 : 1;
+  for (auto it = st.alerts.begin(); closed > closed_alerts_kept && it != st.alerts.end();) {
+    if (!it->is_open()) {
+      it = st.alerts.erase(it);
+      --closed;
+    } else {
+      ++it;
+    }
+  }
+}
+
+// -- messages ----------------------------------------------------------------------------
+
+std::string where(const alert_record& a) {
+  return "*" + a.app + " / " + a.domain + "*";
+}
+
+std::string elapsed_words(time_point from, time_point to) {
+  auto m = std::chrono::duration_cast<std::chrono::minutes>(to - from).count();
+  if (m < 60)
+    return fmt::format("{} min", m);
+  return fmt::format("{} h {} min", m / 60, m % 60);
+}
+
+std::string slack_text(const alert_record& a, const std::string& what, time_point now) {
+  std::string holds;
+  if (!a.holds.empty()) {
+    holds = " Holding downstream:";
+    for (const auto& h : a.holds)
+      holds += " " + h;
+    holds += ".";
+  }
+  if (what == "opened")
+    return fmt::format(":red_circle: {} is {}: {}.{}", where(a), a.kind, a.cause, holds);
+  if (what == "changed")
+    return fmt::format(":red_circle: Now {}: {}.{}", a.kind, a.cause, holds);
+  if (what == "reminded")
+    return fmt::format(":hourglass: Still {} after {}: {}.{}", a.kind,
+                       elapsed_words(a.opened, now), a.cause, holds);
+  if (what == "acknowledged")
+    return ":eyes: Acknowledged: no reminders until it recovers.";
+  return fmt::format(":large_green_circle: Recovered: {} (was {} for {}).", where(a), a.kind,
+                     elapsed_words(a.opened, a.recovered.value_or(now)));
+}
+
+std::string hex(const unsigned char* data, std::size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 0xf];
+  }
+  return out;
+}
+
+// -- deliveries -----------------------------------------------------------------------
+
+std::vector<std::string> alert_channels(const alerts_state& st, const std::string& app) {
+  const auto* cfg = st.opts.config->find_app(app);
+  if (cfg == nullptr)
+    return {};
+  if (!cfg->alert_channel.empty())
+    return {cfg->alert_channel};
+  return cfg->channels;
+}
+
+void pump(alerts_pointer self, const std::string& target);
+
+void enqueue(alerts_pointer self, const alert_record& a, const std::string& what) {
+  auto& st = self->state;
+  if (st.slack_on)
+    for (const auto& channel : alert_channels(st, a.app)) {
+      st.queues["slack"].push_back({st.next_delivery++, a.id, "slack", channel, what, 0});
+      pump(self, "slack");
+    }
+  if (st.webhook_on) {
+    st.queues["webhook"].push_back({st.next_delivery++, a.id, "webhook", "", what, 0});
+    pump(self, "webhook");
+  }
+}
+
+void finish(alerts_pointer self, const std::string& target, const std::string& result,
+            const std::string& detail) {
+  auto& st = self->state;
+  auto d = st.queues[target].front();
+  st.queues[target].pop_front();
+  st.busy[target] = false;
+  ++st.counters[target + "_" + result];
+  if (auto* a = find_alert(self, d.alert_id)) {
+    add_event(*a, wall_now(self), result,
+              target + (d.channel.empty() ? "" : " " + d.channel) + " " + d.what
+                + (detail.empty() ? "" : ": " + detail));
+    save(self);
+  }
+  if (result == "failed")
+    log::warn("alert delivery failed", {{"target", target},
+                                        {"alert", d.alert_id},
+                                        {"message", d.what},
+                                        {"reason", detail}});
+  pump(self, target);
+}
+
+/// Schedules the front delivery of `target` again, or gives it up.
+void retry_or_fail(alerts_pointer self, const std::string& target, int max_retries,
+                   double wait_sec, const std::string& reason) {
+  auto& st = self->state;
+  auto& d = st.queues[target].front();
+  if (d.attempt > max_retries) {
+    finish(self, target, "failed", reason + fmt::format(" after {} attempts", d.attempt));
+    return;
+  }
+  ++st.counters[target + "_retried"];
+  if (auto* a = find_alert(self, d.alert_id))
+    add_event(*a, wall_now(self), "retried",
+              fmt::format("{} {}: {} (retry in {:.0f} s)", target, d.what, reason, wait_sec));
+  auto delay = std::chrono::milliseconds{static_cast<std::int64_t>(wait_sec * 1000)};
+  self->delayed_send(self, delay, delivery_due_atom_v, d.id);
+}
+
+double backoff_sec(int attempt) {
+  return std::min(max_backoff_sec, std::pow(2.0, std::max(0, attempt - 1)));
+}
+
+void on_slack_answer(alerts_pointer self, const http_response& res) {
+  auto& st = self->state;
+  auto& d = st.queues["slack"].front();
+  auto result = slack::classify(res);
+  using kind = slack::api_result::kind;
+  switch (result.outcome) {
+  case kind::ok: {
+    if (auto* a = find_alert(self, d.alert_id); a && d.what == "opened"
+                                                && result.body.contains("ts")
+                                                && result.body["ts"].is_string())
+      a->threads[d.channel] = result.body["ts"].get<std::string>();
+    finish(self, "slack", "sent", "");
+    return;
+  }
+  case kind::rate_limited:
+    retry_or_fail(self, "slack", st.opts.config->settings.slack.max_retries,
+                  result.retry_after_sec, "ratelimited");
+    return;
+  case kind::unreachable:
+  case kind::server_error:
+    retry_or_fail(self, "slack", st.opts.config->settings.slack.max_retries,
+                  backoff_sec(d.attempt), result.error);
+    return;
+  case kind::unauthorized:
+  case kind::refused:
+  default:
+    // channel_not_found, not_in_channel, a bad token: the same call fails again.
+    finish(self, "slack", "failed", result.error);
+    return;
+  }
+}
+
+void on_webhook_answer(alerts_pointer self, const http_response& res) {
+  auto& st = self->state;
+  auto& d = st.queues["webhook"].front();
+  const auto& w = st.opts.config->settings.alerts.webhook;
+  if (res.ok()) {
+    finish(self, "webhook", "sent", "");
+    return;
+  }
+  auto reason = res.status == 0 ? std::string{"unreachable"} : fmt::format("http_{}", res.status);
+  if (res.status == 0 || res.status == 408 || res.status == 429 || res.status >= 500) {
+    double wait = res.status == 429 ? slack::parse_retry_after(res, backoff_sec(d.attempt))
+                                    : backoff_sec(d.attempt);
+    retry_or_fail(self, "webhook", w.max_retries, wait, reason);
+    return;
+  }
+  finish(self, "webhook", "failed", reason);
+}
+
+http_request webhook_request(alerts_pointer self, const delivery& d, const alert_record& a) {
+  auto& st = self->state;
+  const auto& w = st.opts.config->settings.alerts.webhook;
+  auto now = wall_now(self);
+  json payload = {{"event", d.what},
+                  {"delivery_id", fmt::format("{}-{}", a.id, d.id)},
+                  {"sent_at", format_time(now)},
+                  {"text", slack_text(a, d.what, now)},
+                  {"alert", to_json(a, false)}};
+  payload["alert"].erase("threads");
+  http_request req;
+  req.method = "POST";
+  req.url = w.url;
+  req.body = payload.dump();
+  auto timestamp = std::to_string(
+    std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  req.headers = {{"Content-Type", "application/json"},
+                 {"X-EPMPulse-Timestamp", timestamp},
+                 {"X-EPMPulse-Signature", webhook_signature(w.secret, timestamp, req.body)}};
+  req.timeout_sec = w.timeout_sec;
+  return req;
+}
+
+void pump(alerts_pointer self, const std::string& target) {
+  auto& st = self->state;
+  auto& queue = st.queues[target];
+  if (st.busy[target] || queue.empty())
+    return;
+  auto& d = queue.front();
+  auto* a = find_alert(self, d.alert_id);
+  if (a == nullptr) {
+    queue.pop_front();
+    pump(self, target);
+    return;
+  }
+  st.busy[target] = true;
+  ++d.attempt;
+  http_request req;
+  if (target == "slack") {
+    std::string thread;
+    if (d.what != "opened") {
+      auto t = a->threads.find(d.channel);
+      if (t == a->threads.end()) {
+        // The opening message never went out: post the follow-up on its own.
+        thread.clear();
+      } else {
+        thread = t->second;
+      }
+    }
+    req = slack::chat_post_message(st.slack, d.channel, slack_text(*a, d.what, wall_now(self)),
+                                   thread);
+  } else {
+    req = webhook_request(self, d, *a);
+  }
+  auto id = d.id;
+  auto timeout = std::chrono::milliseconds{
+    static_cast<std::int64_t>((req.timeout_sec + req.connect_timeout_sec + 5) * 1000)};
+  self->request(st.opts.http, timeout, fetch_atom_v, std::move(req))
+    .then(
+      [self, target, id](http_response& res) {
+        auto& q = self->state.queues[target];
+        if (q.empty() || q.front().id != id)
+          return;
+        if (target == "slack")
+          on_slack_answer(self, res);
+        else
+          on_webhook_answer(self, res);
+      },
+      [self, target, id](caf::error& err) {
+        auto& q = self->state.queues[target];
+        if (q.empty() || q.front().id != id)
+          return;
+        http_response res;
+        res.transport_error = describe_error(err);
+        if (target == "slack")
+          on_slack_answer(self, res);
+        else
+          on_webhook_answer(self, res);
+      });
+}
+
+// -- alerts ------------------------------------------------------------------------------
+
+void open_alert(alerts_pointer self, const alert_condition& c, time_point now) {
+  auto& st = self->state;
+  alert_record a;
+  a.id = fmt::format("a-{}", st.next_id++);
+  a.app = c.app;
+  a.domain = c.domain;
+  a.kind = c.kind;
+  a.cause = c.cause;
+  a.holds = c.holds;
+  a.opened = now;
+  a.last_notice = now;
+  a.reminder_hours = c.reminder_hours;
+  add_event(a, now, "opened", c.kind + ": " + c.cause);
+  ++st.counters["opened"];
+  log::warn("alert opened",
+            {{"id", a.id}, {"app", a.app}, {"domain", a.domain}, {"kind", a.kind}});
+  st.alerts.push_back(std::move(a));
+  enqueue(self, st.alerts.back(), "opened");
+}
+
+void on_conditions(alerts_pointer self, const std::vector<alert_condition>& conditions) {
+  auto& st = self->state;
+  auto now = wall_now(self);
+  bool changed = false;
+  std::map<std::string, const alert_condition*> bad;
+  for (const auto& c : conditions)
+    bad[c.app + "/" + c.domain] = &c;
+  for (auto& a : st.alerts) {
+    if (!a.is_open())
+      continue;
+    auto it = bad.find(a.app + "/" + a.domain);
+    if (it == bad.end()) {
+      a.status = "recovered";
+      a.recovered = now;
+      add_event(a, now, "recovered");
+      ++st.counters["recovered"];
+      log::info("alert recovered", {{"id", a.id}, {"app", a.app}, {"domain", a.domain}});
+      enqueue(self, a, "recovered");
+      changed = true;
+      continue;
+    }
+    const auto& c = *it->second;
+    if (c.quiet)
+      continue;
+    a.reminder_hours = c.reminder_hours;
+    if (c.kind != a.kind) {
+      a.kind = c.kind;
+      a.cause = c.cause;
+      a.holds = c.holds;
+      add_event(a, now, "changed", c.kind + ": " + c.cause);
+      enqueue(self, a, "changed");
+      changed = true;
+    } else if (c.holds != a.holds || c.cause != a.cause) {
+      a.holds = c.holds;
+      a.cause = c.cause;
+      changed = true;
+    }
+    if (a.status == "open" && a.reminder_hours > 0
+        && now - a.last_notice >= std::chrono::milliseconds{static_cast<std::int64_t>(
+             a.reminder_hours * 3600 * 1000)}) {
+      a.last_notice = now;
+      add_event(a, now, "reminded");
+      ++st.counters["reminded"];
+      enqueue(self, a, "reminded");
+      changed = true;
+    }
+  }
+  for (const auto& c : conditions)
+    if (!c.quiet && open_alert_of(self, c.app, c.domain) == nullptr) {
+      open_alert(self, c, now);
+      changed = true;
+    }
+  if (changed) {
+    drop_old_closed(st);
+    save(self);
+  }
+}
+
+std::string metrics_text(const alerts_state& st) {
+  std::string out;
+  auto count = [&](const char* key) {
+    auto it = st.counters.find(key);
+    return it == st.counters.end() ? std::uint64_t{0} : it->second;
+  };
+  out += "# HELP epmpulse_alerts_total Alert events by kind.\n"
+         "# TYPE epmpulse_alerts_total counter\n";
+  for (const char* e : {"opened", "reminded", "acknowledged", "recovered"})
+    out += fmt::format("epmpulse_alerts_total{{event=\"{}\"}} {}\n", e, count(e));
+  out += "# HELP epmpulse_alert_deliveries_total Alert messages by target and result.\n"
+         "# TYPE epmpulse_alert_deliveries_total counter\n";
+  for (const char* target : {"slack", "webhook"})
+    for (const char* result : {"sent", "retried", "failed"})
+      out += fmt::format("epmpulse_alert_deliveries_total{{target=\"{}\",result=\"{}\"}} {}\n",
+                         target, result, count(fmt::format("{}_{}", target, result).c_str()));
+  std::size_t open = 0;
+  for (const auto& a : st.alerts)
+    open += a.is_open() ? 1 : 0;
+  out += "# HELP epmpulse_alerts_open Open alerts (acknowledged included).\n"
+         "# TYPE epmpulse_alerts_open gauge\n";
+  out += fmt::format("epmpulse_alerts_open {}\n", open);
+  out += "# HELP epmpulse_alert_store_failures_total Failed writes of alerts.json.\n"
+         "# TYPE epmpulse_alert_store_failures_total counter\n";
+  out += fmt::format("epmpulse_alert_store_failures_total {}\n", count("store_failures"));
+  return out;
+}
+
+alert_actor::behavior_type alerts(alerts_pointer self, alert_options opts,
+                                  std::vector<alert_record> loaded, std::uint64_t next_id) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.wall_origin = st.opts.wall_origin.value_or(now_ms());
+  st.clock_origin = self->clock().now();
+  const auto& s = st.opts.config->settings;
+  st.slack.api_url = s.slack.api_url;
+  st.slack.token = s.slack.bot_token;
+  st.slack.timeout_sec = s.slack.request_timeout_sec;
+  st.slack_on = !s.slack.bot_token.empty();
+  st.webhook_on = !s.alerts.webhook.url.empty();
+  st.alerts = std::move(loaded);
+  st.next_id = next_id;
+  // An alert opened just before a crash may not have reached Slack: its
+  // opening message goes out now (at most once more, never a second alert).
+  for (const auto& a : st.alerts)
+    if (a.is_open() && st.slack_on)
+      for (const auto& channel : alert_channels(st, a.app))
+        if (!a.threads.contains(channel)) {
+          st.queues["slack"].push_back({st.next_delivery++, a.id, "slack", channel, "opened", 0});
+          pump(self, "slack");
+        }
+  return {
+    [self](alert_atom, const alert_conditions& conditions) {
+      if (conditions)
+        on_conditions(self, *conditions);
+    },
+    [self](alert_atom) -> std::string {
+      json list = json::array();
+      for (const auto& a : self->state.alerts)
+        if (a.is_open())
+          list.push_back(to_json(a, true));
+      return json{{"alerts", std::move(list)}}.dump();
+    },
+    [self](ack_atom, const std::string& id) -> caf::result<std::string> {
+      auto* a = find_alert(self, id);
+      if (a == nullptr || !a->is_open())
+        return caf::make_error(ec::not_found, "No open alert '" + id + "'.");
+      if (a->status == "open") {
+        auto now = wall_now(self);
+        a->status = "acknowledged";
+        add_event(*a, now, "acknowledged");
+        ++self->state.counters["acknowledged"];
+        enqueue(self, *a, "acknowledged");
+        save(self);
+      }
+      return to_json(*a, true).dump();
+    },
+    [self](delivery_due_atom, std::uint64_t id) {
+      auto& st = self->state;
+      for (const auto& target : {std::string{"slack"}, std::string{"webhook"}}) {
+        auto& q = st.queues[target];
+        if (!q.empty() && q.front().id == id) {
+          st.busy[target] = false;
+          pump(self, target);
+        }
+      }
+    },
+    [self](metrics_atom) -> alert_metrics { return {metrics_text(self->state)}; },
+  };
+}
+
+} // namespace
+
+std::string webhook_signature(const std::string& secret, const std::string& timestamp,
+                              const std::string& body) {
+  auto message = timestamp + "." + body;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &size);
+  return "sha256=" + hex(digest, size);
+}
+
+caf::expected<alert_actor> spawn_alerts(caf::actor_system& sys, alert_options opts) {
+  auto path = (fs::path(opts.data_dir) / alerts_file_name).string();
+  std::vector<alert_record> loaded;
+  std::uint64_t next_id = 1;
+  std::error_code err;
+  if (fs::exists(path, err)) {
+    auto text = read_file(path);
+    if (!text)
+      return caf::make_error(ec::state_error, "cannot read " + path);
+    auto doc = json::parse(*text, nullptr, false);
+    bool valid = doc.is_object() && doc.contains("alerts") && doc["alerts"].is_array();
+    if (valid) {
+      next_id = doc.value("next_id", std::uint64_t{1});
+      for (const auto& j : doc["alerts"])
+        if (auto a = record_from_json(j))
+          loaded.push_back(std::move(*a));
+        else
+          valid = false;
+    }
+    if (!valid) {
+      auto aside = path + ".corrupt";
+      fs::rename(path, aside, err);
+      log::warn("alert store invalid: moved aside, its open alerts may be sent again",
+                {{"path", path}, {"moved_to", aside}});
+    }
+  }
+  std::size_t open = 0;
+  for (const auto& a : loaded)
+    open += a.is_open() ? 1 : 0;
+  if (!loaded.empty())
+    log::info("alerts loaded", {{"path", path}, {"open", open}});
+  if (!opts.writer)
+    opts.writer = spawn_text_file_writer(sys, path, "the alert store");
+  return sys.spawn(alerts, std::move(opts), std::move(loaded), next_id);
+}
+
+} // namespace epmpulse

@@ -1,0 +1,153 @@
+#include <boost/test/unit_test.hpp>
+
+// Expectations and alerts through the real binary, against the fake Slack
+// over HTTP: a domain with no update shows "late" in GET /status and gets one
+// Slack message, which a crash and restart do not repeat; its recovery
+// replies in the thread; the alert and maintenance endpoints check roles and
+// bodies.
+
+#include <fstream>
+#include <iterator>
+
+#include "tests/fakes/fake_slack.hpp"
+#include "tests/support/service_fixture.hpp"
+#include "tests/support/wait.hpp"
+
+BOOST_AUTO_TEST_SUITE(alerts_api_tests)
+
+using namespace epmpulse::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* bot_token = "xoxb-alerts-secret-5512";
+
+service_options alerting(const fake_slack& slack) {
+  auto cfg = default_test_config();
+  cfg["apps"]["Planning"]["channels"] = json::array({"C100"});
+  cfg["channels"] = {{"C100", {{"name", "epm-main"}, {"canvas_id", "F100"}}}};
+  // A run every 6 s with no grace: late 6 s after start-up without an update.
+  cfg["expectations"] = json::array({{{"app", "Planning"},
+                                      {"domain", "Actual"},
+                                      {"schedule", {{"every_minutes", 0.1}}},
+                                      {"grace_minutes", 0}}});
+  cfg["settings"]["slack"] = {{"min_update_interval_sec", 0.2}, {"request_timeout_sec", 2}};
+  cfg["settings"]["alerts"] = {{"enabled", true}, {"evaluate_interval_sec", 1}};
+  service_options o;
+  o.config = cfg;
+  o.env = {{"SLACK_BOT_TOKEN", bot_token}, {"SLACK_API_URL", slack.api_url()}};
+  return o;
+}
+
+std::vector<slack_contract::posted_message> messages(fake_slack& slack) {
+  std::vector<slack_contract::posted_message> out;
+  slack.edit_contract([&](slack_contract& k) { out = k.messages; });
+  return out;
+}
+
+std::size_t top_level_count(fake_slack& slack) {
+  std::size_t n = 0;
+  for (const auto& m : messages(slack))
+    n += m.thread_ts.empty() ? 1 : 0;
+  return n;
+}
+
+std::string expectation_of(const service& svc) {
+  auto r = svc.reader().get("/api/v1/status/Planning");
+  if (r.status != 200)
+    return "";
+  auto d = r.json()["domains"]["Actual"];
+  return d.contains("expectation") ? d["expectation"]["state"].get<std::string>() : "";
+}
+
+/// epmpulse_expectation_evaluations_total from /metrics (-1 when absent).
+long evaluations(const service& svc) {
+  auto m = svc.reader().get("/metrics");
+  const std::string name = "\nepmpulse_expectation_evaluations_total ";
+  auto at = m.body.find(name);
+  if (m.status != 200 || at == std::string::npos)
+    return -1;
+  return std::stol(m.body.substr(at + name.size()));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(late_domain_alerts_once_across_a_crash_and_recovers_in_its_thread) {
+  fake_slack slack{bot_token};
+  service svc{alerting(slack)};
+  BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "on_time"; }, 5s));
+  BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "late"; }, 15s));
+  BOOST_REQUIRE(eventually([&] { return top_level_count(slack) == 1; }, 10s));
+  auto alerts = svc.reader().get("/api/v1/alerts");
+  BOOST_REQUIRE_EQUAL(alerts.status, 200);
+  BOOST_REQUIRE_EQUAL(alerts.json()["alerts"].size(), 1u);
+  BOOST_TEST(alerts.json()["alerts"][0]["kind"] == "late");
+
+  // The kill comes once the store on disk holds the message's ts (an alert
+  // killed before that is sent again at start-up, by design).
+  auto ts = messages(slack)[0].ts;
+  BOOST_REQUIRE(eventually([&] {
+    std::ifstream in(svc.data_dir() / "alerts.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find(ts) != std::string::npos;
+  }, 10s));
+  svc.server().kill();
+  svc.server().restart();
+  // Several evaluations later (each second) the domain is still bad, and
+  // still only one message.
+  BOOST_REQUIRE(eventually([&] { return evaluations(svc) >= 3; }, 15s));
+  BOOST_TEST(top_level_count(slack) == 1u);
+  BOOST_TEST(svc.reader().get("/api/v1/alerts").json()["alerts"].size() == 1u);
+
+  auto r = svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK"));
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  BOOST_REQUIRE(eventually([&] {
+    for (const auto& m : messages(slack))
+      if (!m.thread_ts.empty() && m.text.find("Recovered") != std::string::npos)
+        return true;
+    return false;
+  }, 10s));
+  auto top = messages(slack)[0];
+  for (const auto& m : messages(slack))
+    if (!m.thread_ts.empty())
+      BOOST_TEST(m.thread_ts == top.ts);
+  for (const auto& c : slack.calls_to("chat.postMessage"))
+    BOOST_TEST(c.authorization == std::string{"Bearer "} + bot_token);
+}
+
+BOOST_AUTO_TEST_CASE(ack_needs_a_write_key_and_an_open_alert) {
+  fake_slack slack{bot_token};
+  service svc{alerting(slack)};
+  BOOST_REQUIRE(eventually(
+    [&] { return svc.reader().get("/api/v1/alerts").json()["alerts"].size() == 1; }, 15s));
+  auto id = svc.reader().get("/api/v1/alerts").json()["alerts"][0]["id"].get<std::string>();
+  BOOST_TEST(svc.reader().post("/api/v1/alerts/" + id + "/ack", json::object()).status == 403);
+  auto acked = svc.writer().post("/api/v1/alerts/" + id + "/ack", json::object());
+  BOOST_REQUIRE_EQUAL(acked.status, 200);
+  BOOST_TEST(acked.json()["status"] == "acknowledged");
+  auto unknown = svc.writer().post("/api/v1/alerts/a-999/ack", json::object());
+  BOOST_TEST(unknown.status == 404);
+  BOOST_TEST(unknown.json()["error"]["code"] == "NOT_FOUND");
+}
+
+BOOST_AUTO_TEST_CASE(maintenance_window_needs_admin_and_a_valid_body) {
+  fake_slack slack{bot_token};
+  service svc{alerting(slack)};
+  json body = {{"apps", {"Planning"}}, {"duration_minutes", 10}, {"reason", "upgrade"}};
+  BOOST_TEST(svc.writer().post("/api/v1/maintenance", body).status == 403);
+  auto bad = svc.admin().post("/api/v1/maintenance", {{"duration_minutes", -1}});
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(bad.json()["error"]["details"]["field"] == "duration_minutes");
+  auto unknown_app = svc.admin().post("/api/v1/maintenance",
+                                      {{"apps", {"Nope"}}, {"duration_minutes", 10}});
+  BOOST_TEST(unknown_app.status == 400);
+  auto ok = svc.admin().post("/api/v1/maintenance", body);
+  BOOST_REQUIRE_EQUAL(ok.status, 201);
+  BOOST_TEST(ok.json()["id"] == "m-1");
+  // Inside the window the overdue run is "maintenance" and nothing is sent.
+  BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "maintenance"; }, 15s));
+  BOOST_TEST(top_level_count(slack) == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
