@@ -9,6 +9,7 @@ namespace {
 std::string reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";
+    case 204: return "No Content";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
@@ -87,6 +88,16 @@ void responder::send_not_modified(std::size_t representation_length) {
   resp.set_content_length(representation_length);
   resp.done();
   account(304);
+}
+
+void responder::send_no_content() {
+  if (sent_.exchange(true))
+    return;
+  auto resp = req_->create_response<restinio::user_controlled_output_t>(
+    restinio::http_status_line_t{restinio::status_no_content()});
+  add_headers(resp, false);
+  resp.done();
+  account(204);
 }
 
 void responder::account(int status) {

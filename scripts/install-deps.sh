@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages EPMPulse needs to build, test and benchmark.
 # `install-deps.sh test` adds what only `make test` needs (the job-side
-# clients' runtimes: groovy, jython as ODI's agents run it; systemd-analyze);
+# clients' runtimes: groovy, jython as ODI's agents run it; systemd-analyze;
+# chromium and chromedriver for the dashboard's browser test);
 # `make run` never installs them.
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
@@ -12,6 +13,7 @@ packages=(
   librestinio-dev libasio-dev     # RESTinio 0.6 (its package forgets asio)
   libhttp-parser-dev libfmt-dev
   libcurl4-openssl-dev
+  libssl-dev                      # HMAC-SHA256 of the session cookies and badge tokens
   libboost-test-dev
   nlohmann-json3-dev
   libsimdjson-dev                 # request bodies (http/status_body_reader)
@@ -27,6 +29,7 @@ test_packages=(
   systemd                         # systemd-analyze verify deploy/epmpulse.service
   python3 curl                    # integrations/ clients and their tests
   jython                          # integrations/python under Jython 2.7 (ODI agents)
+  chromium chromium-driver        # tests/browser: the dashboard in headless chromium over WebDriver
 )
 case "${1:-}" in
   test) packages+=("${test_packages[@]}") ;;
