@@ -138,7 +138,15 @@ int run(const options& opt, sigset_t signals) {
     return exit_runtime_error;
   }
   std::string error;
+  // After the state actor prepared the data dir (the generated key lives there).
+  auto signing_key = http::signing_key_to_run_with(*config, opt.data_dir, error);
+  if (!signing_key) {
+    log::error("cannot set up the dashboard signing key", {{"error", error}});
+    (*svc)->stop();
+    return exit_runtime_error;
+  }
   auto services = services_of(**svc, config, opt);
+  services.signer = std::make_shared<const http::token_signer>(std::move(*signing_key));
   auto reloader = services.reloader;
   auto server = http::http_server::start(opt.host, static_cast<std::uint16_t>(opt.port),
                                          std::move(services), error);

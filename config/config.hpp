@@ -75,6 +75,20 @@ struct slack_settings {
   double request_timeout_sec = limits::slack::request_timeout_sec.default_value;
 };
 
+/// The web page at GET /, its browser sessions and the status badges.
+struct dashboard_settings {
+  /// The page and the read routes it uses (status, history, stats, events,
+  /// badges) answer without any credential: a read-only public wall board.
+  bool is_public = false;
+  /// Session cookies carry Secure (set it behind the TLS proxy).
+  bool secure_cookie = false;
+  int session_ttl_sec = limits::dashboard::session_ttl_sec.default_value;
+  /// Secret: signs session cookies and badge tokens. "" = the key generated
+  /// in the data dir (dashboard_signing.key, mode 0600). Replacing it
+  /// revokes every session and badge token.
+  std::string signing_key;
+};
+
 struct pull_mode_settings {
   bool enabled = false;
   double poll_interval_seconds = limits::pull_mode::poll_interval_seconds.default_value;
@@ -140,6 +154,7 @@ struct settings {
   slack_settings slack;
   pull_mode_settings pull_mode;
   alert_settings alerts;
+  dashboard_settings dashboard;
 };
 
 enum class epm_auth_type { none, oauth_refresh_token, oauth_client_credentials, basic };

@@ -66,6 +66,14 @@ inline constexpr whole_number_limit max_retries{0, 10, 3};
 inline constexpr number_limit request_timeout_sec{0, 300, 10, true};
 } // namespace slack
 
+namespace dashboard {
+/// How long a browser's session cookie lasts: up to 30 days.
+inline constexpr whole_number_limit session_ttl_sec{60, 30 * 24 * 3600, 8 * 3600};
+/// A configured signing key shorter than this could be guessed offline from
+/// one token.
+inline constexpr std::size_t min_signing_key_length = 32;
+} // namespace dashboard
+
 namespace pull_mode {
 /// Below a second we would hammer EPM's REST API for no gain.
 inline constexpr number_limit poll_interval_seconds{1, 3600, 30};

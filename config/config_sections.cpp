@@ -185,6 +185,35 @@ slack_settings parse_slack(config_reader& reader, const config_json& object,
   return s;
 }
 
+dashboard_settings parse_dashboard(config_reader& reader, const config_json& object,
+                                   const std::string& path) {
+  reader.require_object(object, path);
+  reader.reject_unknown_keys(object, path,
+                             {"public", "secure_cookie", "session_ttl_sec", "signing_key"});
+  dashboard_settings d;
+  d.is_public = reader.read_bool(object, "public", path, d.is_public);
+  d.secure_cookie = reader.read_bool(object, "secure_cookie", path, d.secure_cookie);
+  d.session_ttl_sec =
+    reader.read_whole_number(object, "session_ttl_sec", path, limits::dashboard::session_ttl_sec);
+  auto key = reader.read_text_field(object, "signing_key", path);
+  if (!key)
+    return d;
+  std::string field = child_path(path, "signing_key");
+  if (!key->unresolved.empty()) {
+    reader.defer_unset_variable(field, key->unresolved);
+    return d;
+  }
+  if (key->value.size() < limits::dashboard::min_signing_key_length
+      || has_space_or_control(key->value))
+    reader.fail(field,
+                "must be at least " + std::to_string(limits::dashboard::min_signing_key_length)
+                  + " characters without whitespace (value not shown)",
+                "generate one with: openssl rand -hex 32, or leave it out to use the key "
+                "generated in the data dir");
+  d.signing_key = std::move(key->value);
+  return d;
+}
+
 pull_mode_settings parse_pull_mode(const config_reader& reader, const config_json& object,
                                    const std::string& path) {
   reader.require_object(object, path);
@@ -458,7 +487,8 @@ config::settings parse_settings(config_reader& reader, const config_json& object
                              {"stale_loading_timeout_hours", "stale_check_interval_minutes",
                               "backup_interval_hours", "max_backups", "recent_jobs_limit",
                               "max_future_skew_sec", "log_level", "server", "rate_limits",
-                              "slack", "pull_mode", "alerts"});
+                              "slack", "pull_mode", "alerts",
+                              "dashboard"});
   config::settings s;
   s.stale_loading_timeout_hours = reader.read_number(object, "stale_loading_timeout_hours", path,
                                                      limits::stale_loading_timeout_hours);
@@ -482,6 +512,8 @@ config::settings parse_settings(config_reader& reader, const config_json& object
                                 child_path(path, "pull_mode"));
   s.alerts =
     parse_alerts(reader, reader.member_or_empty(object, "alerts"), child_path(path, "alerts"));
+  s.dashboard = parse_dashboard(reader, reader.member_or_empty(object, "dashboard"),
+                                child_path(path, "dashboard"));
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include "actors/common/durable_file.hpp"
 #include "actors/common/log.hpp"
 #include "common/time_format.hpp"
+#include "http/signed_tokens.hpp"
 
 namespace epmpulse::http {
 
@@ -67,6 +68,24 @@ const config::api_key* key_set::authenticate(std::string_view header, api_error&
              {{"key", found->name}, {"expired_at", at}}};
     return nullptr;
   }
+  return found;
+}
+
+const config::api_key* key_set::authenticate_session(std::string_view token,
+                                                     const token_signer& signer, api_error& error,
+                                                     std::optional<time_point> now) const {
+  auto at = now.value_or(std::chrono::system_clock::now());
+  auto claims = read_session_token(signer, token, at);
+  const config::api_key* found = nullptr;
+  if (claims)
+    for (const auto& k : keys_)
+      if (k.name == claims->key_name && (!k.expires || *k.expires > at))
+        found = &k;
+  if (found == nullptr)
+    error = {ec::missing_auth,
+             "The browser session has expired or is not valid: sign in again with a read key "
+             "(POST /api/v1/session), or send 'Authorization: Bearer <key>'.",
+             nlohmann::json::object()};
   return found;
 }
 

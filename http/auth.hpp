@@ -23,6 +23,8 @@
 
 namespace epmpulse::http {
 
+class token_signer;
+
 /// The keys the service accepts and the budgets requests draw from.
 class key_set {
 public:
@@ -36,6 +38,15 @@ public:
   /// the key, never shows it). `now` is read only for a key with an expiry.
   const config::api_key* authenticate(std::string_view authorization_header, api_error& error,
                                       std::optional<time_point> now = std::nullopt) const;
+
+  /// Who a browser's session cookie token stands for: the key it was issued
+  /// for, when the token's signature holds, it has not expired, and that key
+  /// is still configured and unexpired (removing a key signs its browsers
+  /// out). Otherwise null with MISSING_AUTH (401: sign in again). The caller
+  /// grants the read role only, whatever the key's own role.
+  const config::api_key* authenticate_session(std::string_view token, const token_signer& signer,
+                                              api_error& error,
+                                              std::optional<time_point> now = std::nullopt) const;
 
   const std::vector<config::api_key>& keys() const { return keys_; }
   const config::rate_limit_settings& rate_limits() const { return rate_limits_; }

@@ -11,6 +11,7 @@ namespace {
 std::string reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";
+    case 204: return "No Content";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
@@ -99,6 +100,16 @@ void route_counters::record(int status, std::uint64_t elapsed_us) {
   latency_sum_us.fetch_add(elapsed_us, std::memory_order_relaxed);
   std::size_t cls = status >= 500 ? 3 : status >= 400 ? 2 : status >= 300 ? 1 : 0;
   responses[cls].fetch_add(1, std::memory_order_relaxed);
+}
+
+void responder::send_no_content() {
+  if (sent_.exchange(true))
+    return;
+  auto resp = req_->create_response<restinio::user_controlled_output_t>(
+    restinio::http_status_line_t{restinio::status_no_content()});
+  add_headers(resp, false);
+  resp.done();
+  account(204);
 }
 
 void responder::account(int status) {

@@ -40,6 +40,9 @@ public:
   /// writes the field, and 0 would misstate it).
   void send_not_modified(std::size_t representation_length);
 
+  /// Answers 204 No Content: no body, no Content-Type, no Content-Length.
+  void send_no_content();
+
   /// Sends the error body {"success": false, "error": {...}}.
   void send_error(const api_error& err);
 

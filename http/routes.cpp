@@ -1,9 +1,12 @@
 #include "http/routes.hpp"
 
+#include <algorithm>
+
 #include "actors/common/log.hpp"
 #include "http/admin_routes.hpp"
 #include "http/alert_routes.hpp"
 #include "http/canvas_routes.hpp"
+#include "http/dashboard_routes.hpp"
 #include "http/health_handlers.hpp"
 #include "http/openapi_handler.hpp"
 #include "http/status_handlers.hpp"
@@ -27,7 +30,8 @@ bool is_json_content_type(std::string_view value) {
 // Finds the route for `path`; sets `path_matched` when some route has this
 // path with another method (405 rather than 404).
 const route* find_route(const std::vector<route>& routes, restinio::http_method_id_t method,
-                        std::string_view path, std::string& param, bool& path_matched) {
+                        std::string_view path, std::vector<std::string>& segments,
+                        bool& path_matched) {
   for (const auto& r : routes) {
     if (r.prefix || r.path != path)
       continue;
@@ -40,19 +44,39 @@ const route* find_route(const std::vector<route>& routes, restinio::http_method_
   for (const auto& r : routes) {
     if (!r.prefix)
       continue;
+    std::vector<std::string_view> parts;
     auto star = r.path.find('*');
-    auto head = std::string_view{r.path}.substr(0, star);
-    auto suffix = star == std::string::npos ? std::string_view{}
-                                            : std::string_view{r.path}.substr(star + 1);
-    if (!path.starts_with(head) || !path.ends_with(suffix)
-        || path.size() < head.size() + suffix.size())
-      continue;
-    auto tail = path.substr(head.size(), path.size() - head.size() - suffix.size());
-    if (tail.empty() || tail.find('/') != std::string_view::npos)
-      continue;
+    if (star != std::string::npos) {
+      // A route with one `*` segment inside it (`/alerts/*/ack`).
+      auto head = std::string_view{r.path}.substr(0, star);
+      auto suffix = std::string_view{r.path}.substr(star + 1);
+      if (!path.starts_with(head) || !path.ends_with(suffix)
+          || path.size() < head.size() + suffix.size())
+        continue;
+      auto tail = path.substr(head.size(), path.size() - head.size() - suffix.size());
+      if (tail.empty() || tail.find('/') != std::string_view::npos)
+        continue;
+      parts.push_back(tail);
+    } else {
+      if (!path.starts_with(r.path))
+        continue;
+      auto tail = path.substr(r.path.size());
+      for (std::size_t start = 0;;) {
+        auto slash = tail.find('/', start);
+        parts.push_back(tail.substr(start, slash == std::string_view::npos ? slash : slash - start));
+        if (slash == std::string_view::npos)
+          break;
+        start = slash + 1;
+      }
+      if (parts.size() > r.max_segments
+          || std::any_of(parts.begin(), parts.end(), [](auto p) { return p.empty(); }))
+        continue;
+    }
     path_matched = true;
     if (r.method == method) {
-      param = restinio::utils::unescape_percent_encoding(tail);
+      // Split before unescaping: an escaped slash stays inside its segment.
+      for (auto part : parts)
+        segments.push_back(restinio::utils::unescape_percent_encoding(part));
       return &r;
     }
   }
@@ -84,15 +108,16 @@ std::vector<route> make_routes() {
   using config::key_role;
   auto get = restinio::http_method_get();
   auto post = restinio::http_method_post();
-  return {
+  std::vector<route> table{
     {get, "/api/v1/health", false, std::nullopt, budget::none, false, handle_health},
     {get, "/metrics", false, key_role::read, budget::read, false, handle_metrics},
     // Public like health: it describes the API and holds no data.
     {get, "/api/v1/openapi.json", false, std::nullopt, budget::read, false, handle_openapi},
     {post, "/api/v1/status", false, key_role::write, budget::status, true, handle_post_status},
     {post, "/api/v1/status/batch", false, key_role::write, budget::batch, true, handle_post_batch},
-    {get, "/api/v1/status", false, key_role::read, budget::read, false, handle_get_status},
-    {get, "/api/v1/status/", true, key_role::read, budget::read, false, handle_get_app_status},
+    {get, "/api/v1/status", false, key_role::read, budget::read, false, handle_get_status, true},
+    {get, "/api/v1/status/", true, key_role::read, budget::read, false, handle_get_app_status,
+     true},
     // -- canvas --
     {get, "/api/v1/canvas/preview", false, key_role::read, budget::read, false,
      handle_canvas_preview},
@@ -106,7 +131,17 @@ std::vector<route> make_routes() {
      handle_post_maintenance},
     // -- admin --
     {post, "/api/v1/admin/reload", false, key_role::admin, budget::batch, false, handle_reload},
+    // -- the dashboard page, browser sessions, badges --
+    {post, "/api/v1/session", false, key_role::read, budget::read, false, handle_create_session},
+    {restinio::http_method_delete(), "/api/v1/session", false, std::nullopt, budget::read, false,
+     handle_delete_session},
+    {post, "/api/v1/badges/token", false, key_role::admin, budget::batch, true,
+     handle_issue_badge_token},
+    // Badge tokens are checked by the handler: their scope names the badge.
+    {get, "/badge/", true, std::nullopt, budget::read, false, handle_badge, true, 2},
   };
+  add_page_routes(table);
+  return table;
 }
 
 std::string route_template(const route& r) {
@@ -120,9 +155,9 @@ std::string route_template(const route& r) {
 void dispatch(const std::vector<route>& routes, const http_services& services, responder_ptr out) {
   const auto& req = out->request();
   const auto& header = req.header();
-  std::string param;
+  std::vector<std::string> segments;
   bool path_matched = false;
-  const auto* r = find_route(routes, header.method(), header.path(), param, path_matched);
+  const auto* r = find_route(routes, header.method(), header.path(), segments, path_matched);
   if (r == nullptr) {
     if (path_matched)
       out->send_error({ec::method_not_allowed, "This method is not allowed on this path.", {}});
@@ -131,14 +166,25 @@ void dispatch(const std::vector<route>& routes, const http_services& services, r
     return;
   }
   out->set_route(static_cast<std::size_t>(r - routes.data()));
-  request_scope scope{out, nullptr, std::move(param), services};
+  std::string first_segment = segments.empty() ? std::string{} : segments.front();
+  request_scope scope{out, nullptr, std::move(first_segment), std::move(segments), services};
   // The one atomic load per request: this request keeps these keys and
   // budgets to its end, whatever a reload publishes meanwhile.
   const key_set& access = services.keys->current();
-  if (r->role) {
+  const auto& dashboard = services.config->settings.dashboard;
+  auto auth = header.opt_value_of(restinio::http_field::authorization);
+  if (r->role && !(dashboard.is_public && r->dashboard_read && !auth)) {
     api_error err;
-    auto auth = header.opt_value_of(restinio::http_field::authorization);
-    scope.key = access.authenticate(auth ? *auth : std::string_view{}, err);
+    // A cookie is sent by the browser on its own, so it may only read: GET
+    // routes of the read role, never a write, whatever its key's role (and
+    // SameSite=Strict keeps other sites' requests from carrying it).
+    auto cookies = header.opt_value_of(restinio::http_field::cookie);
+    auto session = cookies ? cookie_value(*cookies, session_cookie_name) : std::string_view{};
+    bool by_cookie = !auth && !session.empty() && services.signer
+                     && *r->role == config::key_role::read
+                     && header.method() == restinio::http_method_get();
+    scope.key = by_cookie ? access.authenticate_session(session, *services.signer, err)
+                          : access.authenticate(auth ? *auth : std::string_view{}, err);
     if (scope.key == nullptr) {
       out->send_error(err);
       return;

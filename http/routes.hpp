@@ -3,7 +3,9 @@
 // The route table: method, path, the role a key needs, the request budget it
 // draws from, whether a JSON body is expected, and the handler. Dispatch does,
 // in order: route lookup (404/405), authentication (401/403) before anything
-// reads the body, role (403), rate limit (429), body size (413) and content
+// reads the body (a Bearer key; on GET routes of the read role also the
+// browser's session cookie; nothing on the dashboard's read routes when the
+// dashboard is public), role (403), rate limit (429), body size (413) and content
 // type (415); then the handler validates and answers.
 
 #include <functional>
@@ -24,7 +26,8 @@ namespace epmpulse::http {
 struct request_scope {
   responder_ptr out;
   const config::api_key* key = nullptr; ///< null on public routes
-  std::string path_param;               ///< the {app} part of prefix routes
+  std::string path_param;               ///< the {app} part of prefix routes (first segment)
+  std::vector<std::string> path_segments; ///< every segment after a prefix, unescaped
   const http_services& services;
 };
 
@@ -48,6 +51,11 @@ struct route {
   budget limit = budget::none;
   bool json_body = false;
   route_handler handler;
+  /// A read route of the dashboard page: with settings.dashboard.public it
+  /// answers without any credential.
+  bool dashboard_read = false;
+  /// Prefix routes: how many segments may follow the prefix.
+  std::size_t max_segments = 1;
 };
 
 /// All routes of the service. The one list of them: the server serves it,

@@ -17,6 +17,7 @@
 #include "http/edge.hpp"
 #include "http/key_reloader.hpp"
 #include "http/rate_limiter.hpp"
+#include "http/signed_tokens.hpp"
 
 namespace epmpulse::http {
 
@@ -41,6 +42,9 @@ struct http_services {
   std::shared_ptr<server_counters> counters;
   std::shared_ptr<rate_limiter> limiter; ///< created by the server when absent
   http::edge edge;                       ///< spawned by the server
+  /// Signs the session cookies and badge tokens; null: neither is issued
+  /// nor accepted.
+  std::shared_ptr<const token_signer> signer;
 };
 
 } // namespace epmpulse::http

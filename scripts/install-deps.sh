@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages EPMPulse needs to build, test and benchmark.
 # `install-deps.sh test` adds what only `make test` needs (the job-side
-# clients' runtimes: groovy, jython as ODI's agents run it; systemd-analyze);
+# clients' runtimes: groovy, jython as ODI's agents run it; systemd-analyze; chromium and chromedriver for the
+# dashboard's browser test);
 # `make run` never installs them. `install-deps.sh fuzz` adds clang 14 and its
 # runtimes for `make fuzz` (libFuzzer and the sanitizers in libclang-rt-14-dev,
 # the standalone libFuzzer in libfuzzer-14-dev); `make test-asan` needs only
@@ -15,7 +16,7 @@ packages=(
   librestinio-dev libasio-dev     # RESTinio 0.6 (its package forgets asio)
   libhttp-parser-dev libfmt-dev
   libcurl4-openssl-dev
-  libssl-dev                      # HMAC-SHA256 of the alert webhook (libcrypto)
+  libssl-dev                      # HMAC-SHA256: the alert webhook, session cookies and badge tokens
   libboost-test-dev
   nlohmann-json3-dev
   libsimdjson-dev                 # request bodies (http/status_body_reader)
@@ -32,6 +33,7 @@ test_packages=(
   python3 curl                    # integrations/ clients and their tests
   jq                              # the shell notifier's test reads answers with it
   jython                          # integrations/python under Jython 2.7 (ODI agents)
+  chromium chromium-driver        # tests/browser: the dashboard in headless chromium over WebDriver
 )
 fuzz_packages=(
   clang-14 libclang-rt-14-dev libfuzzer-14-dev   # make fuzz (tests/fuzz/)

@@ -126,9 +126,10 @@ BOOST_AUTO_TEST_CASE(state_file_has_the_documented_layout_and_stays_0600_after_w
   for (const auto& e : fs::directory_iterator(svc.data_dir())) {
     auto name = e.path().filename().string();
     BOOST_TEST((name == "apps_status.json" || name == "backups" || name == "api_keys.json"
-                || name == "apps_status.wal" || name == "apps_status.wal.prev"),
+                || name == "apps_status.wal" || name == "apps_status.wal.prev"
+                || name == "dashboard_signing.key"),
                "unexpected file in the data dir: " << name);
-    if (name.rfind("apps_status.wal", 0) == 0)
+    if (name.rfind("apps_status.wal", 0) == 0 || name == "dashboard_signing.key")
       BOOST_TEST(mode_of(e.path()) == 0600u, name);
   }
 }

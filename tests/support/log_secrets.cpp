@@ -99,6 +99,7 @@ void register_config_secrets(const nlohmann::json& config) {
     for (const auto& k : *keys)
       register_secret(string_at(k, {"key"}));
   register_secret(string_at(config, {"settings", "slack", "bot_token"}));
+  register_secret(string_at(config, {"settings", "dashboard", "signing_key"}));
   for (const char* field : {"client_secret", "refresh_token", "password"})
     register_secret(string_at(config, {"epm", "auth", field}));
   auto user = string_at(config, {"epm", "auth", "username"});

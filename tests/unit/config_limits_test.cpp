@@ -86,6 +86,8 @@ BOOST_AUTO_TEST_CASE(every_numeric_limit_is_enforced_at_both_ends_naming_the_fie
     whole("pull_mode", "max_concurrent_polls_per_server",
           l::pull_mode::max_concurrent_polls_per_server,
           [](const settings& s) { return s.pull_mode.max_concurrent_polls_per_server; }),
+    whole("dashboard", "session_ttl_sec", l::dashboard::session_ttl_sec,
+          [](const settings& s) { return s.dashboard.session_ttl_sec; }),
   };
   const auto defaults = parse_ok(minimal).settings;
   for (const auto& f : fields) {
