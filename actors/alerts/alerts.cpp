@@ -17,6 +17,7 @@
 #include "actors/common/durable_file.hpp"
 #include "actors/common/errors.hpp"
 #include "actors/common/log.hpp"
+#include "actors/common/wall_clock.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -84,13 +85,6 @@ struct alerts_state {
 };
 
 using alerts_pointer = alert_actor::stateful_pointer<alerts_state>;
-
-time_point wall_now(alerts_pointer self) {
-  auto& st = self->state;
-  return st.wall_origin
-         + std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now()
-                                                                 - st.clock_origin);
-}
 
 // -- the store -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "actors/common/log.hpp"
+#include "actors/common/wall_clock.hpp"
 
 namespace epmpulse {
 
@@ -35,13 +36,6 @@ struct evaluator_state {
 };
 
 using evaluator_pointer = evaluator_actor::stateful_pointer<evaluator_state>;
-
-time_point wall_now(evaluator_pointer self) {
-  auto& st = self->state;
-  return st.wall_origin
-         + std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now()
-                                                                 - st.clock_origin);
-}
 
 bool same_marks(const expectation_marks& a, const expectation_marks& b) {
   return a && b && *a == *b;
