@@ -287,14 +287,7 @@ std::vector<status_update> overdue_updates(const expectation_results& results,
       const auto& d = snap.apps.at(app).domains.at(domain);
       if (d.status != job_status::loading)
         continue;
-      status_update u;
-      u.app = app;
-      u.domain = domain;
-      u.status = job_status::warning;
-      u.job_id = d.job_id;
-      u.message = std::string{overdue_prefix} + x.cause;
-      u.source = update_source::system;
-      out.push_back(std::move(u));
+      out.push_back(loading_to_warning(app, domain, d, std::string{overdue_prefix} + x.cause));
     }
   return out;
 }

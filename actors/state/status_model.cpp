@@ -170,6 +170,20 @@ void reconcile_with_config(status_snapshot& snap, const config::service_config& 
   }
 }
 
+status_update loading_to_warning(const std::string& app, const std::string& domain,
+                                 const domain_state& d, std::string message,
+                                 std::optional<time_point> event_time) {
+  status_update u;
+  u.app = app;
+  u.domain = domain;
+  u.status = job_status::warning;
+  u.job_id = d.job_id;
+  u.message = std::move(message);
+  u.event_time = event_time;
+  u.source = update_source::system;
+  return u;
+}
+
 std::vector<status_update> stale_loading_updates(const status_snapshot& snap, time_point now,
                                                  milliseconds timeout) {
   std::vector<status_update> out;
@@ -177,15 +191,8 @@ std::vector<status_update> stale_loading_updates(const status_snapshot& snap, ti
     for (const auto& [domain_name, d] : app.domains) {
       if (d.status != job_status::loading || !d.updated || *d.updated + timeout > now)
         continue;
-      status_update u;
-      u.app = app_name;
-      u.domain = domain_name;
-      u.status = job_status::warning;
-      u.job_id = d.job_id;
-      u.message = "Stale: no update since " + format_time(*d.updated);
-      u.event_time = now;
-      u.source = update_source::system;
-      out.push_back(std::move(u));
+      out.push_back(loading_to_warning(app_name, domain_name, d,
+                                       "Stale: no update since " + format_time(*d.updated), now));
     }
   }
   return out;

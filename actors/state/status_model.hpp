@@ -117,6 +117,12 @@ status_snapshot seed_snapshot(const config::service_config& cfg, time_point now)
 /// longer configured are kept (their history matters) but hidden from nothing.
 void reconcile_with_config(status_snapshot& snap, const config::service_config& cfg);
 
+/// The system update that ends a domain's Loading as Warning with `message`,
+/// under the same job id (the stale sweep's and the overdue expectation's).
+status_update loading_to_warning(const std::string& app, const std::string& domain,
+                                 const domain_state& d, std::string message,
+                                 std::optional<time_point> event_time = std::nullopt);
+
 /// The updates that turn every domain stuck in Loading since before
 /// `now - timeout` into Warning "Stale: no update since <time>" (source system).
 /// Applying them goes through merge_update like any other update.
