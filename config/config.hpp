@@ -140,6 +140,25 @@ struct alert_settings {
   webhook_settings webhook;
 };
 
+/// Where the state lives: the JSON file with its change log in the data
+/// directory (the default), or a PostgreSQL database shared by instances.
+enum class storage_kind { json, postgres };
+
+struct storage_settings {
+  storage_kind kind = storage_kind::json;
+  /// libpq connection URI or key=value string; secret (may carry a password)
+  std::string url;
+  /// connections the writer keeps open (one commit at a time; the others
+  /// take over at once when one breaks)
+  int pool = limits::storage::pool.default_value;
+  double connect_timeout_sec = limits::storage::connect_timeout_sec.default_value;
+  /// TLS, handed to libpq as sslmode, sslrootcert, sslcert, sslkey ("" = libpq's default)
+  std::string sslmode;
+  std::string sslrootcert;
+  std::string sslcert;
+  std::string sslkey;
+};
+
 struct settings {
   double stale_loading_timeout_hours = limits::stale_loading_timeout_hours.default_value;
   double stale_check_interval_minutes = limits::stale_check_interval_minutes.default_value;
@@ -155,6 +174,7 @@ struct settings {
   pull_mode_settings pull_mode;
   alert_settings alerts;
   dashboard_settings dashboard;
+  storage_settings storage;
 };
 
 enum class epm_auth_type { none, oauth_refresh_token, oauth_client_credentials, basic };

@@ -97,6 +97,12 @@ inline constexpr number_limit min_duration_sec{0, 24 * 3600, 60, true};
 inline constexpr number_limit maintenance_duration_minutes{0, 24 * 60, 60, true};
 } // namespace expectations
 
+namespace storage {
+/// Commits go one at a time per instance; more than a few spares buy nothing.
+inline constexpr whole_number_limit pool{1, 16, 2};
+inline constexpr number_limit connect_timeout_sec{0, 60, 5, true};
+} // namespace storage
+
 // -- lengths of names and texts ----------------------------------------------
 
 /// App, domain, channel, EPM server and API key names: 1 to this many.

@@ -4,6 +4,7 @@
 // (from config_limits.hpp) and the rules local to the section; the reader
 // turns every broken rule into a message with file, field and fix.
 
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <set>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "common/time_format.hpp"
 
@@ -230,6 +232,43 @@ pull_mode_settings parse_pull_mode(const config_reader& reader, const config_jso
     reader.read_whole_number(object, "max_concurrent_polls_per_server", path,
                              limits::pull_mode::max_concurrent_polls_per_server);
   return p;
+}
+
+storage_settings parse_storage(const config_reader& reader, const config_json& object,
+                               const std::string& path) {
+  reader.require_object(object, path);
+  reader.reject_unknown_keys(object, path,
+                             {"kind", "url", "pool", "connect_timeout_sec", "sslmode",
+                              "sslrootcert", "sslcert", "sslkey"});
+  storage_settings s;
+  s.kind = static_cast<storage_kind>(
+    reader.read_choice(object, "kind", path, 0, {"json", "postgres"}));
+  if (s.kind == storage_kind::postgres) {
+    const auto* url = config_reader::member(object, "url");
+    if (url == nullptr)
+      reader.fail(child_path(path, "url"), "is missing for kind \"postgres\"",
+                  "set it to a libpq URI, e.g. \"${EPMPULSE_DATABASE_URL}\" with "
+                  "EPMPULSE_DATABASE_URL=postgresql://epmpulse@db.example.com/epmpulse");
+    s.url = reader.read_string(*url, child_path(path, "url"));
+    if (s.url.empty())
+      reader.fail(child_path(path, "url"), "is empty",
+                  "set it to a libpq URI such as postgresql://user@host:5432/dbname");
+  }
+  s.pool = reader.read_whole_number(object, "pool", path, limits::storage::pool);
+  s.connect_timeout_sec =
+    reader.read_number(object, "connect_timeout_sec", path, limits::storage::connect_timeout_sec);
+  s.sslmode = reader.read_string(object, "sslmode", path, "");
+  if (!s.sslmode.empty()) {
+    static const std::vector<std::string> modes{"disable", "allow", "prefer",
+                                                "require", "verify-ca", "verify-full"};
+    if (std::find(modes.begin(), modes.end(), s.sslmode) == modes.end())
+      reader.fail(child_path(path, "sslmode"), "is not a libpq sslmode",
+                  "use one of disable, allow, prefer, require, verify-ca, verify-full");
+  }
+  s.sslrootcert = reader.read_string(object, "sslrootcert", path, "");
+  s.sslcert = reader.read_string(object, "sslcert", path, "");
+  s.sslkey = reader.read_string(object, "sslkey", path, "");
+  return s;
 }
 
 // -- epm ---------------------------------------------------------------------
@@ -488,7 +527,7 @@ config::settings parse_settings(config_reader& reader, const config_json& object
                               "backup_interval_hours", "max_backups", "recent_jobs_limit",
                               "max_future_skew_sec", "log_level", "server", "rate_limits",
                               "slack", "pull_mode", "alerts",
-                              "dashboard"});
+                              "dashboard", "storage"});
   config::settings s;
   s.stale_loading_timeout_hours = reader.read_number(object, "stale_loading_timeout_hours", path,
                                                      limits::stale_loading_timeout_hours);
@@ -514,6 +553,8 @@ config::settings parse_settings(config_reader& reader, const config_json& object
     parse_alerts(reader, reader.member_or_empty(object, "alerts"), child_path(path, "alerts"));
   s.dashboard = parse_dashboard(reader, reader.member_or_empty(object, "dashboard"),
                                 child_path(path, "dashboard"));
+  s.storage =
+    parse_storage(reader, reader.member_or_empty(object, "storage"), child_path(path, "storage"));
   return s;
 }
 

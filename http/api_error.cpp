@@ -9,6 +9,9 @@ std::string standard_message(ec code) {
     case ec::state_error:
       return "The change could not be written to the state file, so it is not confirmed. "
              "Retry; the service health shows the cause.";
+    case ec::database_unavailable:
+      return "The database did not confirm the change, so it is not confirmed. Retry after the "
+             "Retry-After seconds; the service health shows the cause.";
     case ec::unavailable:
       return "The service is busy or shutting down; retry shortly.";
     case ec::slack_disabled:

@@ -143,6 +143,9 @@ void responder::send_error(const api_error& err) {
     auto it = err.details.find("retry_after_sec");
     bool given = it != err.details.end() && it->is_number_integer();
     add_header("Retry-After", given ? std::to_string(it->get<long>()) : std::string{"1"});
+  } else if (err.code == ec::database_unavailable) {
+    // The writer reconnects with a backoff of at most a few seconds.
+    add_header("Retry-After", "2");
   }
   send(http_status(err.code), error_body(err));
 }

@@ -2,7 +2,7 @@
 # Installs the Debian packages EPMPulse needs to build, test and benchmark.
 # `install-deps.sh test` adds what only `make test` needs (the job-side
 # clients' runtimes: groovy, jython as ODI's agents run it; systemd-analyze; chromium and chromedriver for the
-# dashboard's browser test);
+# dashboard's browser test; postgresql for the PostgreSQL storage tests);
 # `make run` never installs them. `install-deps.sh fuzz` adds clang 14 and its
 # runtimes for `make fuzz` (libFuzzer and the sanitizers in libclang-rt-14-dev,
 # the standalone libFuzzer in libfuzzer-14-dev); `make test-asan` needs only
@@ -16,6 +16,7 @@ packages=(
   librestinio-dev libasio-dev     # RESTinio 0.6 (its package forgets asio)
   libhttp-parser-dev libfmt-dev
   libcurl4-openssl-dev
+  libpq-dev                       # settings.storage kind postgres (the binary links libpq)
   libssl-dev                      # HMAC-SHA256: the alert webhook, session cookies and badge tokens
   libboost-test-dev
   nlohmann-json3-dev
@@ -34,6 +35,7 @@ test_packages=(
   jq                              # the shell notifier's test reads answers with it
   jython                          # integrations/python under Jython 2.7 (ODI agents)
   chromium chromium-driver        # tests/browser: the dashboard in headless chromium over WebDriver
+  postgresql                      # tests/integration/pg_*: initdb and pg_ctl start a PostgreSQL in a temp dir
 )
 fuzz_packages=(
   clang-14 libclang-rt-14-dev libfuzzer-14-dev   # make fuzz (tests/fuzz/)

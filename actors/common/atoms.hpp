@@ -43,6 +43,10 @@ EPMPULSE_ATOM(expectation, "expect");  ///< state: the evaluator's expectation m
 EPMPULSE_ATOM(maintenance, "maint");   ///< evaluator: add an ad-hoc maintenance window
 EPMPULSE_ATOM(alert, "alert");         ///< alert actor: the bad domains now; list the open alerts
 EPMPULSE_ATOM(ack, "ack");             ///< alert actor: silence an open alert until it recovers
+EPMPULSE_ATOM(commit, "commit");       ///< database writer: commit one group in one transaction
+EPMPULSE_ATOM(remote, "remote");       ///< state: changes other instances committed
+EPMPULSE_ATOM(leader, "leader");       ///< to singletons: this instance leads (true) or follows
+EPMPULSE_ATOM(role, "role");           ///< leader elector: the role and the database check
 
 // -- timers (each actor's messages to itself) ------------------------------------
 EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning
@@ -63,6 +67,8 @@ EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start
 EPMPULSE_ATOM(deadline_sweep, "deadsweep");   ///< HTTP edge: answer requests past their deadline
 EPMPULSE_ATOM(evaluate_due, "evaldue");       ///< evaluator: judge every expectation now
 EPMPULSE_ATOM(delivery_due, "delivdue");      ///< alert actor: send or retry a message
+EPMPULSE_ATOM(listen_due, "listendue");       ///< change listener: wait for notifications again
+EPMPULSE_ATOM(elect_due, "electdue");         ///< leader elector: try the lock or check the session
 
 #undef EPMPULSE_ATOM
 

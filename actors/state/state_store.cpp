@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <random>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -55,9 +56,9 @@ struct pending_reply {
     if (promise)
       promise->deliver(std::move(reply));
   }
-  void fail() {
+  void fail(ec code) {
     if (promise)
-      promise->deliver(caf::make_error(ec::state_error));
+      promise->deliver(caf::make_error(code));
   }
 };
 
@@ -89,6 +90,7 @@ struct state_store_state {
   std::string state_file;
   log_writer_actor log;
   state_writer_actor writer;
+  pg_writer_actor database; ///< PostgreSQL storage; null with the JSON file
   status_snapshot snapshot;
   std::uint64_t version = 0; ///< log position of the newest apply
 
@@ -129,7 +131,7 @@ using store_ptr = state_store_actor::stateful_pointer<state_store_state>;
 
 /// The JSON file holds the state as it is now.
 bool snapshot_current(const state_store_state& st) {
-  return st.snapshot_seq == st.version && !st.file_behind;
+  return st.database || (st.snapshot_seq == st.version && !st.file_behind);
 }
 
 snapshot_ptr current_snapshot(state_store_state& st) {
@@ -243,8 +245,12 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   if (failure != nullptr) {
     st.log_health.failed(describe_error(*failure));
     log::error("change log append failed", {{"reason", st.log_health.error}});
+    auto code = failure->category() == caf::atom("epmpulse")
+                  && static_cast<ec>(failure->code()) == ec::database_unavailable
+                  ? ec::database_unavailable
+                  : ec::state_error;
     for (auto& p : replies)
-      p.fail();
+      p.fail(code);
     // The changes are still in memory: their records go out first in the
     // retry, and subscribers hear of them once that append is durable.
     st.pending_records.insert(0, *bytes);
@@ -280,6 +286,34 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
     advance_flush(self);
 }
 
+// PostgreSQL storage: the group's changes go to the database writer in one
+// transaction; the log records stay in memory only, to re-queue on failure.
+void commit_to_database(store_ptr self, const log_bytes& bytes) {
+  auto& st = self->state;
+  auto batch = std::make_shared<commit_batch>();
+  batch->changes.reserve(st.in_flight_changes.size());
+  for (const auto& c : st.in_flight_changes) {
+    batch->changes.push_back({c.app, c.domain, c.before.status, c.after, c.received});
+    if (!c.after.job_id)
+      continue;
+    auto job = std::find_if(st.snapshot.recent_jobs.begin(), st.snapshot.recent_jobs.end(),
+                            [&](const recent_job& j) { return j.job_id == *c.after.job_id; });
+    bool listed = std::any_of(batch->jobs.begin(), batch->jobs.end(),
+                              [&](const recent_job& j) { return j.job_id == *c.after.job_id; });
+    if (job != st.snapshot.recent_jobs.end() && !listed)
+      batch->jobs.push_back(*job);
+  }
+  self->request(st.database, write_timeout, commit_atom_v, commit_batch_ptr{std::move(batch)})
+    .then(
+      [self](commit_receipt& receipt) {
+        auto& changes = self->state.in_flight_changes;
+        for (std::size_t i = 0; i < changes.size() && i < receipt.ids.size(); ++i)
+          changes[i].change_id = receipt.ids[i];
+        on_append_done(self, nullptr, nullptr);
+      },
+      [self, bytes](caf::error& err) { on_append_done(self, &err, bytes); });
+}
+
 void start_append(store_ptr self) {
   auto& st = self->state;
   if (st.append_in_flight || st.pending_records.empty())
@@ -291,6 +325,10 @@ void start_append(store_ptr self) {
   st.waiting.clear();
   st.in_flight_changes = std::move(st.waiting_changes);
   st.waiting_changes.clear();
+  if (st.database) {
+    commit_to_database(self, bytes);
+    return;
+  }
   self->request(st.log, write_timeout, append_atom_v, bytes)
     .then([self](bool) { on_append_done(self, nullptr, nullptr); },
           [self, bytes](caf::error& err) { on_append_done(self, &err, bytes); });
@@ -316,7 +354,8 @@ std::optional<apply_result> apply_updates(store_ptr self, std::vector<status_upd
       applied.push_back(&u);
       // The answer needs only the state after: the state before goes to the
       // subscribers without a copy.
-      st.waiting_changes.push_back({u.app, u.domain, std::move(outcome.before), outcome.after});
+      st.waiting_changes.push_back(
+        {u.app, u.domain, std::move(outcome.before), outcome.after, at, 0});
     }
     reply.outcomes.push_back(std::move(outcome));
   }
@@ -355,6 +394,38 @@ void sweep_stale(store_ptr self) {
   apply_updates(self, std::move(updates), false);
 }
 
+// Changes from the database (other instances' and this one's own, read back
+// by id). Each merges like an update, by its event time, then takes the
+// stored values (duration, start) as committed. One this instance holds
+// already merges as unchanged and is skipped.
+void merge_remote(store_ptr self, const std::vector<stored_change>& changes) {
+  auto& st = self->state;
+  std::vector<domain_change> applied;
+  for (const auto& c : changes) {
+    status_update u;
+    u.app = c.app;
+    u.domain = c.domain;
+    u.status = c.after.status;
+    u.job_id = c.after.job_id;
+    u.message = c.after.message;
+    u.event_time = c.after.updated;
+    u.source = c.after.source;
+    auto when = c.after.updated.value_or(c.received);
+    auto outcome =
+      merge_update(st.snapshot, u, when, milliseconds{0}, st.merging.recent_jobs_limit);
+    if (outcome.result != merge_outcome::kind::applied)
+      continue;
+    st.snapshot.apps[c.app].domains[c.domain] = c.after;
+    ++st.version;
+    applied.push_back({c.app, c.domain, std::move(outcome.before), c.after, c.received, c.id});
+  }
+  if (applied.empty())
+    return;
+  auto shared = std::make_shared<const std::vector<domain_change>>(std::move(applied));
+  for (auto& s : st.subscribers)
+    self->send(s, changed_atom_v, shared);
+}
+
 // -- behaviour ---------------------------------------------------------------------
 
 /// Where start-up left the state: its log position, the position the JSON
@@ -375,6 +446,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
   st.state_file = (fs::path(opts.data_dir) / state_file_name).string();
   st.log = helpers.log;
   st.writer = helpers.writer;
+  st.database = helpers.database;
   st.compressor = helpers.compressor;
   st.snapshot = std::move(initial);
   st.version = position.version;
@@ -385,8 +457,11 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
     st.snapshot_health.failed(*position.snapshot_error);
     schedule_snapshot(self);
   }
-  self->link_to(st.log);
-  self->link_to(st.writer);
+  for (const auto& helper :
+       {caf::actor_cast<caf::actor>(st.log), caf::actor_cast<caf::actor>(st.writer),
+        caf::actor_cast<caf::actor>(st.database)})
+    if (helper)
+      self->link_to(helper);
   self->link_to(st.compressor);
   const auto& s = st.config->settings;
   self->delayed_send(self, from_minutes(s.stale_check_interval_minutes), stale_sweep_atom_v);
@@ -420,7 +495,8 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
       h.snapshot_ok = st.snapshot_health.ok;
       h.snapshot_error = st.snapshot_health.error;
       h.snapshots = st.snapshots;
-      h.snapshot_lag = st.version - st.snapshot_seq;
+      h.snapshot_lag = st.database ? 0 : st.version - st.snapshot_seq;
+      h.database = static_cast<bool>(st.database);
       return h;
     },
     [self](snapshot_atom) -> snapshot_ptr { return current_snapshot(self->state); },
@@ -430,6 +506,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
     [self](expectation_atom, expectation_marks& marks) {
       self->state.bodies.set_expectations(std::move(marks));
     },
+    [self](remote_atom, const remote_change_set& changes) { merge_remote(self, *changes); },
     [self](flush_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (st.pending_records.empty() && !st.append_in_flight && !st.snapshot_in_flight
@@ -586,10 +663,54 @@ std::uint64_t replay_logs(loaded_state& state, const std::string& data_dir,
   return position;
 }
 
+
+std::string instance_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string{"epmpulse "} + host + ":" + std::to_string(::getpid());
+}
+
+// PostgreSQL storage: the schema is migrated and the state loaded before
+// the actor runs (as the file is read), then the writer and the change
+// listener take over.
+caf::expected<state_store_actor> spawn_database_state_store(caf::actor_system& sys,
+                                                            state_store_options opts) {
+  const auto& storage = opts.config->settings.storage;
+  auto target = pg_target_of(storage, instance_name());
+  pg_connection conn{target};
+  if (auto failure = conn.connect(); !failure.empty())
+    return caf::make_error(ec::state_error, "database unreachable: " + failure);
+  if (auto failure = migrate_schema(conn); !failure.empty())
+    return caf::make_error(ec::state_error, "database schema: " + failure);
+  std::string error;
+  auto loaded = load_state(conn, *opts.config, error);
+  if (!loaded)
+    return caf::make_error(ec::state_error, "loading the state from the database: " + error);
+  conn.close();
+  std::size_t domains = 0;
+  for (const auto& [name, app] : loaded->snapshot.apps)
+    domains += app.domains.size();
+  log::info("state loaded from the database",
+            {{"apps", loaded->snapshot.apps.size()}, {"domains", domains},
+             {"last_change_id", loaded->last_change_id}});
+  state_store_helpers helpers;
+  helpers.compressor = spawn_body_compressor(sys);
+  helpers.database = spawn_pg_writer(sys, {target, storage.pool, milliseconds{5000}});
+  start_position start{0, 0, std::nullopt};
+  auto state = sys.spawn(state_store, std::move(opts), std::move(loaded->snapshot), start,
+                         helpers, state_bytes{});
+  // The listener links itself to the state actor and ends with it.
+  spawn_pg_listener(sys,
+                    {target, loaded->last_change_id, caf::actor_cast<remote_change_sink>(state)});
+  return state;
+}
+
 } // namespace
 
 caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                                                    state_store_options opts) {
+  if (opts.config->settings.storage.kind == config::storage_kind::postgres)
+    return spawn_database_state_store(sys, std::move(opts));
   auto data_dir = opts.data_dir;
   state_store_helpers helpers;
   helpers.log = spawn_log_writer(sys, data_dir);

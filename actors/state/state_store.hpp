@@ -28,6 +28,8 @@
 #include "actors/common/errors.hpp"
 #include "actors/state/body_compressor.hpp"
 #include "actors/state/log_writer.hpp"
+#include "actors/state/pg_listener.hpp"
+#include "actors/state/pg_writer.hpp"
 #include "actors/state/state_writer.hpp"
 #include "actors/state/status_bodies.hpp"
 #include "actors/state/status_model.hpp"
@@ -49,6 +51,8 @@ struct domain_change {
   std::string domain;
   domain_state before;
   domain_state after;
+  time_point received{};       ///< server time of the apply
+  std::uint64_t change_id = 0; ///< the database's id (PostgreSQL storage; 0 otherwise)
 };
 
 using change_set = std::shared_ptr<const std::vector<domain_change>>;
@@ -69,6 +73,7 @@ struct state_health {
   std::string snapshot_error;            ///< its error, "" when ok
   std::uint64_t snapshots = 0;           ///< successful snapshot writes
   std::uint64_t snapshot_lag = 0;        ///< versions not yet in the JSON file
+  bool database = false;                 ///< PostgreSQL storage: file_ok is its commits
 };
 
 /// Which body a get asks for: all apps when `app` is empty; gzip-compressed
@@ -100,6 +105,9 @@ using state_store_actor = caf::typed_actor<
   /// The expectation evaluator's marks, shown by the next GET bodies (not
   /// logged: they are derived from the state and the clock).
   caf::reacts_to<expectation_atom, expectation_marks>,
+  /// Changes committed to the database (by any instance), from the change
+  /// listener: merged unless already held, then passed to the subscribers.
+  caf::reacts_to<remote_atom, remote_change_set>,
   /// Logs everything pending and writes a snapshot of it; answers true once
   /// the JSON file holds the whole state (shutdown), false when it could not.
   caf::replies_to<flush_atom>::with<bool>,
@@ -114,6 +122,9 @@ struct state_store_helpers {
   log_writer_actor log;
   state_writer_actor writer;
   body_compressor_actor compressor;
+  /// PostgreSQL storage: commits go here instead of the log, and there is
+  /// no JSON file (log and writer stay null).
+  pg_writer_actor database;
 };
 
 /// Where the state lives and how it behaves.
@@ -127,6 +138,9 @@ struct state_store_options {
 /// detached writers. When that snapshot cannot be written (a full disk) the
 /// logs are kept and the actor retries it. Returns an error message when the
 /// data dir is unusable (start-up then stops).
+/// With settings.storage.kind "postgres" it migrates the schema, loads the
+/// state from the database instead, and spawns the database writer and the
+/// change listener; an unreachable database stops start-up.
 caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
                                                    state_store_options opts);
 
