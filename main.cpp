@@ -109,6 +109,7 @@ http::http_services services_of(service& svc, std::shared_ptr<const config::serv
   services.epm = svc.epm();
   services.evaluator = svc.evaluator();
   services.alerts = svc.alerts();
+  services.elector = svc.elector();
   services.counters = std::make_shared<http::server_counters>();
   return services;
 }

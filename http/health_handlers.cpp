@@ -52,6 +52,10 @@ bool degraded(const epm_health& h) {
   return h.degraded();
 }
 
+bool degraded(const cluster_health& h) {
+  return h.degraded();
+}
+
 // Asks one part (when it runs) for its health, merges it, then goes on with
 // `next`. A part that does not answer is the check `silent_check` in error.
 template <class Health, class Handle, class Next>
@@ -159,17 +163,32 @@ void handle_health(request_scope& scope) {
       // Only a change log that cannot be appended to stops confirmations;
       // a state file that cannot be rewritten loses nothing (the log
       // holds it).
-      answer->checks["change_log"] = h.file_ok ? "ok" : "error: the change log cannot be written";
-      answer->checks["state_file"] =
-        h.snapshot_ok ? "ok"
-                      : "error: the state file cannot be rewritten (changes are safe in the log)";
+      if (h.database) {
+        // The database check itself comes from the leader election's session.
+        answer->checks["commits"] =
+          h.file_ok ? "ok" : "error: the database does not confirm commits";
+      } else {
+        answer->checks["change_log"] =
+          h.file_ok ? "ok" : "error: the change log cannot be written";
+        answer->checks["state_file"] =
+          h.snapshot_ok ? "ok"
+                        : "error: the state file cannot be rewritten (changes are safe in the log)";
+      }
       answer->checks["last_update"] =
         h.last_update ? json(format_time(*h.last_update)) : json(nullptr);
       answer->state_ok = h.file_ok;
       answer->degraded = !h.file_ok || !h.snapshot_ok;
       ask_part_health<canvas_health>(self, services.canvas, "slack_api", answer, [=, &services] {
-        ask_part_health<epm_health>(self, services.epm, "epm_auth", answer,
-                                    [out, answer] { send_health(*out, *answer); });
+        ask_part_health<epm_health>(self, services.epm, "epm_auth", answer, [=, &services] {
+          ask_part_health<cluster_health>(self, services.elector, "database", answer,
+                                          [out, answer] {
+                                            // No database, no confirmed push: 503.
+                                            if (answer->checks.contains("database")
+                                                && answer->checks["database"] != "ok")
+                                              answer->state_ok = false;
+                                            send_health(*out, *answer);
+                                          });
+        });
       });
     },
     health_atom_v);

@@ -10,6 +10,7 @@
 #include "actors/alerts/alerts.hpp"
 #include "actors/canvas/canvas.hpp"
 #include "actors/expectations/evaluator.hpp"
+#include "actors/cluster/leader_elector.hpp"
 #include "actors/pull/epm_router.hpp"
 #include "actors/state/state_store.hpp"
 #include "config/config.hpp"
@@ -39,6 +40,8 @@ struct http_services {
   /// unless settings.alerts.enabled).
   evaluator_actor evaluator;
   alert_actor alerts;
+  /// The leader election (PostgreSQL storage); null with the JSON file.
+  leader_elector_actor elector;
   std::shared_ptr<server_counters> counters;
   std::shared_ptr<rate_limiter> limiter; ///< created by the server when absent
   http::edge edge;                       ///< spawned by the server

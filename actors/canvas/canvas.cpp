@@ -319,7 +319,7 @@ void start_canvas_render(canvas_pointer self, std::size_t i) {
 void schedule_canvas(canvas_pointer self, std::size_t i) {
   auto& st = self->state;
   auto& slot = st.slots[i];
-  if (!st.enabled || (!slot.dirty && !slot.force) || slot.busy)
+  if (!st.enabled || !st.leading || (!slot.dirty && !slot.force) || slot.busy)
     return;
   if (!st.auth_answered || token_refused(st))
     return; // the token check resumes every canvas
@@ -527,6 +527,18 @@ canvas_actor::behavior_type canvas_behavior(canvas_pointer self, canvas_state in
   }
   return {
     [self](changed_atom, const change_set& changes) { on_changes(self, changes); },
+    [self](leader_atom, bool leading) {
+      auto& st = self->state;
+      bool became = leading && !st.leading;
+      st.leading = leading;
+      if (!became || !st.enabled)
+        return;
+      // A new leader cannot know what the last one sent: every canvas once.
+      for (std::size_t i = 0; i < st.slots.size(); ++i) {
+        st.slots[i].dirty = true;
+        schedule_canvas(self, i);
+      }
+    },
     [self](sync_atom) { return on_sync(self); },
     [self](preview_atom, const std::string& channel) { return on_preview(self, channel); },
     [self](health_atom) { return canvas_health_of(self->state); },
@@ -558,6 +570,7 @@ caf::expected<canvas_actor> spawn_canvas(caf::actor_system& sys, canvas_options 
   canvas_state st;
   st.cfg = opts.config;
   st.enabled = !slack_cfg.bot_token.empty();
+  st.leading = !opts.follows_leader;
   st.interval = canvas_steps::canvas_millis(slack_cfg.min_update_interval_sec);
   st.api.api_url = slack_cfg.api_url;
   st.api.token = slack_cfg.bot_token;

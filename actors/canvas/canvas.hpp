@@ -172,6 +172,9 @@ using canvas_actor = caf::typed_actor<
   /// From the state actor after each durable commit: re-render the canvases
   /// showing the changed apps (debounced).
   caf::reacts_to<changed_atom, change_set>,
+  /// PostgreSQL storage: only the cluster's leader sends to Slack. Becoming
+  /// leader syncs every canvas once; a follower renders previews only.
+  caf::reacts_to<leader_atom, bool>,
   /// Render and send every canvas now, bypassing the debounce (not a
   /// Retry-After in force); answers once every canvas has a result or at
   /// `sync_timeout`. Error ec::slack_disabled without a token (its one
@@ -212,6 +215,8 @@ struct canvas_options {
   std::chrono::milliseconds sync_timeout{8000};   ///< below RESTinio's 10 s
   std::chrono::milliseconds state_timeout{5000};  ///< snapshot requests
   std::chrono::milliseconds auth_recheck{300000}; ///< while the token is refused
+  /// Sends nothing until told it leads (PostgreSQL storage's leader election).
+  bool follows_leader = false;
 };
 
 /// What the actor keeps.
@@ -259,6 +264,7 @@ struct canvas_state {
   canvas_options opts; ///< as given, with the helpers it needs spawned
   slack::api_settings api;
   canvas::render_options render;
+  bool leading = true; ///< false on a follower of the leader election
   bool enabled = false;
   std::chrono::milliseconds interval{2000};
 

@@ -1,5 +1,7 @@
 #include "actors/common/pg_connection.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <charconv>
 #include <deque>
@@ -156,6 +158,35 @@ pg_result pg_connection::exec_prepared(const std::string& name, const std::strin
   auto* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
                            nullptr, nullptr, 0);
   return pg_result{r, last_error()};
+}
+
+pg_result pg_connection::exec_within(const std::string& sql, std::chrono::milliseconds timeout) {
+  if (!usable())
+    return pg_result{nullptr, "not connected"};
+  if (PQsendQuery(conn_, sql.c_str()) != 1)
+    return pg_result{nullptr, last_error()};
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (PQflush(conn_) < 0 || PQconsumeInput(conn_) != 1)
+      break;
+    if (PQisBusy(conn_) == 0) {
+      pg_result last{nullptr, "no result"};
+      while (PGresult* r = PQgetResult(conn_))
+        last = pg_result{r, last_error()};
+      return last;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      close();
+      return pg_result{nullptr, "no answer within " + std::to_string(timeout.count()) + " ms"};
+    }
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    ::poll(&fd, 1, static_cast<int>(left.count()));
+  }
+  auto why = last_error();
+  close();
+  return pg_result{nullptr, why};
 }
 
 int pg_connection::socket() const {

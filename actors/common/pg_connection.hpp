@@ -77,6 +77,10 @@ public:
   /// Prepares `sql` as `name` on this session once (again after a reconnect).
   pg_result exec_prepared(const std::string& name, const std::string& sql, const pg_params& params);
 
+  /// A statement without parameters that must answer within `timeout`;
+  /// when it does not, the connection is closed and the result says so.
+  pg_result exec_within(const std::string& sql, std::chrono::milliseconds timeout);
+
   /// The socket, for waiting on notifications; -1 when closed.
   int socket() const;
 

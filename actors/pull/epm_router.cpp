@@ -24,6 +24,8 @@ poller_actor* poller_for(router_ptr self, const std::string& app) {
 }
 
 void route(router_ptr self, const domain_change& change) {
+  if (!self->state.leading)
+    return;
   bool unwatch = false;
   auto watch = watch_decision(change, unwatch);
   if (!watch && !unwatch)
@@ -177,8 +179,34 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
   for (auto& c : clients)
     self->link_to(c);
   self->send(st.opts.state, subscribe_atom_v, change_listener_actor{self});
-  request_snapshot(self);
+  st.leading = !st.opts.follows_leader;
+  if (st.leading)
+    request_snapshot(self);
   return {
+    [self](leader_atom, bool leading) {
+      auto& st = self->state;
+      if (leading == st.leading)
+        return;
+      st.leading = leading;
+      if (leading) {
+        st.recovered = false;
+        request_snapshot(self);
+        return;
+      }
+      // A follower's polls would only repeat the leader's.
+      self->request(st.opts.state, snapshot_timeout, snapshot_atom_v)
+        .then(
+          [self](const snapshot_ptr& snap) {
+            if (!snap || self->state.leading)
+              return;
+            for (const auto& [app, a] : snap->apps)
+              if (auto* p = poller_for(self, app))
+                for (const auto& [domain, d] : a.domains)
+                  if (d.status == job_status::loading)
+                    self->send(*p, unwatch_atom_v, app, domain);
+          },
+          [](const caf::error&) {});
+    },
     [self](changed_atom, const change_set& changes) {
       if (!changes)
         return;

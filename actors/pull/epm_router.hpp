@@ -80,6 +80,9 @@ typename Inspector::result_type inspect(Inspector& f, epm_metrics& x) {
 using epm_router_actor = caf::typed_actor<
   /// From the state actor after each durable commit: watch or unwatch.
   caf::reacts_to<changed_atom, change_set>,
+  /// PostgreSQL storage: only the cluster's leader polls. Becoming leader
+  /// watches every Loading domain again; stepping down unwatches them.
+  caf::reacts_to<leader_atom, bool>,
   /// Health of the token actor and of every poller, within answer_timeout.
   caf::replies_to<health_atom>::with<epm_health>,
   /// Counters of the token actor and of every poller, within answer_timeout.
@@ -103,6 +106,8 @@ struct epm_router_options {
   /// and their HTTP clients from the configuration (the pollers by server id).
   token_cache_actor tokens;
   std::map<std::string, poller_actor> pollers;
+  /// Polls nothing until told it leads (PostgreSQL storage's leader election).
+  bool follows_leader = false;
 };
 
 /// What the actor keeps.
@@ -115,6 +120,7 @@ struct epm_router_state {
   std::map<std::string, std::string> app_server;    ///< app → server id
   std::uint64_t snapshot_generation = 0;
   bool recovered = false;                           ///< start-up snapshot handled
+  bool leading = true; ///< false on a follower of the leader election
 };
 
 /// Spawns the token actor, one HTTP client and poller per server (unless the

@@ -40,11 +40,13 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   if (!state)
     return part_failed("the state", state.error());
   svc->state_ = *state;
+  bool clustered = config->settings.storage.kind == config::storage_kind::postgres;
   if (config->settings.pull_mode.enabled) {
     epm_router_options epm_opts;
     epm_opts.config = config;
     epm_opts.data_dir = data_dir;
     epm_opts.state = svc->state_;
+    epm_opts.follows_leader = clustered;
     auto router = spawn_epm_router(sys, std::move(epm_opts));
     if (!router)
       return part_failed("EPM pull mode", router.error());
@@ -54,6 +56,7 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   canvas_opts.config = config;
   canvas_opts.state = svc->state_;
   canvas_opts.data_dir = data_dir;
+  canvas_opts.follows_leader = clustered;
   auto canvas = spawn_canvas(sys, std::move(canvas_opts));
   if (!canvas)
     return part_failed("the canvas side", canvas.error());
@@ -75,12 +78,25 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   eval_opts.state = svc->state_;
   eval_opts.alerts = svc->alerts_;
   svc->evaluator_ = spawn_evaluator(sys, std::move(eval_opts));
+  if (clustered) {
+    // The singletons wait for the election: one leader in the cluster.
+    svc->elector_ =
+      spawn_leader_elector(sys, pg_target_of(config->settings.storage, "epmpulse leader"));
+    caf::anon_send(svc->elector_, subscribe_atom_v,
+                   caf::actor_cast<leadership_listener>(svc->canvas_));
+    if (svc->epm_)
+      caf::anon_send(svc->elector_, subscribe_atom_v,
+                     caf::actor_cast<leadership_listener>(svc->epm_));
+  }
   return svc;
 }
 
 bool service::stop() {
   if (stopped_)
     return *stopped_;
+  // Leadership ends with the session: another instance takes over at once.
+  if (elector_)
+    caf::anon_send_exit(elector_, caf::exit_reason::user_shutdown);
   if (epm_)
     caf::anon_send_exit(epm_, caf::exit_reason::user_shutdown);
   // No overdue Warning may land after the flush.

@@ -22,6 +22,7 @@
 #include "actors/alerts/alerts.hpp"
 #include "actors/canvas/canvas.hpp"
 #include "actors/expectations/evaluator.hpp"
+#include "actors/cluster/leader_elector.hpp"
 #include "actors/pull/epm_router.hpp"
 #include "actors/state/state_store.hpp"
 #include "config/config.hpp"
@@ -48,6 +49,8 @@ public:
   const evaluator_actor& evaluator() const { return evaluator_; }
   /// The alert actor; null unless settings.alerts.enabled.
   const alert_actor& alerts() const { return alerts_; }
+  /// The leader election; null with the JSON file (one instance leads alone).
+  const leader_elector_actor& elector() const { return elector_; }
 
   /// Stops pull mode (no polled result lands after the flush), makes every
   /// change durable in the JSON file, then stops the canvas side and the
@@ -69,6 +72,7 @@ private:
   http_client_actor alert_http_;
   alert_actor alerts_;
   evaluator_actor evaluator_;
+  leader_elector_actor elector_;
   std::optional<bool> stopped_; ///< the flush's outcome once stopped
 };
 
