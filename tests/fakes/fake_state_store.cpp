@@ -79,6 +79,7 @@ state_store_actor::behavior_type fake_state_store(state_store_actor::pointer sel
     [rec](snapshot_atom) -> snapshot_ptr { return rec->snapshot(); },
     [rec](subscribe_atom, const change_listener_actor& who) { rec->subscribe(caf::actor_cast<caf::actor>(who)); },
     [rec](expectation_atom, expectation_marks& marks) { rec->set_marks(std::move(marks)); },
+    [](remote_atom, const remote_change_set&) {},
     [](flush_atom) { return true; },
     [](stale_sweep_atom) {},
     [](backup_due_atom) {},
