@@ -14,6 +14,7 @@
 #include "actors/common/log.hpp"
 #include "actors/service/service.hpp"
 #include "actors/state/data_dir.hpp"
+#include "actors/state/storage_migration.hpp"
 #include "config/config.hpp"
 #include "http/key_reloader.hpp"
 #include "http/responder.hpp"
@@ -177,6 +178,45 @@ int run(const options& opt, sigset_t signals) {
 
 } // namespace
 
+/// `epmpulse migrate`: the JSON data dir into PostgreSQL or back. The URL
+/// comes from --to / --from or EPMPULSE_DATABASE_URL (which keeps the
+/// password out of the process list); it is never printed.
+struct migrate_options {
+  std::string from_json;
+  std::string to_json;
+  std::string to_url;
+  std::string from_url;
+};
+
+int run_migrate(const migrate_options& m) {
+  const bool importing = !m.from_json.empty();
+  const bool exporting = !m.to_json.empty();
+  if (importing == exporting) {
+    std::cerr << "epmpulse migrate: give either --from-json DIR [--to URL] or "
+                 "--to-json DIR [--from URL]\n";
+    return exit_config_error;
+  }
+  pg_target target;
+  target.application_name = "epmpulse migrate";
+  target.url = importing ? m.to_url : m.from_url;
+  if (target.url.empty())
+    target.url = env_or("EPMPULSE_DATABASE_URL", "");
+  if (target.url.empty()) {
+    std::cerr << "epmpulse migrate: no database: pass " << (importing ? "--to" : "--from")
+              << " or set EPMPULSE_DATABASE_URL\n";
+    return exit_config_error;
+  }
+  std::string summary;
+  auto failure = importing ? import_json_dir(m.from_json, target, summary)
+                           : export_to_json_dir(target, m.to_json, summary);
+  if (!failure.empty()) {
+    std::cerr << "epmpulse migrate: " << failure << "\n";
+    return exit_runtime_error;
+  }
+  std::cout << summary << "\n";
+  return 0;
+}
+
 int main(int argc, char** argv) {
   auto signals = block_handled_signals();
   options opt;
@@ -193,10 +233,19 @@ int main(int argc, char** argv) {
   app.add_option("--port", opt.port, "port; 0 picks a free one (env EPMPULSE_PORT)")
     ->check(CLI::Range(0, 65535));
   app.add_flag("--check-config", opt.check_config, "validate the configuration and exit");
+  migrate_options migrate;
+  auto* migrate_cmd = app.add_subcommand(
+    "migrate", "copy the state from a JSON data dir into PostgreSQL (once), or back");
+  migrate_cmd->add_option("--from-json", migrate.from_json, "JSON data dir to import");
+  migrate_cmd->add_option("--to", migrate.to_url, "PostgreSQL URL to import into (env EPMPULSE_DATABASE_URL)");
+  migrate_cmd->add_option("--to-json", migrate.to_json, "empty data dir to export into");
+  migrate_cmd->add_option("--from", migrate.from_url, "PostgreSQL URL to export from (env EPMPULSE_DATABASE_URL)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : exit_config_error;
   }
+  if (migrate_cmd->parsed())
+    return run_migrate(migrate);
   return run(opt, signals);
 }

@@ -207,4 +207,41 @@ BOOST_AUTO_TEST_CASE(kill_9_of_the_leader_makes_the_other_leader_within_10_s) {
               std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count());
 }
 
+BOOST_AUTO_TEST_CASE(migrate_imports_a_json_data_dir_and_exports_it_back) {
+  pg_server pg;
+  service json_mode;
+  check_success(json_mode.writer().post("/api/v1/status",
+                                        update("Planning", "Actual", "OK", {{"job_id", "FROM_JSON"}})));
+  BOOST_REQUIRE_EQUAL(json_mode.server().stop(), 0);
+  const std::map<std::string, std::string> env{{"EPMPULSE_DATABASE_URL", pg.url()}};
+  auto imported = run_binary({"migrate", "--from-json", json_mode.data_dir().string()}, env, 30s);
+  BOOST_TEST_REQUIRE(imported.exit_code == 0, imported.err);
+  BOOST_TEST(imported.out.find("imported") != std::string::npos, imported.out);
+  BOOST_TEST(imported.out.find(pg.password()) == std::string::npos);
+  BOOST_TEST(imported.err.find(pg.password()) == std::string::npos);
+
+  service on_pg(on_database(pg));
+  BOOST_TEST(job_on(on_pg, "Actual") == "FROM_JSON");
+  // Importing twice is refused: the database already holds changes.
+  auto again = run_binary({"migrate", "--from-json", json_mode.data_dir().string()}, env, 30s);
+  BOOST_TEST(again.exit_code != 0, again.out);
+  BOOST_TEST(again.err.find(pg.password()) == std::string::npos);
+
+  check_success(on_pg.writer().post("/api/v1/status",
+                                    update("Planning", "Budget", "Loading", {{"job_id", "ON_PG"}})));
+  temp_dir back("epmpulse-export-");
+  auto exported = run_binary({"migrate", "--to-json", back.path().string()}, env, 30s);
+  BOOST_TEST_REQUIRE(exported.exit_code == 0, exported.err);
+  auto doc = json::parse(read_file(back.file("apps_status.json")));
+  BOOST_TEST(doc["apps"]["Planning"]["domains"]["Actual"]["job_id"] == "FROM_JSON", doc.dump());
+  BOOST_TEST(doc["apps"]["Planning"]["domains"]["Budget"]["job_id"] == "ON_PG");
+  // And the JSON mode starts from the exported dir.
+  service_options downgraded;
+  downgraded.start = false;
+  service json_again(downgraded);
+  std::filesystem::copy_file(back.file("apps_status.json"), json_again.state_file());
+  json_again.start();
+  BOOST_TEST(job_on(json_again, "Budget") == "ON_PG");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
