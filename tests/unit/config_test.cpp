@@ -544,4 +544,23 @@ BOOST_AUTO_TEST_CASE(shipped_config_takes_keys_from_the_environment) {
   BOOST_TEST(result.config->warnings.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(storage_defaults_to_json_and_postgres_needs_a_url_kept_secret) {
+  auto plain = parse_ok(minimal);
+  BOOST_TEST((plain.settings.storage.kind == storage_kind::json));
+  auto pg = parse_ok(with(R"(, "settings": {"storage": {"kind": "postgres", "url": "${DB_URL}", "pool": 4}})"),
+                     {{"DB_URL", "postgresql://u:hunter2-secret@db/epm"}});
+  BOOST_TEST((pg.settings.storage.kind == storage_kind::postgres));
+  BOOST_TEST(pg.settings.storage.url == "postgresql://u:hunter2-secret@db/epm");
+  BOOST_TEST(pg.settings.storage.pool == 4);
+  auto missing = parse_error(with(R"(, "settings": {"storage": {"kind": "postgres"}})"));
+  BOOST_TEST(missing.field == "settings.storage.url");
+  BOOST_TEST(contains(missing.fix, "EPMPULSE_DATABASE_URL"));
+  auto bad_mode = parse_error(with(R"(, "settings": {"storage": {"kind": "postgres", "url": "postgresql://u:hunter2-secret@db/epm", "sslmode": "maybe"}})"));
+  BOOST_TEST(bad_mode.field == "settings.storage.sslmode");
+  BOOST_TEST(!contains(bad_mode.problem + bad_mode.fix, "hunter2"));
+  auto alerts = parse_error(with(R"(, "settings": {"alerts": {"enabled": true}, "storage": {"kind": "postgres", "url": "postgresql://db/epm"}})"));
+  BOOST_TEST(alerts.field == "settings.alerts.enabled");
+  BOOST_TEST(contains(alerts.fix, "false"));
+}
+
 BOOST_AUTO_TEST_SUITE_END() // config_tests
