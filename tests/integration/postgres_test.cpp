@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "tests/fakes/fake_slack.hpp"
 #include "tests/support/api_checks.hpp"
 #include "tests/support/pg_server.hpp"
 #include "tests/support/service_fixture.hpp"
@@ -205,6 +206,54 @@ BOOST_AUTO_TEST_CASE(kill_9_of_the_leader_makes_the_other_leader_within_10_s) {
   BOOST_REQUIRE(eventually([&] { return role_of(b) == "leader"; }, 10s, 50ms));
   std::printf("postgres takeover after kill -9 of the leader: %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count());
+}
+
+BOOST_AUTO_TEST_CASE(only_the_leader_edits_canvases_and_the_new_one_takes_over_after_kill_9) {
+  pg_server pg;
+  fake_slack slack{""}; // any token: each instance gets its own, to tell them apart
+  const std::string token_a = "xoxb-instance-a-0123456789";
+  const std::string token_b = "xoxb-instance-b-0123456789";
+  auto with_canvas = [&](const std::string& token) {
+    auto o = on_database(pg);
+    o.config["apps"]["Planning"]["channels"] = json::array({"C100"});
+    o.config["channels"] = {{"C100", {{"name", "epm-main"}, {"canvas_id", "F100"}}}};
+    o.config["settings"]["slack"] = {{"min_update_interval_sec", 0.2}, {"request_timeout_sec", 2}};
+    o.env["SLACK_BOT_TOKEN"] = token;
+    o.env["SLACK_API_URL"] = slack.api_url();
+    return o;
+  };
+  auto edits_by = [&](const std::string& token) {
+    std::vector<fake_slack::call> out;
+    for (const auto& c : slack.edits_of("F100"))
+      if (c.authorization == "Bearer " + token)
+        out.push_back(c);
+    return out;
+  };
+  auto edited_with = [&](const std::string& token, const std::string& job) {
+    for (const auto& c : edits_by(token))
+      if (c.markdown.find(job) != std::string::npos)
+        return true;
+    return false;
+  };
+  service a(with_canvas(token_a));
+  BOOST_REQUIRE(eventually([&] { return role_of(a) == "leader"; }, 10s));
+  service b(with_canvas(token_b));
+  BOOST_REQUIRE(eventually([&] { return role_of(b) == "follower"; }, 10s));
+  // A push to the follower reaches the canvas through the leader.
+  check_success(b.writer().post("/api/v1/status", update("Planning", "Actual", "Loading", {{"job_id", "VIA_B"}})));
+  BOOST_REQUIRE(eventually([&] { return edited_with(token_a, "VIA_B"); }, 10s));
+  BOOST_TEST(edits_by(token_b).empty());
+
+  const auto killed = std::chrono::steady_clock::now();
+  a.server().kill();
+  BOOST_REQUIRE(eventually([&] { return role_of(b) == "leader"; }, 10s, 50ms));
+  check_success(b.writer().post("/api/v1/status", update("Planning", "Actual", "OK", {{"job_id", "AFTER_KILL"}})));
+  BOOST_REQUIRE(eventually([&] { return edited_with(token_b, "AFTER_KILL"); }, 10s));
+  // Never two writers at once: every edit of A before the kill, every edit of B after it.
+  for (const auto& c : edits_by(token_a))
+    BOOST_TEST((c.received <= killed));
+  for (const auto& c : edits_by(token_b))
+    BOOST_TEST((c.received > killed));
 }
 
 BOOST_AUTO_TEST_CASE(migrate_imports_a_json_data_dir_and_exports_it_back) {
