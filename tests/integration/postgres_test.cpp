@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/fakes/fake_slack.hpp"
@@ -193,6 +196,48 @@ BOOST_AUTO_TEST_CASE(database_down_answers_503_with_retry_after_and_recovers_by_
   BOOST_TEST(pg.psql("select job_id from epm_status where app_name = 'Planning' and domain_name = 'Actual'")
                .find("AFTER") != std::string::npos);
   BOOST_TEST(svc.server().log_text().find(pg.password()) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(database_restarted_under_load_loses_no_acknowledged_write) {
+  pg_server pg;
+  service svc(on_database(pg));
+  const std::vector<std::string> domains{"Actual", "Budget", "Forecast"};
+  std::atomic<bool> done{false};
+  std::mutex mtx;
+  std::vector<std::string> acknowledged;
+  int refused = 0;
+  std::thread pusher([&] {
+    for (int i = 0; !done.load(); ++i) {
+      const auto job = "LOAD_" + std::to_string(i);
+      auto r = svc.writer().post("/api/v1/status", update("Planning", domains[i % 3], "Loading", {{"job_id", job}}));
+      std::lock_guard<std::mutex> guard(mtx);
+      if (r.status == 200 && r.json()["updated"]["applied"] == true)
+        acknowledged.push_back(job);
+      else if (r.status == 503)
+        ++refused;
+    }
+  });
+  auto acknowledged_count = [&] {
+    std::lock_guard<std::mutex> guard(mtx);
+    return acknowledged.size();
+  };
+  BOOST_REQUIRE(eventually([&] { return acknowledged_count() >= 20; }, 10s));
+  pg.stop();
+  pg.start();
+  const auto after_restart = acknowledged_count();
+  BOOST_REQUIRE(eventually([&] { return acknowledged_count() >= after_restart + 20; }, 30s, 50ms));
+  done = true;
+  pusher.join();
+  const auto audited = pg.psql("select job_id from epm_status_audit");
+  std::set<std::string> in_audit;
+  std::istringstream lines(audited);
+  for (std::string line; std::getline(lines, line);)
+    in_audit.insert(line);
+  for (const auto& job : acknowledged)
+    BOOST_TEST(in_audit.count(job) == 1u, job << " acknowledged but not in the database");
+  BOOST_TEST_MESSAGE("acknowledged " << acknowledged.size() << ", refused with 503 " << refused);
+  long status = 0;
+  BOOST_TEST(eventually([&] { health_of(svc, &status); return status == 200; }, 15s, 100ms));
 }
 
 BOOST_AUTO_TEST_CASE(kill_9_of_the_leader_makes_the_other_leader_within_10_s) {
