@@ -15,6 +15,7 @@
 
 #include "tests/fakes/fake_slack.hpp"
 #include "tests/support/api_checks.hpp"
+#include "tests/support/json_schema.hpp"
 #include "tests/support/pg_server.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/time_util.hpp"
@@ -104,6 +105,12 @@ BOOST_AUTO_TEST_CASE(two_instances_share_the_state_none_lost_and_reads_converge)
     auto ra = role_of(a), rb = role_of(b);
     return (ra == "leader" && rb == "follower") || (ra == "follower" && rb == "leader");
   }, 10s));
+  // The health in this mode is what http/openapi.json describes.
+  json_schema_validator openapi(json::parse(read_file(std::string{EPMPULSE_SOURCE_DIR} + "/http/openapi.json")));
+  for (const auto* svc : {&a, &b}) {
+    auto problems = openapi.validate(health_of(*svc), json{{"$ref", "#/components/schemas/Health"}});
+    BOOST_TEST(problems.empty(), (problems.empty() ? std::string{} : problems.front()));
+  }
 
   // Pushes spread across both instances from two threads: every one acknowledged
   // is in the database and visible on both instances.
