@@ -43,6 +43,9 @@ EPMPULSE_ATOM(expectation, "expect");  ///< state: the evaluator's expectation m
 EPMPULSE_ATOM(maintenance, "maint");   ///< evaluator: add an ad-hoc maintenance window
 EPMPULSE_ATOM(alert, "alert");         ///< alert actor: the bad domains now; list the open alerts
 EPMPULSE_ATOM(ack, "ack");             ///< alert actor: silence an open alert until it recovers
+EPMPULSE_ATOM(query, "query");         ///< history: a page of changes
+EPMPULSE_ATOM(stats, "stats");         ///< history: run statistics per domain
+EPMPULSE_ATOM(attach, "attach");       ///< event hub: a new live stream
 
 // -- timers (each actor's messages to itself) ------------------------------------
 EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning
@@ -63,6 +66,10 @@ EPMPULSE_ATOM(snapshot_retry, "snapretry");   ///< EPM router: ask for the start
 EPMPULSE_ATOM(deadline_sweep, "deadsweep");   ///< HTTP edge: answer requests past their deadline
 EPMPULSE_ATOM(evaluate_due, "evaldue");       ///< evaluator: judge every expectation now
 EPMPULSE_ATOM(delivery_due, "delivdue");      ///< alert actor: send or retry a message
+EPMPULSE_ATOM(commit_due, "commitdue");       ///< history: commit what arrived
+EPMPULSE_ATOM(prune_due, "prunedue");         ///< history: retention by age and size
+EPMPULSE_ATOM(events_keepalive, "evkeepaliv"); ///< event hub: a comment to every stream
+EPMPULSE_ATOM(catch_up_due, "catchup");       ///< event hub: read the next page for a stream
 
 #undef EPMPULSE_ATOM
 

@@ -29,6 +29,7 @@ const char* api_code(ec e) {
     case ec::epm_auth_error: return "EPM_AUTH_ERROR";
     case ec::key_expired: return "KEY_EXPIRED";
     case ec::invalid_config: return "INVALID_CONFIG";
+    case ec::validation_error: return "VALIDATION_ERROR";
   }
   return "INTERNAL_ERROR";
 }
@@ -58,6 +59,7 @@ int http_status(ec e) {
     case ec::epm_auth_error: return 502;
     case ec::key_expired: return 401;
     case ec::invalid_config: return 422;
+    case ec::validation_error: return 400;
   }
   return 500;
 }

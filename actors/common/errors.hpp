@@ -37,6 +37,7 @@ enum class ec : std::uint8_t {
   epm_auth_error,         ///< failure getting an EPM token (internal)
   key_expired,            ///< 401 KEY_EXPIRED (the key's `expires` has passed)
   invalid_config,         ///< 422 INVALID_CONFIG (a reload found the file invalid)
+  validation_error,       ///< 400 VALIDATION_ERROR (a bad query parameter of a read)
 };
 
 /// The API's code for `e`, e.g. "INVALID_APP".
