@@ -54,6 +54,13 @@ void event_stream::close_locked() {
   response_.reset();
 }
 
+std::size_t event_stream::room() const {
+  if (failed_)
+    return 0;
+  auto used = buffered_.load();
+  return used < max_buffered_ ? max_buffered_ - used : 0;
+}
+
 bool event_stream::offer(const shared_bytes& frame) {
   std::lock_guard lock{mutex_};
   if (!response_)

@@ -32,6 +32,7 @@ public:
                                             std::size_t max_buffered_bytes);
 
   bool offer(const shared_bytes& frame) override;
+  std::size_t room() const override;
 
   /// Bytes offered and not yet written to the socket.
   std::size_t buffered() const { return buffered_.load(); }

@@ -15,6 +15,12 @@ namespace {
 
 constexpr std::size_t recent_frames_kept = 4096;
 constexpr std::size_t catch_up_page = 500;
+// A history entry's frame is about 330 bytes; a page is sized to the room the
+// stream has left at this many bytes a frame, and waits while that is less
+// than a few frames.
+constexpr std::size_t frame_estimate = 512;
+constexpr std::size_t min_page = 8;
+constexpr auto room_wait = std::chrono::milliseconds(20);
 constexpr auto history_timeout = std::chrono::seconds(10);
 
 struct stream {
@@ -120,9 +126,14 @@ void catch_up(hub_ptr self, std::uint64_t stream_id) {
   auto* s = find_stream(self, stream_id);
   if (s == nullptr)
     return;
+  const auto fits = s->sink->room() / frame_estimate;
+  if (fits < min_page) {
+    self->delayed_send(self, room_wait, catch_up_due_atom_v, stream_id);
+    return;
+  }
   history_query q;
   q.after_id = s->last_id;
-  q.limit = catch_up_page;
+  q.limit = std::min(catch_up_page, fits);
   self->request(self->state.opts.history, history_timeout, query_atom_v, std::move(q))
     .then([self, stream_id](history_page& page) { on_page(self, stream_id, page); },
           [self, stream_id](caf::error& err) {
@@ -188,6 +199,7 @@ event_hub_actor::behavior_type event_hub(hub_ptr self, event_hub_options opts) {
       st.streams.push_back(std::move(s));
       catch_up(self, id);
     },
+    [self](catch_up_due_atom, std::uint64_t stream_id) { catch_up(self, stream_id); },
     [self](events_keepalive_atom) {
       auto& st = self->state;
       self->delayed_send(self, st.opts.keepalive, events_keepalive_atom_v);

@@ -35,6 +35,9 @@ public:
   /// Queues `frame` for the client without waiting; false when the stream
   /// is closed or its buffer would overflow (it then closes itself).
   virtual bool offer(const shared_bytes& frame) = 0;
+  /// Bytes it can take now before its buffer is full: a stream catching up
+  /// from the history is fed no faster than its client reads.
+  virtual std::size_t room() const = 0;
 };
 
 using event_sink_ptr = std::shared_ptr<event_sink>;
@@ -51,8 +54,9 @@ using event_hub_actor = caf::typed_actor<
   caf::reacts_to<changed_atom, change_set>,
   /// A stream to feed from now on.
   caf::reacts_to<attach_atom, stream_request>,
-  /// Timer: a comment line to every stream, so that idle connections stay open.
-  caf::reacts_to<events_keepalive_atom>>;
+  /// Timers: a comment line to every stream, so that idle connections stay
+  /// open; the next history page for a stream whose client had no room.
+  caf::reacts_to<events_keepalive_atom>, caf::reacts_to<catch_up_due_atom, std::uint64_t>>;
 
 struct event_hub_options {
   state_store_actor state;     ///< subscribed to at spawn

@@ -7,6 +7,7 @@
 
 #include "actors/common/errors.hpp"
 #include "actors/common/log.hpp"
+#include "actors/state/data_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -124,6 +125,12 @@ history_store_actor::behavior_type history_store(history_ptr self, std::shared_p
 caf::expected<history_store_actor> spawn_history_store(caf::actor_system& sys,
                                                        history_options opts) {
   std::string error;
+  // The history opens before the state, which checks an existing data dir
+  // (and warns about its mode); a missing one is created here, 0700.
+  std::error_code exists_error;
+  if (!fs::exists(opts.data_dir, exists_error))
+    if (auto failure = prepare_private_dir(opts.data_dir))
+      return caf::make_error(ec::state_error, *failure);
   auto path = (fs::path(opts.data_dir) / history_file_name).string();
   auto db = history_db::open(path, error);
   if (!db)
