@@ -28,10 +28,10 @@
 namespace {
 
 using namespace epmpulse;
-using clock_type = std::chrono::steady_clock;
+using bench_clock = std::chrono::steady_clock;
 
-double ms_since(clock_type::time_point t0) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+double ms_since(bench_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(bench_clock::now() - t0).count();
 }
 
 constexpr int apps = 20;
@@ -49,7 +49,7 @@ void fill(history_db& db, std::uint64_t total, time_point start) {
   const auto step = std::max<std::int64_t>(span / static_cast<std::int64_t>(total), 1);
   std::vector<domain_change> batch;
   batch.reserve(10'000);
-  auto t0 = clock_type::now();
+  auto t0 = bench_clock::now();
   for (std::uint64_t id = 1; id <= total; ++id) {
     const auto job = (id - 1) / 2; // Loading, then its end
     const int domain = static_cast<int>(job % (apps * domains_per_app));
@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
     auto found = run(); // warm-up
     std::vector<double> times;
     for (int i = 0; i < runs; ++i) {
-      auto t0 = clock_type::now();
+      auto t0 = bench_clock::now();
       run();
       times.push_back(ms_since(t0));
     }

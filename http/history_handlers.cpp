@@ -32,7 +32,9 @@ api_error bad_parameter(std::string_view name, std::string message) {
 class parameters {
 public:
   parameters(const restinio::request_t& req, std::initializer_list<std::string_view> known) {
-    auto parsed = restinio::try_parse_query<restinio::parse_query_traits::javascript_compatible>(
+    if (req.header().query().empty())
+      return;
+    auto parsed = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(
       req.header().query());
     if (!parsed) {
       error_ = bad_parameter("query", "The query string is malformed (check its %-encoding).");

@@ -12,9 +12,12 @@ namespace epmpulse {
 
 namespace {
 
-void write_logged_update(json_writer& out, const status_update& u, const domain_change& c) {
-  out.begin_object()
-    .key("id").value(c.id)
+// `c` is what the update changed (format 2), null in format 1.
+void write_logged_update(json_writer& out, const status_update& u, const domain_change* c) {
+  out.begin_object();
+  if (c)
+    out.key("id").value(c->id);
+  out
     .key("app").value(u.app)
     .key("domain").value(u.domain)
     .key("status").value(to_string(u.status))
@@ -27,11 +30,13 @@ void write_logged_update(json_writer& out, const status_update& u, const domain_
     out.key("event_time").value(format_time(*u.event_time));
   if (u.key_name)
     out.key("key").value(*u.key_name);
-  out.key("old").value(to_string(c.before.status));
-  if (c.after.updated)
-    out.key("eff").value(format_time(*c.after.updated));
-  if (c.after.duration_sec)
-    out.key("dur").value(*c.after.duration_sec);
+  if (c) {
+    out.key("old").value(to_string(c->before.status));
+    if (c->after.updated)
+      out.key("eff").value(format_time(*c->after.updated));
+    if (c->after.duration_sec)
+      out.key("dur").value(*c->after.duration_sec);
+  }
   out.end_object();
 }
 
@@ -150,7 +155,7 @@ std::string encode_log_record(std::uint64_t seq, time_point at,
   out.key("at").value(format_time(at));
   out.key("updates").begin_array();
   for (std::size_t i = 0; i < updates.size(); ++i)
-    write_logged_update(out, *updates[i], changes[i]);
+    write_logged_update(out, *updates[i], &changes[i]);
   out.end_array().end_object();
   line += '\n';
   return line;
@@ -161,17 +166,18 @@ std::string encode_log_record(const log_record& record) {
   updates.reserve(record.updates.size());
   for (const auto& u : record.updates)
     updates.push_back(&u);
-  // A record built without its changes (format 1 read back, or a test's)
-  // gets them numbered from its seq, so it still round-trips.
-  std::vector<domain_change> changes = record.changes;
-  for (std::size_t i = changes.size(); i < record.updates.size(); ++i) {
-    domain_change c;
-    c.id = record.seq;
-    c.after.status = record.updates[i].status;
-    c.after.updated = record.updates[i].event_time.value_or(record.at);
-    changes.push_back(std::move(c));
-  }
-  return encode_log_record(record.seq, record.at, updates, changes);
+  if (record.changes.size() == record.updates.size() && !record.updates.empty())
+    return encode_log_record(record.seq, record.at, updates, record.changes);
+  // Without its changes (a format 1 record read back): format 1 again.
+  std::string line;
+  json_writer out{line};
+  out.begin_object().key("seq").value(record.seq).key("at").value(format_time(record.at));
+  out.key("updates").begin_array();
+  for (const auto* u : updates)
+    write_logged_update(out, *u, nullptr);
+  out.end_array().end_object();
+  line += '\n';
+  return line;
 }
 
 log_contents decode_log(std::string_view text) {
