@@ -34,8 +34,29 @@ struct history_store_state {
 using history_ptr = history_store_actor::stateful_pointer<history_store_state>;
 
 // Writes and commits every change set received; the error text on failure.
+// Opens the database when start-up could not; the error text while it fails.
+std::optional<std::string> ensure_open(history_ptr self) {
+  auto& st = self->state;
+  if (st.db)
+    return std::nullopt;
+  std::string error;
+  auto db = history_db::open((fs::path(st.opts.data_dir) / history_file_name).string(), error);
+  if (!db)
+    return error;
+  st.db = std::move(db);
+  log::info("history opened", {{"highest_id", st.db->highest_id()}});
+  return std::nullopt;
+}
+
 std::optional<std::string> store_received(history_ptr self) {
   auto& st = self->state;
+  if (auto failure = ensure_open(self)) {
+    if (!st.unstored.empty() && !st.retry_scheduled) {
+      st.retry_scheduled = true;
+      self->delayed_send(self, commit_retry_delay, commit_due_atom_v);
+    }
+    return failure;
+  }
   if (st.unstored.empty())
     return std::nullopt;
   std::optional<std::string> failure;
@@ -96,14 +117,18 @@ history_store_actor::behavior_type history_store(history_ptr self, std::shared_p
         return caf::make_error(ec::state_error, "history not written: " + *failure);
       return self->state.db->highest_id();
     },
-    [self](query_atom, const history_query& q) -> history_page {
+    [self](query_atom, const history_query& q) -> caf::result<history_page> {
       // A client that pushed and then reads sees its change: the state sent
       // it here before it answered the push.
       store_received(self);
+      if (!self->state.db)
+        return caf::make_error(ec::unavailable, "The history cannot be opened; retry later.");
       return self->state.db->query(q);
     },
-    [self](stats_atom, const stats_query& q) -> stats_result {
+    [self](stats_atom, const stats_query& q) -> caf::result<stats_result> {
       store_received(self);
+      if (!self->state.db)
+        return caf::make_error(ec::unavailable, "The history cannot be opened; retry later.");
       return self->state.db->stats(q);
     },
     [self](commit_due_atom) {
@@ -115,7 +140,8 @@ history_store_actor::behavior_type history_store(history_ptr self, std::shared_p
     [self](prune_due_atom) {
       self->delayed_send(self, prune_interval, prune_due_atom_v);
       store_received(self);
-      prune(self);
+      if (self->state.db)
+        prune(self);
     },
   };
 }
@@ -128,14 +154,18 @@ caf::expected<history_store_actor> spawn_history_store(caf::actor_system& sys,
   // The history opens before the state, which checks an existing data dir
   // (and warns about its mode); a missing one is created here, 0700.
   std::error_code exists_error;
-  if (!fs::exists(opts.data_dir, exists_error))
+  if (!fs::is_directory(opts.data_dir, exists_error))
     if (auto failure = prepare_private_dir(opts.data_dir))
       return caf::make_error(ec::state_error, *failure);
   auto path = (fs::path(opts.data_dir) / history_file_name).string();
   auto db = history_db::open(path, error);
+  // A full disk must not keep the service from starting: the history opens
+  // later, and until it does the state keeps its change logs.
   if (!db)
-    return caf::make_error(ec::state_error, error);
-  log::info("history opened", {{"path", path}, {"highest_id", db->highest_id()}});
+    log::error("history not opened: retried while changes arrive; the change logs are kept",
+               {{"path", path}, {"reason", error}});
+  else
+    log::info("history opened", {{"path", path}, {"highest_id", db->highest_id()}});
   return sys.spawn<caf::detached>(history_store, std::shared_ptr<history_db>{std::move(db)},
                                   std::move(opts));
 }
