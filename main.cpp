@@ -107,6 +107,8 @@ http::http_services services_of(service& svc, std::shared_ptr<const config::serv
     services.limiter);
   services.state = svc.state();
   services.canvas = svc.canvas();
+  services.history = svc.history();
+  services.events = svc.events();
   services.epm = svc.epm();
   services.evaluator = svc.evaluator();
   services.alerts = svc.alerts();

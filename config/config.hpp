@@ -6,6 +6,7 @@
 // message a person can act on. The numbers a field accepts and its default
 // live in config_limits.hpp, so the checks and the defaults below agree.
 
+#include <cstdint>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -159,6 +160,12 @@ struct storage_settings {
   std::string sslkey;
 };
 
+struct history_settings {
+  int retention_days = limits::history::retention_days.default_value;
+  std::uint64_t max_bytes = static_cast<std::uint64_t>(limits::history::max_bytes.default_value);
+  int stream_buffer_bytes = limits::history::stream_buffer_bytes.default_value;
+};
+
 struct settings {
   double stale_loading_timeout_hours = limits::stale_loading_timeout_hours.default_value;
   double stale_check_interval_minutes = limits::stale_check_interval_minutes.default_value;
@@ -175,6 +182,7 @@ struct settings {
   alert_settings alerts;
   dashboard_settings dashboard;
   storage_settings storage;
+  history_settings history;
 };
 
 enum class epm_auth_type { none, oauth_refresh_token, oauth_client_credentials, basic };

@@ -37,6 +37,15 @@ inline constexpr whole_number_limit max_backups{0, 10'000, 24};
 inline constexpr whole_number_limit recent_jobs_limit{0, 10'000, 50};
 inline constexpr number_limit max_future_skew_sec{0, 24 * 3600, 300};
 
+namespace history {
+inline constexpr whole_number_limit retention_days{1, 3650, 90};
+/// The history database's size bound in bytes (0: none); a number, not a
+/// whole_number_limit: it exceeds an int. Default 1 GiB.
+inline constexpr number_limit max_bytes{0, 1e15, 1024.0 * 1024 * 1024};
+/// Bytes one live stream may have queued for its client before it is dropped.
+inline constexpr whole_number_limit stream_buffer_bytes{4096, 64 * 1024 * 1024, 1024 * 1024};
+} // namespace history
+
 namespace server {
 inline constexpr whole_number_limit io_threads{1, 64, 1};
 inline constexpr whole_number_limit actor_threads{1, 64, 1};

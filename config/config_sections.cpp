@@ -60,6 +60,21 @@ server_settings parse_server_settings(const config_reader& reader, const config_
   return s;
 }
 
+history_settings parse_history(const config_reader& reader, const config_json& object,
+                               const std::string& path) {
+  reader.require_object(object, path);
+  reader.reject_unknown_keys(object, path,
+                             {"retention_days", "max_bytes", "stream_buffer_bytes"});
+  history_settings h;
+  h.retention_days =
+    reader.read_whole_number(object, "retention_days", path, limits::history::retention_days);
+  h.max_bytes = static_cast<std::uint64_t>(
+    reader.read_number(object, "max_bytes", path, limits::history::max_bytes));
+  h.stream_buffer_bytes = reader.read_whole_number(object, "stream_buffer_bytes", path,
+                                                   limits::history::stream_buffer_bytes);
+  return h;
+}
+
 rate_limit_settings parse_rate_limits(const config_reader& reader, const config_json& object,
                                       const std::string& path) {
   reader.require_object(object, path);
@@ -527,7 +542,7 @@ config::settings parse_settings(config_reader& reader, const config_json& object
                               "backup_interval_hours", "max_backups", "recent_jobs_limit",
                               "max_future_skew_sec", "log_level", "server", "rate_limits",
                               "slack", "pull_mode", "alerts",
-                              "dashboard", "storage"});
+                              "dashboard", "storage", "history"});
   config::settings s;
   s.stale_loading_timeout_hours = reader.read_number(object, "stale_loading_timeout_hours", path,
                                                      limits::stale_loading_timeout_hours);
@@ -562,6 +577,8 @@ config::settings parse_settings(config_reader& reader, const config_json& object
                 "is true while settings.storage.kind is \"postgres\": alerts are not yet "
                 "elected to one instance of a cluster",
                 "set settings.alerts.enabled to false, or use settings.storage.kind \"json\"");
+  s.history = parse_history(reader, reader.member_or_empty(object, "history"),
+                            child_path(path, "history"));
   return s;
 }
 

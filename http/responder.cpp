@@ -112,6 +112,13 @@ void responder::send_no_content() {
   account(204);
 }
 
+restinio::request_handle_t responder::take_over(int status) {
+  if (sent_.exchange(true))
+    return nullptr;
+  account(status);
+  return req_;
+}
+
 void responder::account(int status) {
   auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started_)

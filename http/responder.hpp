@@ -49,6 +49,12 @@ public:
   /// Adds a header to the response still to be sent (e.g. Retry-After).
   void add_header(std::string name, std::string value);
 
+  /// Hands the request to a response that outlives this responder (a live
+  /// stream, which writes its own headers): accounted as answered with
+  /// `status` now, so a stream never holds up a graceful stop. Later calls
+  /// to send are ignored.
+  restinio::request_handle_t take_over(int status);
+
   /// Replaces the default "application/json" (e.g. for Prometheus text).
   void set_content_type(std::string value) { content_type_ = std::move(value); }
 

@@ -9,6 +9,7 @@
 #include "http/dashboard_routes.hpp"
 #include "http/health_handlers.hpp"
 #include "http/openapi_handler.hpp"
+#include "http/history_handlers.hpp"
 #include "http/status_handlers.hpp"
 
 namespace epmpulse::http {
@@ -118,6 +119,11 @@ std::vector<route> make_routes() {
     {get, "/api/v1/status", false, key_role::read, budget::read, false, handle_get_status, true},
     {get, "/api/v1/status/", true, key_role::read, budget::read, false, handle_get_app_status,
      true},
+    // -- history --
+    {get, "/api/v1/history", false, key_role::read, budget::read, false, handle_get_history,
+     true},
+    {get, "/api/v1/stats", false, key_role::read, budget::read, false, handle_get_stats, true},
+    {get, "/api/v1/events", false, key_role::read, budget::read, false, handle_get_events, true},
     // -- canvas --
     {get, "/api/v1/canvas/preview", false, key_role::read, budget::read, false,
      handle_canvas_preview},

@@ -11,6 +11,8 @@
 #include "actors/canvas/canvas.hpp"
 #include "actors/expectations/evaluator.hpp"
 #include "actors/cluster/leader_elector.hpp"
+#include "actors/events/event_hub.hpp"
+#include "actors/history/history_store.hpp"
 #include "actors/pull/epm_router.hpp"
 #include "actors/state/state_store.hpp"
 #include "config/config.hpp"
@@ -32,6 +34,9 @@ struct http_services {
   /// Re-reads them from the configuration file; null: reload unavailable.
   key_reloader_actor reloader;
   state_store_actor state;
+  /// The history (GET /history, /stats) and the live streams' hub.
+  history_store_actor history;
+  event_hub_actor events;
   /// The canvas actor (it runs disabled, previews only, without a Slack token).
   canvas_actor canvas;
   /// Pull mode's router; null when pull mode is off.

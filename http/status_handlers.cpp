@@ -46,6 +46,9 @@ void write_outcome(json_writer& out, const status_update& u, const merge_outcome
 // "canvas_updated".
 template <class Answer>
 void apply_and_answer(request_scope& scope, std::vector<status_update> updates, Answer answer) {
+  // The history records who pushed: the key's name, never the key.
+  for (auto& u : updates)
+    u.key_name = scope.key->name;
   // "canvas_updated" promises a Slack edit is on its way: not with Slack off.
   bool canvas_listens = static_cast<bool>(scope.services.canvas)
                         && !scope.services.config->settings.slack.bot_token.empty();

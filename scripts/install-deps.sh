@@ -23,6 +23,7 @@ packages=(
   libsimdjson-dev                 # request bodies (http/status_body_reader)
   libjemalloc-dev                 # the allocator (CMakeLists.txt says why)
   zlib1g-dev                      # gzip for GET bodies (actors/body_compressor)
+  libsqlite3-dev                  # the history of changes (actors/history)
   libspdlog-dev libcli11-dev
   libhowardhinnant-date-dev
   tzdata                          # display time zones (date/tz.h reads /usr/share/zoneinfo)

@@ -47,6 +47,9 @@ EPMPULSE_ATOM(commit, "commit");       ///< database writer: commit one group in
 EPMPULSE_ATOM(remote, "remote");       ///< state: changes other instances committed
 EPMPULSE_ATOM(leader, "leader");       ///< to singletons: this instance leads (true) or follows
 EPMPULSE_ATOM(role, "role");           ///< leader elector: the role and the database check
+EPMPULSE_ATOM(query, "query");         ///< history: a page of changes
+EPMPULSE_ATOM(stats, "stats");         ///< history: run statistics per domain
+EPMPULSE_ATOM(attach, "attach");       ///< event hub: a new live stream
 
 // -- timers (each actor's messages to itself) ------------------------------------
 EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning
@@ -69,6 +72,10 @@ EPMPULSE_ATOM(evaluate_due, "evaldue");       ///< evaluator: judge every expect
 EPMPULSE_ATOM(delivery_due, "delivdue");      ///< alert actor: send or retry a message
 EPMPULSE_ATOM(listen_due, "listendue");       ///< change listener: wait for notifications again
 EPMPULSE_ATOM(elect_due, "electdue");         ///< leader elector: try the lock or check the session
+EPMPULSE_ATOM(commit_due, "commitdue");       ///< history: commit what arrived
+EPMPULSE_ATOM(prune_due, "prunedue");         ///< history: retention by age and size
+EPMPULSE_ATOM(events_keepalive, "evkeepaliv"); ///< event hub: a comment to every stream
+EPMPULSE_ATOM(catch_up_due, "catchup");       ///< event hub: read the next page for a stream
 
 #undef EPMPULSE_ATOM
 

@@ -30,6 +30,7 @@ const char* api_code(ec e) {
     case ec::key_expired: return "KEY_EXPIRED";
     case ec::invalid_config: return "INVALID_CONFIG";
     case ec::database_unavailable: return "DATABASE_UNAVAILABLE";
+    case ec::validation_error: return "VALIDATION_ERROR";
   }
   return "INTERNAL_ERROR";
 }
@@ -60,6 +61,7 @@ int http_status(ec e) {
     case ec::key_expired: return 401;
     case ec::invalid_config: return 422;
     case ec::database_unavailable: return 503;
+    case ec::validation_error: return 400;
   }
   return 500;
 }

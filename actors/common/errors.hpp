@@ -38,6 +38,7 @@ enum class ec : std::uint8_t {
   key_expired,            ///< 401 KEY_EXPIRED (the key's `expires` has passed)
   invalid_config,         ///< 422 INVALID_CONFIG (a reload found the file invalid)
   database_unavailable,   ///< 503 DATABASE_UNAVAILABLE (the commit did not reach PostgreSQL)
+  validation_error,       ///< 400 VALIDATION_ERROR (a bad query parameter of a read)
 };
 
 /// The API's code for `e`, e.g. "INVALID_APP".

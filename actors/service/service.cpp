@@ -1,5 +1,7 @@
 #include "actors/service/service.hpp"
 
+#include <algorithm>
+
 #include <caf/atom.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
@@ -36,11 +38,24 @@ caf::expected<std::unique_ptr<service>>
 service::start(std::shared_ptr<const config::service_config> config, const std::string& data_dir) {
   std::unique_ptr<service> svc{new service(config)};
   auto& sys = *svc->system_;
-  auto state = spawn_state_store(sys, {data_dir, config});
+  const auto& history_cfg = config->settings.history;
+  auto history = spawn_history_store(
+    sys, {data_dir, history_cfg.retention_days, history_cfg.max_bytes});
+  if (!history)
+    return part_failed("the history", history.error());
+  svc->history_ = *history;
+  auto state = spawn_state_store(sys, {data_dir, config, svc->history_});
   if (!state)
     return part_failed("the state", state.error());
   svc->state_ = *state;
   bool clustered = config->settings.storage.kind == config::storage_kind::postgres;
+  // RESTinio closes a response that wrote nothing for request_timeout_sec:
+  // the keep-alive comes well within it.
+  auto keepalive = std::min<std::chrono::milliseconds>(
+    std::chrono::seconds(15),
+    std::chrono::milliseconds(
+      static_cast<std::int64_t>(config->settings.server.request_timeout_sec * 1000 / 2)));
+  svc->events_ = spawn_event_hub(sys, {svc->state_, svc->history_, keepalive});
   if (config->settings.pull_mode.enabled) {
     epm_router_options epm_opts;
     epm_opts.config = config;
@@ -111,6 +126,8 @@ bool service::stop() {
                  log::error("state flush failed", {{"error", system_->render(err)}});
                });
   }
+  if (events_)
+    caf::anon_send_exit(events_, caf::exit_reason::user_shutdown);
   if (canvas_)
     caf::anon_send_exit(canvas_, caf::exit_reason::user_shutdown);
   if (alerts_)
@@ -119,6 +136,8 @@ bool service::stop() {
     caf::anon_send_exit(alert_http_, caf::exit_reason::user_shutdown);
   if (state_)
     caf::anon_send_exit(state_, caf::exit_reason::user_shutdown);
+  if (history_)
+    caf::anon_send_exit(history_, caf::exit_reason::user_shutdown);
   stopped_ = flushed;
   return flushed;
 }

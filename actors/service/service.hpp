@@ -1,9 +1,11 @@
 #pragma once
 
 // The service's root: the one owner of the actor system and of the parts
-// that run in it. It starts them in order — the state actor (which loads,
-// recovers and replays the state), EPM pull mode when configured, the canvas
-// side (disabled, previews only, without a Slack token) — and stops them in
+// that run in it. It starts them in order — the history (which the state
+// feeds), the state actor (which loads, recovers and replays the state, and
+// hands the history what the change log holds), the event hub of the live
+// streams, EPM pull mode when configured, the canvas side (disabled,
+// previews only, without a Slack token) — and stops them in
 // reverse, flushing the state in between, on every path: a part that fails
 // to start stops the ones before it the same way a signal does.
 //
@@ -23,6 +25,8 @@
 #include "actors/canvas/canvas.hpp"
 #include "actors/expectations/evaluator.hpp"
 #include "actors/cluster/leader_elector.hpp"
+#include "actors/events/event_hub.hpp"
+#include "actors/history/history_store.hpp"
 #include "actors/pull/epm_router.hpp"
 #include "actors/state/state_store.hpp"
 #include "config/config.hpp"
@@ -43,6 +47,8 @@ public:
   caf::actor_system& system() { return *system_; }
   const state_store_actor& state() const { return state_; }
   const canvas_actor& canvas() const { return canvas_; }
+  const history_store_actor& history() const { return history_; }
+  const event_hub_actor& events() const { return events_; }
   /// Pull mode's router; null when pull mode is off.
   const epm_router_actor& epm() const { return epm_; }
   /// The expectation evaluator.
@@ -53,8 +59,8 @@ public:
   const leader_elector_actor& elector() const { return elector_; }
 
   /// Stops pull mode (no polled result lands after the flush), makes every
-  /// change durable in the JSON file, then stops the canvas side and the
-  /// state. True when the flush succeeded. Later calls do nothing.
+  /// change durable in the JSON file (and in the history), then stops the
+  /// live streams, the canvas side, the state and the history. True when the flush succeeded. Later calls do nothing.
   bool stop();
 
 private:
@@ -66,7 +72,9 @@ private:
   std::shared_ptr<const config::service_config> config_;
   caf::actor_system_config system_config_;
   std::unique_ptr<caf::actor_system> system_;
+  history_store_actor history_;
   state_store_actor state_;
+  event_hub_actor events_;
   epm_router_actor epm_;
   canvas_actor canvas_;
   http_client_actor alert_http_;

@@ -1,5 +1,7 @@
 #include "actors/state/state_log.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/common/json_writer.hpp"
@@ -10,8 +12,12 @@ namespace epmpulse {
 
 namespace {
 
-void write_logged_update(json_writer& out, const status_update& u) {
-  out.begin_object()
+// `c` is what the update changed (format 2), null in format 1.
+void write_logged_update(json_writer& out, const status_update& u, const domain_change* c) {
+  out.begin_object();
+  if (c)
+    out.key("id").value(c->id);
+  out
     .key("app").value(u.app)
     .key("domain").value(u.domain)
     .key("status").value(to_string(u.status))
@@ -22,6 +28,15 @@ void write_logged_update(json_writer& out, const status_update& u) {
     out.key("message").value(*u.message);
   if (u.event_time)
     out.key("event_time").value(format_time(*u.event_time));
+  if (u.key_name)
+    out.key("key").value(*u.key_name);
+  if (c) {
+    out.key("old").value(to_string(c->before.status));
+    if (c->after.updated)
+      out.key("eff").value(format_time(*c->after.updated));
+    if (c->after.duration_sec)
+      out.key("dur").value(*c->after.duration_sec);
+  }
   out.end_object();
 }
 
@@ -57,7 +72,40 @@ std::optional<status_update> logged_update_from(const json& j) {
     if (!u.event_time)
       return std::nullopt;
   }
+  u.key_name = logged_string(j, "key");
   return u;
+}
+
+// Format 2: what the update changed; nullopt when a member is missing.
+std::optional<domain_change> logged_change_from(const json& j, const status_update& u,
+                                                time_point at) {
+  auto id = j.find("id");
+  auto old_text = logged_string(j, "old");
+  if (id == j.end() || !id->is_number_unsigned() || !old_text)
+    return std::nullopt;
+  auto old_status = parse_status(*old_text);
+  if (!old_status)
+    return std::nullopt;
+  domain_change c;
+  c.app = u.app;
+  c.domain = u.domain;
+  c.before.status = *old_status;
+  c.after.status = u.status;
+  c.after.job_id = u.job_id;
+  c.after.message = u.message;
+  c.after.source = u.source;
+  c.after.updated = u.event_time.value_or(at);
+  if (auto eff = logged_string(j, "eff")) {
+    c.after.updated = parse_time(*eff);
+    if (!c.after.updated)
+      return std::nullopt;
+  }
+  if (auto dur = j.find("dur"); dur != j.end() && dur->is_number_integer())
+    c.after.duration_sec = dur->get<std::int64_t>();
+  c.id = id->get<std::uint64_t>();
+  c.received = at;
+  c.key_name = u.key_name;
+  return c;
 }
 
 std::optional<log_record> log_record_from(std::string_view line) {
@@ -76,10 +124,19 @@ std::optional<log_record> log_record_from(std::string_view line) {
   if (!when)
     return std::nullopt;
   record.at = *when;
+  auto version = doc.find("v");
+  const bool with_changes = version != doc.end() && version->is_number_unsigned()
+                            && version->get<std::uint64_t>() >= 2;
   for (const auto& u : *updates) {
     auto update = logged_update_from(u);
     if (!update)
       return std::nullopt;
+    if (with_changes) {
+      auto change = logged_change_from(u, *update, record.at);
+      if (!change)
+        return std::nullopt;
+      record.changes.push_back(std::move(*change));
+    }
     record.updates.push_back(std::move(*update));
   }
   return record;
@@ -88,15 +145,17 @@ std::optional<log_record> log_record_from(std::string_view line) {
 } // namespace
 
 std::string encode_log_record(std::uint64_t seq, time_point at,
-                              std::span<const status_update* const> updates) {
+                              std::span<const status_update* const> updates,
+                              std::span<const domain_change> changes) {
   // json_writer escapes control characters, so a record never spans two lines.
   std::string line;
-  line.reserve(64 + 192 * updates.size());
+  line.reserve(64 + 256 * updates.size());
   json_writer out{line};
-  out.begin_object().key("seq").value(seq).key("at").value(format_time(at));
+  out.begin_object().key("v").value(std::uint64_t{2}).key("seq").value(seq);
+  out.key("at").value(format_time(at));
   out.key("updates").begin_array();
-  for (const auto* u : updates)
-    write_logged_update(out, *u);
+  for (std::size_t i = 0; i < updates.size(); ++i)
+    write_logged_update(out, *updates[i], &changes[i]);
   out.end_array().end_object();
   line += '\n';
   return line;
@@ -107,7 +166,18 @@ std::string encode_log_record(const log_record& record) {
   updates.reserve(record.updates.size());
   for (const auto& u : record.updates)
     updates.push_back(&u);
-  return encode_log_record(record.seq, record.at, updates);
+  if (record.changes.size() == record.updates.size() && !record.updates.empty())
+    return encode_log_record(record.seq, record.at, updates, record.changes);
+  // Without its changes (a format 1 record read back): format 1 again.
+  std::string line;
+  json_writer out{line};
+  out.begin_object().key("seq").value(record.seq).key("at").value(format_time(record.at));
+  out.key("updates").begin_array();
+  for (const auto* u : updates)
+    write_logged_update(out, *u, nullptr);
+  out.end_array().end_object();
+  line += '\n';
+  return line;
 }
 
 log_contents decode_log(std::string_view text) {
@@ -136,6 +206,8 @@ log_contents decode_log(std::string_view text) {
 std::uint64_t replay_log(status_snapshot& snap, std::uint64_t position,
                          const std::vector<log_record>& records, const merge_settings& settings) {
   for (const auto& record : records) {
+    for (const auto& c : record.changes)
+      snap.last_change_id = std::max(snap.last_change_id, c.id);
     // Records at or below the position are already in the snapshot (a log
     // moved aside for a snapshot that completed, or an append retried).
     if (record.seq <= position)

@@ -7,9 +7,15 @@
 // after that position. Pure functions: the state actor and start-up use them,
 // tests call them directly.
 //
-// A record: {"seq": 42, "at": "<server time of the apply>", "updates": [...]}.
+// A record: {"v": 2, "seq": 42, "at": "<server time of the apply>", "updates": [...]}.
 // Replaying an update runs merge_update with the recorded server time, so a
 // replay reaches exactly the state the live apply reached.
+//
+// Format 2 (the "v" member) also records what each update changed, for the
+// history: its change id ("id"), the status before ("old"), the event time
+// used ("eff", after clamping), the duration after ("dur") and the pushing
+// key's name ("key"). Format 1 records (no "v") replay as before and carry
+// no change ids.
 
 #include <cstdint>
 #include <span>
@@ -26,15 +32,19 @@ struct log_record {
   std::uint64_t seq = 0;
   time_point at{};
   std::vector<status_update> updates;
+  /// Format 2: what each update changed, one per update; empty in format 1.
+  std::vector<domain_change> changes;
 };
 
 /// The record as one line, '\n' included.
 std::string encode_log_record(const log_record& record);
 
 /// The same for updates held elsewhere: the state actor logs a request's
-/// applied updates without copying them into a log_record.
+/// applied updates without copying them into a log_record. `changes` holds
+/// what each of them changed (the same length as `updates`).
 std::string encode_log_record(std::uint64_t seq, time_point at,
-                              std::span<const status_update* const> updates);
+                              std::span<const status_update* const> updates,
+                              std::span<const domain_change> changes);
 
 /// What reading a log file found.
 struct log_contents {
@@ -55,6 +65,7 @@ struct merge_settings {
 
 /// Applies, in order, the records with a seq above `position` and returns the
 /// new position. Updates for apps the snapshot does not hold are skipped.
+/// The snapshot's last_change_id becomes the highest change id of any record.
 std::uint64_t replay_log(status_snapshot& snap, std::uint64_t position,
                          const std::vector<log_record>& records, const merge_settings& settings);
 

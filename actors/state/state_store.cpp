@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <span>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
@@ -91,6 +93,7 @@ struct state_store_state {
   log_writer_actor log;
   state_writer_actor writer;
   pg_writer_actor database; ///< PostgreSQL storage; null with the JSON file
+  change_archive_actor archive;
   status_snapshot snapshot;
   std::uint64_t version = 0; ///< log position of the newest apply
 
@@ -198,6 +201,19 @@ void on_snapshot_done(store_ptr self, const caf::error* failure) {
   schedule_snapshot(self);
 }
 
+// Every record in the log moved aside is at or below the snapshot's
+// position. The snapshot counts as done once that log is gone, so a shutdown
+// that waited for it leaves only the JSON file behind.
+void drop_previous_log(store_ptr self) {
+  self->request(self->state.log, write_timeout, drop_atom_v)
+    .then([self](bool) { on_snapshot_done(self, nullptr); },
+          [self](caf::error& err) {
+            log::warn("old change log not removed (replay skips its records)",
+                      {{"reason", describe_error(err)}});
+            on_snapshot_done(self, nullptr);
+          });
+}
+
 void write_snapshot(store_ptr self) {
   auto& st = self->state;
   auto seq = st.version;
@@ -211,13 +227,15 @@ void write_snapshot(store_ptr self) {
         st.snapshot_seq = seq;
         st.file_behind = false;
         st.last_written = std::move(bytes);
-        // Every record in the log moved aside is at or below `seq`. The
-        // snapshot counts as done once that log is gone, so a shutdown that
-        // waited for it leaves only the JSON file behind.
-        self->request(st.log, write_timeout, drop_atom_v)
-          .then([self](bool) { on_snapshot_done(self, nullptr); },
+        // The log moved aside goes only once the history holds its changes:
+        // they were sent to it before this snapshot began, so one sync covers
+        // them. While the history cannot write, the logs stay.
+        if (!st.archive)
+          return drop_previous_log(self);
+        self->request(st.archive, write_timeout, sync_atom_v)
+          .then([self](std::uint64_t) { drop_previous_log(self); },
                 [self](caf::error& err) {
-                  log::warn("old change log not removed (replay skips its records)",
+                  log::warn("change log kept: the history has not stored its changes",
                             {{"reason", describe_error(err)}});
                   on_snapshot_done(self, nullptr);
                 });
@@ -274,13 +292,19 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   // it (bench/RESULTS.md).
   if (!st.pending_records.empty())
     start_append(self);
+  change_set shared;
+  if (!changes.empty()) {
+    shared = std::make_shared<const std::vector<domain_change>>(std::move(changes));
+    // The history hears of the changes before anyone hears of their answer,
+    // so a client that pushed and then reads the history finds its change.
+    if (st.archive)
+      self->send(st.archive, changed_atom_v, shared);
+  }
   for (auto& p : replies)
     p.deliver();
-  if (!changes.empty()) {
-    auto shared = std::make_shared<const std::vector<domain_change>>(std::move(changes));
+  if (shared)
     for (auto& s : st.subscribers)
       self->send(s, changed_atom_v, shared);
-  }
   schedule_snapshot(self);
   if (!st.append_in_flight)
     advance_flush(self);
@@ -308,7 +332,7 @@ void commit_to_database(store_ptr self, const log_bytes& bytes) {
       [self](commit_receipt& receipt) {
         auto& changes = self->state.in_flight_changes;
         for (std::size_t i = 0; i < changes.size() && i < receipt.ids.size(); ++i)
-          changes[i].change_id = receipt.ids[i];
+          changes[i].id = receipt.ids[i];
         on_append_done(self, nullptr, nullptr);
       },
       [self, bytes](caf::error& err) { on_append_done(self, &err, bytes); });
@@ -354,15 +378,17 @@ std::optional<apply_result> apply_updates(store_ptr self, std::vector<status_upd
       applied.push_back(&u);
       // The answer needs only the state after: the state before goes to the
       // subscribers without a copy.
-      st.waiting_changes.push_back(
-        {u.app, u.domain, std::move(outcome.before), outcome.after, at, 0});
+      st.waiting_changes.push_back({u.app, u.domain, std::move(outcome.before), outcome.after,
+                                    ++st.snapshot.last_change_id, at, u.key_name});
     }
     reply.outcomes.push_back(std::move(outcome));
   }
   if (reply.changed) {
     // Only the updates that changed the state are logged: the others change
     // nothing on replay either.
-    st.pending_records += encode_log_record(++st.version, at, applied);
+    std::span<const domain_change> changes{st.waiting_changes};
+    st.pending_records +=
+      encode_log_record(++st.version, at, applied, changes.last(applied.size()));
   }
   reply.updates = std::move(updates);
   // An unchanged request is answered once the state it saw is durable: at
@@ -417,11 +443,16 @@ void merge_remote(store_ptr self, const std::vector<stored_change>& changes) {
       continue;
     st.snapshot.apps[c.app].domains[c.domain] = c.after;
     ++st.version;
-    applied.push_back({c.app, c.domain, std::move(outcome.before), c.after, c.received, c.id});
+    applied.push_back({c.app, c.domain, std::move(outcome.before), c.after, c.id, c.received,
+                       std::nullopt});
   }
   if (applied.empty())
     return;
   auto shared = std::make_shared<const std::vector<domain_change>>(std::move(applied));
+  // Each instance keeps the whole cluster's history: ids are the database's,
+  // so the same change has the same id everywhere.
+  if (st.archive)
+    self->send(st.archive, changed_atom_v, shared);
   for (auto& s : st.subscribers)
     self->send(s, changed_atom_v, shared);
 }
@@ -447,6 +478,7 @@ state_store_actor::behavior_type state_store(store_ptr self, state_store_options
   st.log = helpers.log;
   st.writer = helpers.writer;
   st.database = helpers.database;
+  st.archive = opts.archive;
   st.compressor = helpers.compressor;
   st.snapshot = std::move(initial);
   st.version = position.version;
@@ -635,9 +667,10 @@ caf::expected<loaded_state> load_or_recover(const std::string& data_dir,
 }
 
 // Replays the logs (the one moved aside for an unfinished snapshot first)
-// onto the loaded state; returns the new log position.
+// onto the loaded state; returns the new log position. `logged` receives
+// every change the logs record (for the history), replayed or not.
 std::uint64_t replay_logs(loaded_state& state, const std::string& data_dir,
-                          const config::service_config& cfg) {
+                          const config::service_config& cfg, std::vector<domain_change>& logged) {
   auto position = state.log_seq;
   for (const char* name : {previous_log_file_name, log_file_name}) {
     auto path = (fs::path(data_dir) / name).string();
@@ -656,6 +689,9 @@ std::uint64_t replay_logs(loaded_state& state, const std::string& data_dir,
                 {{"path", path}, {"lines", contents.unreadable_lines}});
     auto before = position;
     position = replay_log(state.snapshot, position, contents.records, merge_settings_of(cfg));
+    for (auto& record : contents.records)
+      for (auto& c : record.changes)
+        logged.push_back(std::move(c));
     log::info("change log replayed", {{"path", path},
                                       {"records", contents.records.size()},
                                       {"applied", position - before}});
@@ -687,6 +723,9 @@ caf::expected<state_store_actor> spawn_database_state_store(caf::actor_system& s
   if (!loaded)
     return caf::make_error(ec::state_error, "loading the state from the database: " + error);
   conn.close();
+  // Local ids are provisional in this mode (the commit hands back the
+  // database's): they start above the highest the database gave out.
+  loaded->snapshot.last_change_id = std::max(loaded->snapshot.last_change_id, loaded->last_change_id);
   std::size_t domains = 0;
   for (const auto& [name, app] : loaded->snapshot.apps)
     domains += app.domains.size();
@@ -703,6 +742,43 @@ caf::expected<state_store_actor> spawn_database_state_store(caf::actor_system& s
   spawn_pg_listener(sys,
                     {target, loaded->last_change_id, caf::actor_cast<remote_change_sink>(state)});
   return state;
+}
+
+// Hands the archive the logged changes it does not hold yet and waits until
+// they are durable there; false when it cannot (the logs are then kept, and
+// the next start hands them over again). Raises the snapshot's change id to
+// the archive's highest, so that no id is ever given twice (a state restored
+// from an older backup).
+bool catch_up_archive(caf::actor_system& sys, const change_archive_actor& archive,
+                      std::vector<domain_change> logged, status_snapshot& snap) {
+  caf::scoped_actor self{sys};
+  std::optional<std::uint64_t> stored;
+  auto sync = [&] {
+    stored.reset();
+    self->request(archive, write_timeout, sync_atom_v)
+      .receive([&](std::uint64_t highest) { stored = highest; },
+               [&](caf::error& err) {
+                 log::error("the history cannot store the logged changes: the change logs are kept",
+                            {{"reason", describe_error(err)}});
+               });
+    return stored.has_value();
+  };
+  if (!sync())
+    return false;
+  const auto held = *stored;
+  snap.last_change_id = std::max(snap.last_change_id, held);
+  std::erase_if(logged, [held](const domain_change& c) { return c.id <= held; });
+  if (logged.empty())
+    return true;
+  std::sort(logged.begin(), logged.end(),
+            [](const domain_change& a, const domain_change& b) { return a.id < b.id; });
+  auto count = logged.size();
+  self->send(archive, changed_atom_v,
+             change_set{std::make_shared<const std::vector<domain_change>>(std::move(logged))});
+  if (!sync())
+    return false;
+  log::info("history caught up from the change log", {{"changes", count}});
+  return true;
 }
 
 } // namespace
@@ -733,8 +809,11 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
   auto loaded = load_or_recover(opts.data_dir, *opts.config);
   if (!loaded)
     return loaded.error();
-  auto position = replay_logs(*loaded, opts.data_dir, *opts.config);
+  std::vector<domain_change> logged;
+  auto position = replay_logs(*loaded, opts.data_dir, *opts.config, logged);
   auto& snap = loaded->snapshot;
+  const bool archive_holds_logs =
+    !opts.archive || catch_up_archive(sys, opts.archive, std::move(logged), snap);
   std::size_t loading = 0;
   for (const auto& [app_name, app] : snap.apps)
     for (const auto& [domain_name, d] : app.domains)
@@ -760,7 +839,7 @@ caf::expected<state_store_actor> spawn_state_store(caf::actor_system& sys,
     start.snapshot_seq = loaded->log_seq;
     start.snapshot_error = std::move(failure);
     bytes = nullptr;
-  } else {
+  } else if (archive_holds_logs) {
     for (const char* name : {previous_log_file_name, log_file_name})
       if (auto failure = remove_durably((fs::path(opts.data_dir) / name).string()))
         return caf::make_error(ec::state_error, *failure);

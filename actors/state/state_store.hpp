@@ -45,21 +45,21 @@ struct apply_result {
   bool changed = false;                ///< at least one update was applied
 };
 
-/// One applied change, as subscribers see it (after it is durable).
-struct domain_change {
-  std::string app;
-  std::string domain;
-  domain_state before;
-  domain_state after;
-  time_point received{};       ///< server time of the apply
-  std::uint64_t change_id = 0; ///< the database's id (PostgreSQL storage; 0 otherwise)
-};
-
 using change_set = std::shared_ptr<const std::vector<domain_change>>;
 
 /// What a subscriber to the state's changes accepts (the canvas actor and
 /// the EPM router do).
 using change_listener_actor = caf::typed_actor<caf::reacts_to<changed_atom, change_set>>;
+
+/// The durable history the state feeds (actors/history). It receives every
+/// change set after its commit, like a subscriber; the state never drops a
+/// change log holding changes the archive has not made durable, and start-up
+/// hands it the logged changes it lacks before the logs go.
+using change_archive_actor = caf::typed_actor<
+  caf::reacts_to<changed_atom, change_set>,
+  /// Makes every change received so far durable; answers the highest change
+  /// id it holds (0 when empty), or an error when it cannot write.
+  caf::replies_to<sync_atom>::with<std::uint64_t>>;
 
 /// The state side of GET /health.
 struct state_health {
@@ -131,10 +131,12 @@ struct state_store_helpers {
 struct state_store_options {
   std::string data_dir;                      ///< holds apps_status.json, the log, backups/
   std::shared_ptr<const config::service_config> config;
+  change_archive_actor archive;              ///< the history; null: none (tests)
 };
 
 /// Loads (or creates, or recovers) the state file, replays the change log,
-/// writes the result as the new snapshot, and spawns the state actor with its
+/// hands the archive the logged changes it lacks, writes the result as the
+/// new snapshot, and spawns the state actor with its
 /// detached writers. When that snapshot cannot be written (a full disk) the
 /// logs are kept and the actor retries it. Returns an error message when the
 /// data dir is unusable (start-up then stops).

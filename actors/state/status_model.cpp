@@ -245,7 +245,10 @@ json to_json(const status_snapshot& snap) {
   }
   return {{"version", snap.version},
           {"last_updated", optional_time(snap.last_updated)},
-          {"metadata", {{"created", format_time(snap.created)}, {"schema_version", "1.0"}}},
+          {"metadata",
+           {{"created", format_time(snap.created)},
+            {"schema_version", "1.0"},
+            {"last_change_id", snap.last_change_id}}},
           {"apps", std::move(apps)},
           {"recent_jobs", std::move(recent)}};
 }
@@ -293,6 +296,8 @@ std::optional<status_snapshot> snapshot_from_json(const json& doc, std::string& 
     std::optional<time_point> created;
     if (read_opt_time(*m, "created", created) && created)
       snap.created = *created;
+    if (auto id = m->find("last_change_id"); id != m->end() && id->is_number_unsigned())
+      snap.last_change_id = id->get<std::uint64_t>();
   }
   auto apps = doc.find("apps");
   if (apps == doc.end() || !apps->is_object())

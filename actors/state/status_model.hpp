@@ -49,6 +49,7 @@ struct status_update {
   std::optional<std::string> message;
   std::optional<time_point> event_time; ///< from the client; none = receive time
   update_source source = update_source::push;
+  std::optional<std::string> key_name; ///< the pushing API key's name (never the key)
 };
 
 /// The stored state of one domain.
@@ -86,6 +87,22 @@ struct status_snapshot {
   time_point created{};
   std::map<std::string, app_state> apps;
   std::deque<recent_job> recent_jobs;
+  /// The id of the newest applied change (metadata.last_change_id): ids
+  /// continue from it after a restart, once the change log is gone.
+  std::uint64_t last_change_id = 0;
+};
+
+/// One applied change, as subscribers and the history see it (after it is
+/// durable). `id` is its change id: strictly increasing across the service
+/// and its restarts, consecutive within a group commit.
+struct domain_change {
+  std::string app;
+  std::string domain;
+  domain_state before;
+  domain_state after; ///< after.updated is the event time used (after clamping)
+  std::uint64_t id = 0;
+  time_point received{}; ///< server time of the apply
+  std::optional<std::string> key_name;
 };
 
 /// The result of merging one update.

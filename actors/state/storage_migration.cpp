@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/state/pg_store.hpp"
 #include "actors/state/state_log.hpp"
 #include "actors/state/state_store.hpp"

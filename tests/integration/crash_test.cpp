@@ -12,9 +12,14 @@
 // the client's last acknowledged update, or the one request that got no
 // answer (it may have become durable just before the kill; if it was a batch,
 // all of its updates or none).
+//
+// The history too: after each restart, every acknowledged update (its job_id
+// is unique) must be in GET /api/v1/history, each change id once.
 
 #include <atomic>
 #include <iostream>
+#include <limits>
+#include <set>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -89,6 +94,7 @@ struct client_record {
   std::vector<sent_update> unanswered; ///< the request the kill left without an answer
   std::string unexpected;              ///< an answer that was neither 200 nor "no answer"
   std::uint64_t acknowledged = 0;
+  std::vector<std::string> acked_jobs; ///< job_ids of this trial's acknowledged updates
 
   std::string domain_name(int k) const {
     return "crash-c" + std::to_string(id) + "-d" + std::to_string(k);
@@ -144,8 +150,10 @@ void push_until_killed(client_record& c, const api_client& api, std::mt19937 rng
       r = api.post("/api/v1/status/batch", {{"updates", items}});
     }
     if (r.status == 200 && every_item_applied(r.json(), size > 1)) {
-      for (const auto& u : sent)
+      for (const auto& u : sent) {
         c.last_acked[static_cast<std::size_t>(u.domain)] = u.n;
+        c.acked_jobs.push_back(c.job_for(u.n));
+      }
       c.acknowledged += sent.size();
       acked_total += sent.size();
       continue;
@@ -162,12 +170,14 @@ struct trial_totals {
   int kept = 0;
   std::uint64_t acknowledged = 0;
   std::uint64_t checked = 0;
+  std::uint64_t checked_in_history = 0;
   std::vector<std::string> failures;
 
   std::string summary() const {
     std::ostringstream out;
     out << "crash-trials: " << kept << "/" << trials << " trials kept every acknowledged update ("
-        << acknowledged << " acknowledged, " << checked << " checked)";
+        << acknowledged << " acknowledged, " << checked << " checked, " << checked_in_history
+        << " found in the history)";
     if (!failures.empty())
       out << "; " << failures.size() << " failures, first: " << failures.front();
     return out.str();
@@ -233,6 +243,33 @@ std::vector<std::string> check_client(client_record& c, const json& served, cons
   return failures;
 }
 
+/// Every job_id in the history, paging through it with the cursor; a failure
+/// when a change id comes twice or out of order.
+std::set<std::string> history_jobs(const service& svc, std::vector<std::string>& failures) {
+  std::set<std::string> jobs;
+  std::string query = "?limit=1000";
+  std::uint64_t previous = std::numeric_limits<std::uint64_t>::max();
+  for (;;) {
+    auto r = svc.reader().get("/api/v1/history" + query);
+    if (r.status != 200) {
+      failures.push_back("GET /api/v1/history: " + r.describe());
+      return jobs;
+    }
+    auto body = r.json();
+    for (const auto& e : body["entries"]) {
+      auto id = std::stoull(e["id"].get<std::string>());
+      if (id >= previous)
+        failures.push_back("history id " + std::to_string(id) + " after " + std::to_string(previous));
+      previous = id;
+      if (e["job_id"].is_string())
+        jobs.insert(e["job_id"].get<std::string>());
+    }
+    if (body["next_cursor"].is_null())
+      return jobs;
+    query = "?limit=1000&cursor=" + body["next_cursor"].get<std::string>();
+  }
+}
+
 /// Runs the trials on one data dir; prints each failing trial and the summary.
 trial_totals run_trials(const trial_options& opts) {
   service svc;
@@ -254,6 +291,7 @@ trial_totals run_trials(const trial_options& opts) {
       c.unanswered.clear();
       c.unexpected.clear();
       c.acknowledged = 0;
+      c.acked_jobs.clear();
       pushers.emplace_back(push_until_killed, std::ref(c), api, std::mt19937(rng()),
                            std::cref(stop), std::ref(acked));
     }
@@ -276,10 +314,16 @@ trial_totals run_trials(const trial_options& opts) {
     const auto file = svc.state_json();
     if (!file.is_object())
       failures.push_back("the state file does not parse after the restart");
+    const auto in_history = history_jobs(svc, failures);
     for (auto& c : clients) {
       auto found = check_client(c, served, file, totals.checked);
       failures.insert(failures.end(), found.begin(), found.end());
       totals.acknowledged += c.acknowledged;
+      for (const auto& job : c.acked_jobs) {
+        ++totals.checked_in_history;
+        if (in_history.count(job) == 0)
+          failures.push_back(c.app + ": acknowledged " + job + " is not in the history");
+      }
     }
     ++totals.trials;
     if (failures.empty())
@@ -307,6 +351,7 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_update_survives_repeated_sigkills) {
   // Not vacuous: every trial acknowledged updates and checked them afterwards.
   BOOST_TEST(totals.acknowledged >= static_cast<std::uint64_t>(opts.trials * opts.clients));
   BOOST_TEST(totals.checked > 0u);
+  BOOST_TEST(totals.checked_in_history == totals.acknowledged);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // crash_tests

@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(state_file_has_the_documented_layout_and_stays_0600_after_w
     auto name = e.path().filename().string();
     BOOST_TEST((name == "apps_status.json" || name == "backups" || name == "api_keys.json"
                 || name == "apps_status.wal" || name == "apps_status.wal.prev"
-                || name == "dashboard_signing.key"),
+                || name == "dashboard_signing.key" || name.rfind("history.sqlite3", 0) == 0),
                "unexpected file in the data dir: " << name);
     if (name.rfind("apps_status.wal", 0) == 0 || name == "dashboard_signing.key")
       BOOST_TEST(mode_of(e.path()) == 0600u, name);

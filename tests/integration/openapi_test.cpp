@@ -207,6 +207,8 @@ BOOST_AUTO_TEST_CASE(successful_answers_fit_their_schemas) {
   conforms(svc.reader().get("/api/v1/status"), "get", "/api/v1/status");
   conforms(svc.reader().get("/api/v1/status/Planning"), "get", "/api/v1/status/{app}");
   conforms(svc.anonymous().get("/api/v1/health"), "get", "/api/v1/health");
+  conforms(svc.reader().get("/api/v1/history?limit=1"), "get", "/api/v1/history");
+  conforms(svc.reader().get("/api/v1/stats"), "get", "/api/v1/stats");
   conforms(svc.reader().get("/api/v1/canvas/preview"), "get", "/api/v1/canvas/preview");
   conforms(svc.admin().post("/api/v1/admin/reload", json::object()), "post",
            "/api/v1/admin/reload");

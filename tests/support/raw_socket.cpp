@@ -193,4 +193,14 @@ bool raw_socket::wait_closed(std::chrono::milliseconds timeout) {
   return true;
 }
 
+bool raw_socket::read_until(const std::function<bool(const std::string&)>& done,
+                            std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!done(buffer_)) {
+    if (closed_ || !read_some(until))
+      return done(buffer_);
+  }
+  return true;
+}
+
 } // namespace epmpulse::test

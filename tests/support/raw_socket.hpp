@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,6 +50,11 @@ public:
   /// Waits until the server closes or resets the connection (what arrives
   /// meanwhile goes to pending()); true when it did before the deadline.
   bool wait_closed(std::chrono::milliseconds timeout);
+
+  /// Reads until `done(pending())` holds (-> true), the connection closes or
+  /// the deadline passes (-> false); for streamed answers (Server-Sent Events).
+  bool read_until(const std::function<bool(const std::string&)>& done,
+                  std::chrono::milliseconds timeout);
 
   /// True once a read saw the end of the stream or a reset.
   bool closed() const { return closed_; }

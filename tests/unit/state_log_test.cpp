@@ -227,4 +227,56 @@ BOOST_AUTO_TEST_CASE(the_snapshot_document_carries_its_log_position) {
   BOOST_TEST(snapshot_log_seq(nlohmann::json::array()) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_format_1_record_still_replays_and_carries_no_change_ids) {
+  // Written by the service before the history existed: no "v", no "id".
+  auto text = std::string(R"({"seq":7,"at":"2026-02-16T10:00:00Z","updates":[)")
+              + R"({"app":"Planning","domain":"Actual","status":"Loading","source":"push","job_id":"J1"}]})"
+              + "\n";
+  auto contents = decode_log(text);
+  BOOST_REQUIRE_EQUAL(contents.records.size(), 1u);
+  BOOST_TEST(contents.unreadable_lines == 0u);
+  BOOST_TEST(contents.records[0].changes.empty());
+  auto snap = two_apps();
+  BOOST_TEST(replay_log(snap, 0, contents.records, merging) == 7u);
+  BOOST_TEST(snap.apps["Planning"].domains["Actual"].status == job_status::loading);
+  BOOST_TEST(snap.last_change_id == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_format_2_record_carries_what_each_update_changed) {
+  auto u = pushed("Planning", "Actual", job_status::ok, "J1");
+  u.key_name = "epm_groovy";
+  domain_change c;
+  c.app = u.app;
+  c.domain = u.domain;
+  c.before.status = job_status::loading;
+  c.after.status = job_status::ok;
+  c.after.job_id = "J1";
+  c.after.updated = at("2026-02-16T10:05:00Z");
+  c.after.duration_sec = 300;
+  c.after.source = update_source::push;
+  c.id = 41;
+  c.key_name = "epm_groovy";
+  const status_update* updates[] = {&u};
+  domain_change changes[] = {c};
+  auto line = encode_log_record(9, at("2026-02-16T10:05:00.250Z"), updates, changes);
+  BOOST_TEST(line.find("epm_groovy") != std::string::npos);
+  auto contents = decode_log(line);
+  BOOST_REQUIRE_EQUAL(contents.records.size(), 1u);
+  const auto& record = contents.records[0];
+  BOOST_REQUIRE_EQUAL(record.changes.size(), 1u);
+  const auto& back = record.changes[0];
+  BOOST_TEST(back.id == 41u);
+  BOOST_TEST(back.before.status == job_status::loading);
+  BOOST_TEST(back.after.status == job_status::ok);
+  BOOST_TEST((back.after.duration_sec == std::optional<std::int64_t>{300}));
+  BOOST_TEST((back.after.updated == std::optional{at("2026-02-16T10:05:00Z")}));
+  BOOST_TEST((back.received == at("2026-02-16T10:05:00.250Z")));
+  BOOST_TEST((back.key_name == std::optional<std::string>{"epm_groovy"}));
+  BOOST_TEST((record.updates[0].key_name == std::optional<std::string>{"epm_groovy"}));
+  // Replay raises the snapshot's change id, so ids continue after a restart.
+  auto snap = two_apps();
+  replay_log(snap, 0, contents.records, merging);
+  BOOST_TEST(snap.last_change_id == 41u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
