@@ -34,6 +34,7 @@ if(EPMPULSE_FUZZ)
   target_include_directories(epmpulse_fuzz_core PUBLIC ${CMAKE_SOURCE_DIR} ${DATE_INCLUDE_DIR})
   target_compile_options(epmpulse_fuzz_core PUBLIC ${fuzz_sanitizers}
     PRIVATE -fsanitize=fuzzer-no-link)
+  target_link_libraries(epmpulse_fuzz_core PRIVATE date::date-tz)
   target_link_libraries(epmpulse_fuzz_core PUBLIC caf::core fmt::fmt
     nlohmann_json::nlohmann_json simdjson::simdjson)
   add_custom_target(fuzz_targets)
