@@ -78,10 +78,10 @@ struct fixture {
     state->set_snapshot(snap);
     evaluator_options opts;
     opts.config = cfg;
-    opts.state = spawn_fake_state_store(sim.system(), state);
-    opts.alerts = spawn_alert_recorder(sim.system(), alerts);
+    opts.state = sim.stop_at_end(spawn_fake_state_store(sim.system(), state));
+    opts.alerts = sim.stop_at_end(spawn_alert_recorder(sim.system(), alerts));
     opts.wall_origin = origin;
-    evaluator = spawn_evaluator(sim.system(), opts);
+    evaluator = sim.stop_at_end(spawn_evaluator(sim.system(), opts));
     sim.run();
   }
 
