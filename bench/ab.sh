@@ -24,53 +24,26 @@ shift 2
 ROUNDS=5
 DURATION=4
 SCENARIOS=post_150,batch_150,post_1000,get_1000
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --rounds) ROUNDS=$2; shift ;;
-    --duration) DURATION=$2; shift ;;
-    --scenarios) SCENARIOS=$2; shift ;;
-    *) echo "bench/ab.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-  shift
-done
+bench_options "rounds duration scenarios" "$@"
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/epmpulse-ab.XXXXXX")
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'bench_stop "$SERVER_PID"; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
-
-KEY=bench-w-$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-APPS=Planning,FCCS,ARCS
 
 # run_one binary domains lua: starts the binary on a fresh data dir, runs wrk,
 # prints wrk's JSON line, stops the server.
 run_one() {
-  local bin=$1 domains=$2 script=$3 dir port= i
+  local bin=$1 domains=$2 script=$3 dir
   dir=$(mktemp -d "$WORK/run.XXXXXX")
-  mkdir -p "$dir/data"
-  python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$domains" \
-    --write-key "$KEY" --admin-key "bench-a-$KEY" --read-key "bench-r-$KEY" >"$dir/config.json"
-  "${BENCH_SERVER_ENV[@]}" "$bin" --config "$dir/config.json" --data-dir "$dir/data" --host 127.0.0.1 --port 0 \
-    2>"$dir/server.log" >/dev/null &
-  PID=$!
-  for ((i = 0; i < 600; i++)); do
-    port=$(listening_port "$dir/server.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "server $bin did not start" >&2; exit 1; }
+  bench_config "$dir" "$domains"
+  bench_start_server "$dir" "$bin"
   # GET scenarios read the key given to the Lua script: the read key.
-  local key=$KEY
-  [ "$script" = get_status.lua ] && key=bench-r-$KEY
+  local key=$WRITE_KEY
+  [ "$script" = get_status.lua ] && key=$READ_KEY
   wrk -t2 -c64 -d"${DURATION}s" --timeout 10s -s "$ROOT/bench/$script" \
-    "http://127.0.0.1:$port" -- "$key" "$domains" "$APPS" | sed -n 's/^WRKJSON //p'
-  kill -TERM "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=
+    "$SERVER_URL" -- "$key" "$domains" "$APPS" | sed -n 's/^WRKJSON //p'
+  bench_stop "$SERVER_PID"
+  SERVER_PID=
   rm -rf "$dir"
 }
 

@@ -40,8 +40,8 @@ while [ $# -gt 0 ]; do
 done
 OUT=${OUT:-$ROOT/bench/results/profile-$(date -u +%Y-%m-%d)-d$DOMAINS}
 
-log() { printf '[profile %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null \
   || die "valgrind is missing (apt-get install valgrind)"
 
@@ -54,41 +54,19 @@ EPMPULSE=${BENCH_SERVER:-$BUILD/epmpulse}
 LOAD_CLIENT=$BUILD/bench/load_client
 
 WORK=$(mktemp -d /tmp/epmpulse-profile.XXXXXX)
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for ((i = 0; i < 600; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'bench_stop "$SERVER_PID"; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-KEY=bench-w-$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-ADMIN=bench-a-$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-APPS=Planning,FCCS,ARCS
-mkdir -p "$WORK/data" "$OUT"
-python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$DOMAINS" \
-  --write-key "$KEY" --admin-key "$ADMIN" --read-key "bench-r-$KEY" >"$WORK/config.json"
+KEY=$WRITE_KEY
+mkdir -p "$OUT"
+bench_config "$WORK" "$DOMAINS"
 
 log "starting the server under callgrind ($DOMAINS domains)"
-"${BENCH_SERVER_ENV[@]}" valgrind --tool=callgrind --instr-atstart=no --log-file="$WORK/valgrind.log" \
-  --callgrind-out-file="$WORK/callgrind.out" \
-  "$EPMPULSE" --config "$WORK/config.json" --data-dir "$WORK/data" --host 127.0.0.1 --port 0 \
-  2>"$WORK/server.log" >/dev/null &
-PID=$!
-port=
-for ((i = 0; i < 6000; i++)); do
-  port=$(listening_port "$WORK/server.log")
-  [ -n "$port" ] && break
-  kill -0 "$PID" 2>/dev/null || { cat "$WORK/valgrind.log" "$WORK/server.log" >&2; die "server exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || die "server did not start within 10 minutes under valgrind"
-URL=http://127.0.0.1:$port
+BENCH_START_SECONDS=600 bench_start_server "$WORK" \
+  valgrind --tool=callgrind --instr-atstart=no --log-file="$WORK/valgrind.log" \
+  --callgrind-out-file="$WORK/callgrind.out" "$EPMPULSE"
+PID=$SERVER_PID
+URL=$SERVER_URL
 log "server on $URL (pid $PID)"
 
 # Warm-up outside the measurement: first-touch allocations, connection set-up.

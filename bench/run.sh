@@ -54,8 +54,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 
 for tool in wrk curl python3 cmake; do
   command -v "$tool" >/dev/null || die "$tool is missing (make deps installs it)"
@@ -83,20 +83,9 @@ done
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/epmpulse-bench.XXXXXX")
 PIDS=()
 
-stop_pid() { # pid: SIGTERM, up to 30 s for a clean exit, then SIGKILL
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  for pid in "${PIDS[@]}"; do bench_stop "$pid"; done
   if [ "$KEEP" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -108,34 +97,14 @@ forget_pid() { # pid: drop from the clean-up list once stopped
   PIDS=("${keep[@]}")
 }
 
-rand_key() { python3 -c 'import secrets; print(secrets.token_hex(20))'; }
-WRITE_KEY=bench-w-$(rand_key)
-ADMIN_KEY=bench-a-$(rand_key)
-READ_KEY=bench-r-$(rand_key)
-APPS=Planning,FCCS,ARCS
-
-SERVER_PID=
-SERVER_URL=
 start_server() { # name domains [slack_url]: sets SERVER_PID, SERVER_URL
-  local name=$1 domains=$2 slack=${3:-} dir=$WORK/$1 port= i
-  mkdir -p "$dir/data"
+  local name=$1 domains=$2 slack=${3:-}
   local slack_args=()
   [ -n "$slack" ] && slack_args=(--slack-url "$slack" --slack-interval "$SLACK_INTERVAL")
-  python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains "$domains" \
-    --write-key "$WRITE_KEY" --admin-key "$ADMIN_KEY" --read-key "$READ_KEY" \
-    --io-threads "$IO_THREADS" --actor-threads "$ACTOR_THREADS" "${slack_args[@]}" >"$dir/config.json"
-  "${BENCH_SERVER_ENV[@]}" "$EPMPULSE" --config "$dir/config.json" --data-dir "$dir/data" \
-    --host 127.0.0.1 --port 0 2>"$dir/server.log" >/dev/null &
-  SERVER_PID=$!
+  bench_config "$WORK/$name" "$domains" \
+    --io-threads "$IO_THREADS" --actor-threads "$ACTOR_THREADS" "${slack_args[@]}"
+  bench_start_server "$WORK/$name" "$EPMPULSE"
   PIDS+=("$SERVER_PID")
-  for ((i = 0; i < 1200; i++)); do
-    port=$(listening_port "$dir/server.log")
-    [ -n "$port" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$dir/server.log" >&2; die "server $name exited at start-up"; }
-    sleep 0.1
-  done
-  [ -n "$port" ] || die "server $name did not report its port within 120 s"
-  SERVER_URL=http://127.0.0.1:$port
   log "server $name ($domains domains) pid $SERVER_PID on $SERVER_URL"
 }
 
@@ -164,7 +133,7 @@ start_baseline() { # [--actor-hop]: sets STARTED_PID, STARTED_URL
 # The baselines serve no /metrics.
 serves_metrics() { [ "$1" != "$BASELINE_PID" ] && [ "$1" != "$HOP_PID" ] && [ "$1" != "$GET_BASE_PID" ]; }
 
-stop_server() { stop_pid "$1"; forget_pid "$1"; }
+stop_server() { bench_stop "$1"; forget_pid "$1"; }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

@@ -19,18 +19,9 @@ shift
 STREAMS=100
 ROUNDS=3
 DURATION=4
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --streams) STREAMS=$2; shift ;;
-    --rounds) ROUNDS=$2; shift ;;
-    --duration) DURATION=$2; shift ;;
-    *) echo "bench/sse_streams.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-  shift
-done
+bench_options "streams rounds duration" "$@"
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/epmpulse-sse.XXXXXX")
-PID=
 CURLS=()
 stop_streams() {
   local p
@@ -38,36 +29,19 @@ stop_streams() {
   for p in "${CURLS[@]}"; do wait "$p" 2>/dev/null || true; done
   CURLS=()
 }
-cleanup() {
-  stop_streams
-  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'stop_streams; bench_stop "$SERVER_PID"; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
-
-KEY=bench-w-$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-APPS=Planning,FCCS,ARCS
 
 # run_one streams: a fresh server, `streams` readers, wrk; prints
 # {"streams", "wrk", "received_bytes"}.
 run_one() {
-  local streams=$1 dir port= i
+  local streams=$1 dir i
   dir=$(mktemp -d "$WORK/run.XXXXXX")
-  mkdir -p "$dir/data" "$dir/streams"
-  python3 "$ROOT/bench/bench_util.py" config --apps "$APPS" --domains 150 \
-    --write-key "$KEY" --admin-key "bench-a-$KEY" --read-key "bench-r-$KEY" >"$dir/config.json"
-  "${BENCH_SERVER_ENV[@]}" "$BIN" --config "$dir/config.json" --data-dir "$dir/data" --host 127.0.0.1 --port 0 \
-    2>"$dir/server.log" >/dev/null &
-  PID=$!
-  for ((i = 0; i < 600; i++)); do
-    port=$(listening_port "$dir/server.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "server $BIN did not start" >&2; exit 1; }
+  mkdir -p "$dir/streams"
+  bench_config "$dir" 150
+  bench_start_server "$dir" "$BIN"
   for ((i = 0; i < streams; i++)); do
-    curl -sN -H "Authorization: Bearer bench-r-$KEY" "http://127.0.0.1:$port/api/v1/events" \
+    curl -sN -H "Authorization: Bearer $READ_KEY" "$SERVER_URL/api/v1/events" \
       >"$dir/streams/$i" &
     CURLS+=($!)
   done
@@ -78,13 +52,12 @@ run_one() {
   done
   local wrk_line
   wrk_line=$(wrk -t2 -c64 -d"${DURATION}s" --timeout 10s -s "$ROOT/bench/post_status.lua" \
-    "http://127.0.0.1:$port" -- "$KEY" 150 "$APPS" | sed -n 's/^WRKJSON //p')
+    "$SERVER_URL" -- "$WRITE_KEY" 150 "$APPS" | sed -n 's/^WRKJSON //p')
   stop_streams
   local bytes
   bytes=$(cat "$dir/streams"/* 2>/dev/null | wc -c)
-  kill -TERM "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=
+  bench_stop "$SERVER_PID"
+  SERVER_PID=
   echo "{\"streams\":$streams,\"received_bytes\":$bytes,\"wrk\":$wrk_line}"
   rm -rf "$dir"
 }
