@@ -76,6 +76,7 @@ EPMPULSE_ATOM(commit_due, "commitdue");       ///< history: commit what arrived
 EPMPULSE_ATOM(prune_due, "prunedue");         ///< history: retention by age and size
 EPMPULSE_ATOM(events_keepalive, "evkeepaliv"); ///< event hub: a comment to every stream
 EPMPULSE_ATOM(catch_up_due, "catchup");       ///< event hub: read the next page for a stream
+EPMPULSE_ATOM(events_flush, "evflush");       ///< event hub: offer the changes gathered to the streams
 
 #undef EPMPULSE_ATOM
 
