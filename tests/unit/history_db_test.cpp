@@ -168,6 +168,22 @@ BOOST_FIXTURE_TEST_CASE(every_field_comes_back_and_ids_are_stored_once, open_his
   BOOST_TEST((back.received == base));
 }
 
+BOOST_FIXTURE_TEST_CASE(make_durable_commits_and_checkpoints_into_the_database_file,
+                        open_history) {
+  BOOST_REQUIRE(!db->insert({change(7, "FCCS", "Consolidation", job_status::ok, base)}));
+  BOOST_REQUIRE(!db->make_durable());
+  BOOST_TEST(!db->uncommitted());
+  // The database file alone, without its WAL, holds the change: the
+  // checkpoint wrote it there (and fsync'd both), which is what lets the
+  // state drop the change log that also held it.
+  test::temp_dir copy{"epmpulse-history-copy-"};
+  std::filesystem::copy_file(dir.path() / history_file_name, copy.path() / history_file_name);
+  std::string error;
+  auto alone = history_db::open((copy.path() / history_file_name).string(), error);
+  BOOST_REQUIRE_MESSAGE(alone, error);
+  BOOST_TEST(alone->highest_id() == 7u);
+}
+
 BOOST_FIXTURE_TEST_CASE(retention_deletes_by_age_then_by_size, open_history) {
   fill();
   // Older than minute 101: ids 1..100 go.
