@@ -96,3 +96,59 @@ bench_stop() {
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
+
+# -- PostgreSQL (bench/pg.sh) -----------------------------------------------------
+
+# bench_pg_start DIR BIN: a PostgreSQL of its own, as the tests start theirs:
+# initdb and pg_ctl (from BIN) as `nobody` into DIR, 127.0.0.1 and an
+# ephemeral port, the socket in DIR, a random password; but fsync and
+# synchronous_commit on (what a 200 costs in production). Sets PG_PORT and
+# PG_URL (a secret: it goes into config files, never into a log line).
+PG_PORT=
+PG_URL=
+bench_pg_as() { runuser -u nobody -- sh -c "$1"; }
+bench_pg_start() {
+  local dir=$1 bin=$2 password
+  password=pgpw-$(bench_rand_key)
+  mkdir -p "$dir"
+  chmod 0711 "$(dirname "$dir")"
+  chown nobody "$dir"
+  printf '%s' "$password" >"$dir/password"
+  chmod 0600 "$dir/password"
+  chown nobody "$dir/password"
+  PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  bench_pg_as "$bin/initdb -D '$dir/data' -U epmpulse -A scram-sha-256 --pwfile='$dir/password' -E UTF8" \
+    >"$dir/initdb.log" 2>&1 || { tail -n 20 "$dir/initdb.log" >&2; bench_die "initdb failed"; }
+  bench_pg_as "$bin/pg_ctl -D '$dir/data' -l '$dir/server.log' -w -t 60 -o \
+    '-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir -c fsync=on -c synchronous_commit=on' start" \
+    >/dev/null || { tail -n 20 "$dir/server.log" >&2; bench_die "PostgreSQL did not start"; }
+  echo "$bin" >"$dir/bin"
+  PG_URL="postgresql://epmpulse:$password@127.0.0.1:$PG_PORT/postgres"
+}
+
+# bench_pg_stop DIR: pg_ctl stop -m fast.
+bench_pg_stop() {
+  bench_pg_as "$(cat "$1/bin")/pg_ctl -D '$1/data' -m fast -w -t 60 stop" >/dev/null 2>&1 || true
+}
+
+# bench_pg_psql DIR SQL: one SQL command's unaligned output (the password
+# through the environment, never on a command line).
+bench_pg_psql() {
+  bench_pg_as "PGPASSWORD=\$(cat '$1/password') $(cat "$1/bin")/psql -X -A -t -q -h 127.0.0.1 \
+    -p $PG_PORT -U epmpulse -d postgres -c \"$2\""
+}
+
+# bench_config_storage FILE URL POOL: settings.storage of a bench config set
+# to that database (the file is the caller's temp dir, mode 0600).
+bench_config_storage() {
+  python3 - "$@" <<'PY'
+import json, os, sys
+path, url, pool = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(path) as f:
+    cfg = json.load(f)
+cfg["settings"]["storage"] = {"kind": "postgres", "url": url, "pool": pool}
+with open(path, "w") as f:
+    json.dump(cfg, f, indent=1)
+os.chmod(path, 0o600)
+PY
+}

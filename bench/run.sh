@@ -290,6 +290,15 @@ tail -n1 "$ROWS" >&2
 stop_server "$S"
 stop_server "$SLACK_PID"
 
+# PostgreSQL storage: one and two instances against the JSON mode in the same
+# run, fsync and synchronous_commit on (bench/pg.sh; its rows join the table).
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  BENCH_BUILD_DIR=$BUILD bash "$ROOT/bench/pg.sh" --duration "$DURATION" \
+    --connections "$CONNECTIONS" --rows "$ROWS" || log "pg.sh failed: its rows are missing or marked"
+else
+  log "PostgreSQL rows skipped: no server binaries (scripts/install-deps.sh test installs them)"
+fi
+
 # Baseline (end): the machine is shared, so the baseline is the mean of both.
 run_tool baseline "$BASELINE_URL" "$BASELINE_PID" wrk post_status.lua "$WRITE_KEY" 150 "$APPS"
 run_tool baseline "$BASELINE_URL" "$BASELINE_PID" lc $(lc) --domains 150 --no-check

@@ -24,8 +24,17 @@ struct pg_writer_state {
   static inline constexpr const char* name = "pg_writer";
   pg_writer_options opts;
   std::vector<pooled> pool;
-  bool down_logged = false;
+  bool down_logged = false; ///< this outage is logged; its end is logged at the next commit
 };
+
+// One line when commits start failing, one when they succeed again: the
+// state actor leaves the outage's logging to this actor in PostgreSQL mode.
+void log_down(pg_writer_state& st, const char* what, const std::string& reason) {
+  if (st.down_logged)
+    return;
+  st.down_logged = true;
+  log::error(what, {{"reason", reason}});
+}
 
 // A usable connection, reconnecting those whose backoff is over; null when
 // none can be had now.
@@ -40,17 +49,11 @@ pg_connection* usable_connection(pg_writer_state& st) {
     auto failure = p.conn->connect();
     if (failure.empty()) {
       p.backoff = std::chrono::milliseconds{0};
-      if (st.down_logged)
-        log::info("database reachable again");
-      st.down_logged = false;
       return p.conn.get();
     }
     p.backoff = std::clamp(p.backoff * 2, std::chrono::milliseconds{250}, st.opts.max_backoff);
     p.next_attempt = now + p.backoff;
-    if (!st.down_logged)
-      log::error("database unreachable: pushes answer 503 until it is back",
-                 {{"reason", failure}});
-    st.down_logged = true;
+    log_down(st, "database unreachable: pushes answer 503 until it is back", failure);
     return nullptr;
   }
   return nullptr;
@@ -70,12 +73,16 @@ pg_writer_actor::behavior_type writer(pg_writer_actor::stateful_pointer<pg_write
         return caf::make_error(ec::database_unavailable, "the database is unreachable");
       commit_receipt receipt;
       auto failure = commit_changes(*conn, *batch, receipt);
-      if (failure.empty())
+      if (failure.empty()) {
+        if (st.down_logged)
+          log::info("database commits succeed again");
+        st.down_logged = false;
         return receipt;
+      }
       // A broken connection shows here first: the next call reconnects.
       if (!conn->usable())
         conn->close();
-      log::error("database commit failed", {{"reason", failure}});
+      log_down(st, "database commit failed: pushes answer 503 until it is back", failure);
       return caf::make_error(ec::database_unavailable, "database commit failed: " + failure);
     },
   };

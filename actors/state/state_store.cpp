@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <random>
 #include <span>
+#include <unordered_map>
+#include <utility>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -46,6 +48,9 @@ milliseconds from_minutes(double m) {
 struct pending_reply {
   std::optional<caf::typed_response_promise<apply_result>> promise;
   apply_result reply;
+  /// With PostgreSQL storage: (outcome index, provisional change id) of each
+  /// applied update, so the commit receipt can say which the database wrote.
+  std::vector<std::pair<std::size_t, std::uint64_t>> changes;
 
   void deliver() {
     if (promise)
@@ -255,7 +260,9 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
   st.in_flight.clear();
   if (failure != nullptr) {
     st.log_health.failed(describe_error(*failure));
-    log::error("change log append failed", {{"reason", st.log_health.error}});
+    // The database writer logs a failed commit itself, in its own terms.
+    if (!st.database)
+      log::error("change log append failed", {{"reason", st.log_health.error}});
     auto code = failure->category() == caf::atom("epmpulse")
                   && static_cast<ec>(failure->code()) == ec::database_unavailable
                   ? ec::database_unavailable
@@ -274,7 +281,7 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
     }
     return;
   }
-  if (st.log_health.succeeded())
+  if (st.log_health.succeeded() && !st.database)
     log::info("change log writable again", {{"path", st.state_file}});
   ++st.commits;
   st.committed_updates += replies.size();
@@ -303,6 +310,47 @@ void on_append_done(store_ptr self, const caf::error* failure, const log_bytes& 
     advance_flush(self);
 }
 
+// The answers say what the database wrote, not what this instance applied:
+// a change it refused (another instance committed a newer event for the
+// domain, or the same content, first) is answered as not applied, and it
+// reaches neither the history nor the subscribers. This instance's memory
+// converges on the database's row through the change listener.
+void settle_from_receipt(state_store_state& st, const commit_receipt& receipt) {
+  auto& changes = st.in_flight_changes;
+  std::unordered_map<std::uint64_t, std::uint64_t> committed; // provisional id -> database id
+  committed.reserve(changes.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    auto id = i < receipt.ids.size() ? receipt.ids[i] : 0;
+    committed.emplace(changes[i].id, id);
+    changes[i].id = id;
+  }
+  std::erase_if(changes, [](const domain_change& c) { return c.id == 0; });
+  for (auto& p : st.in_flight) {
+    bool changed = false;
+    for (auto [index, provisional] : p.changes) {
+      auto it = committed.find(provisional);
+      auto& outcome = p.reply.outcomes[index];
+      if (it == committed.end() || it->second != 0) {
+        changed = true;
+        continue;
+      }
+      const auto& u = p.reply.updates[index];
+      const auto& held = st.snapshot.apps[u.app].domains[u.domain];
+      // What this instance holds now: the winner once the listener brought
+      // it, else still the refused change.
+      bool same_content = held.status == outcome.after.status
+                          && held.job_id == outcome.after.job_id
+                          && held.message == outcome.after.message;
+      outcome.result = same_content && held.updated != outcome.after.updated
+                         ? merge_outcome::kind::unchanged
+                         : merge_outcome::kind::stale;
+      outcome.after = held;
+    }
+    if (!p.changes.empty())
+      p.reply.changed = changed;
+  }
+}
+
 // PostgreSQL storage: the group's changes go to the database writer in one
 // transaction; the log records stay in memory only, to re-queue on failure.
 void commit_to_database(store_ptr self, const log_bytes& bytes) {
@@ -323,9 +371,7 @@ void commit_to_database(store_ptr self, const log_bytes& bytes) {
   self->request(st.database, write_timeout, commit_atom_v, commit_batch_ptr{std::move(batch)})
     .then(
       [self](commit_receipt& receipt) {
-        auto& changes = self->state.in_flight_changes;
-        for (std::size_t i = 0; i < changes.size() && i < receipt.ids.size(); ++i)
-          changes[i].id = receipt.ids[i];
+        settle_from_receipt(self->state, receipt);
         on_append_done(self, nullptr, nullptr);
       },
       [self, bytes](caf::error& err) { on_append_done(self, &err, bytes); });
@@ -363,6 +409,7 @@ std::optional<apply_result> apply_updates(store_ptr self, std::vector<status_upd
   apply_result reply;
   reply.outcomes.reserve(updates.size());
   std::vector<const status_update*> applied;
+  std::vector<std::pair<std::size_t, std::uint64_t>> provisional;
   for (const auto& u : updates) {
     auto outcome = merge_update(st.snapshot, u, at, st.merging.max_future_skew,
                                 st.merging.recent_jobs_limit);
@@ -373,6 +420,8 @@ std::optional<apply_result> apply_updates(store_ptr self, std::vector<status_upd
       // subscribers without a copy.
       st.waiting_changes.push_back({u.app, u.domain, std::move(outcome.before), outcome.after,
                                     ++st.snapshot.last_change_id, at, u.key_name});
+      if (st.database)
+        provisional.emplace_back(reply.outcomes.size(), st.snapshot.last_change_id);
     }
     reply.outcomes.push_back(std::move(outcome));
   }
@@ -388,7 +437,7 @@ std::optional<apply_result> apply_updates(store_ptr self, std::vector<status_upd
   // once when nothing is pending, else with the append that carries it.
   if (st.pending_records.empty() && !st.append_in_flight)
     return reply;
-  pending_reply waiter{std::nullopt, std::move(reply)};
+  pending_reply waiter{std::nullopt, std::move(reply), std::move(provisional)};
   if (requested)
     waiter.promise = self->make_response_promise<apply_result>();
   if (st.pending_records.empty()) {
