@@ -280,7 +280,7 @@ void render_and_send(canvas_pointer self, std::size_t i, bool force, snapshot_pt
     return;
   }
   ++st.metrics.renders;
-  auto r = canvas::render_canvas(*snap, *st.cfg, slot.channel.id, st.render);
+  auto r = canvas::render_canvas(*snap, st.marks.get(), *st.cfg, slot.channel.id, st.render);
   switch (canvas::plan_send(slot.sent, r, !slot.channel.canvas_id.empty(), force)) {
     case send_plan::unchanged:
       ++st.metrics.renders_unchanged;
@@ -483,7 +483,7 @@ caf::result<preview_reply> on_preview(canvas_pointer self, const std::string& ch
     preview_reply reply;
     for (auto i : chosen) {
       const auto& slot = st.slots[i];
-      auto r = canvas::render_canvas(*snap, *st.cfg, slot.channel.id, st.render);
+      auto r = canvas::render_canvas(*snap, st.marks.get(), *st.cfg, slot.channel.id, st.render);
       reply.canvases.push_back({slot.channel.id, slot.channel.canvas_id, r.markdown()});
     }
     promise.deliver(std::move(reply));
@@ -511,6 +511,38 @@ void on_changes(canvas_pointer self, const change_set& changes) {
     }
 }
 
+void on_marks(canvas_pointer self, canvas::canvas_marks marks) {
+  auto& st = self->state;
+  static const canvas::domain_marks none;
+  const auto& before = st.marks ? *st.marks : none;
+  const auto& after = marks ? *marks : none;
+  // Only the apps whose marks differ: other canvases stay as they are.
+  std::vector<bool> touched(st.slots.size(), false);
+  auto touch_if_changed = [&](const std::string& app) {
+    auto b = before.find(app);
+    auto a = after.find(app);
+    bool same = (b == before.end() && a == after.end())
+                || (b != before.end() && a != after.end() && b->second == a->second);
+    if (same)
+      return;
+    if (auto it = st.slots_by_app.find(app); it != st.slots_by_app.end())
+      for (auto i : it->second)
+        touched[i] = true;
+  };
+  for (const auto& [app, _] : before)
+    touch_if_changed(app);
+  for (const auto& [app, _] : after)
+    touch_if_changed(app);
+  st.marks = std::move(marks);
+  if (!st.enabled)
+    return;
+  for (std::size_t i = 0; i < st.slots.size(); ++i)
+    if (touched[i]) {
+      st.slots[i].dirty = true;
+      schedule_canvas(self, i);
+    }
+}
+
 canvas_actor::behavior_type canvas_behavior(canvas_pointer self, canvas_state init) {
   self->state = std::move(init);
   auto& st = self->state;
@@ -527,6 +559,7 @@ canvas_actor::behavior_type canvas_behavior(canvas_pointer self, canvas_state in
   }
   return {
     [self](changed_atom, const change_set& changes) { on_changes(self, changes); },
+    [self](expectation_atom, canvas::canvas_marks& marks) { on_marks(self, std::move(marks)); },
     [self](leader_atom, bool leading) {
       auto& st = self->state;
       bool became = leading && !st.leading;

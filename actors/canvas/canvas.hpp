@@ -172,6 +172,10 @@ using canvas_actor = caf::typed_actor<
   /// From the state actor after each durable commit: re-render the canvases
   /// showing the changed apps (debounced).
   caf::reacts_to<changed_atom, change_set>,
+  /// From the expectation evaluator when a mark or next run changed: the
+  /// canvases showing an app whose marks differ re-render, debounced like a
+  /// change (one edit for a burst of both).
+  caf::reacts_to<expectation_atom, canvas::canvas_marks>,
   /// PostgreSQL storage: only the cluster's leader sends to Slack. Becoming
   /// leader syncs every canvas once; a follower renders previews only.
   caf::reacts_to<leader_atom, bool>,
@@ -270,6 +274,9 @@ struct canvas_state {
 
   std::vector<slot> slots;
   std::map<std::string, std::vector<std::size_t>> slots_by_app;
+  /// The evaluator's latest marks (null until its first set): every render
+  /// shows these, so a trailing render shows the newest marks too.
+  canvas::canvas_marks marks;
 
   // Snapshot cache: valid until the next change notification.
   snapshot_ptr snapshot;

@@ -365,9 +365,43 @@ std::size_t fit_to_size(std::vector<canvas_part>& parts, std::size_t max_bytes) 
   return dropped;
 }
 
-/// One domain as a list item or a table row.
+std::string mark_text(const domain_mark& m, const display_zone& zone,
+                      const std::optional<date::year_month_day>& day) {
+  auto run_of = [&](const char* head) {
+    std::string out = head;
+    if (m.due)
+      out += " (run of " + short_time(*m.due, zone, day) + ")";
+    return out;
+  };
+  if (m.state == "on_time")
+    return {};
+  if (m.state == "late")
+    return run_of("⏰ **late**");
+  if (m.state == "missed")
+    return run_of("⛔ **missed**");
+  if (m.state == "overdue")
+    return "⌛ **overdue**";
+  if (m.state == "short")
+    return "⚠️ **short run**";
+  if (m.state == "held")
+    return m.upstream.empty() ? std::string{"⏸️ **held**"}
+                              : "⏸️ **held** by " + escape_text(m.upstream, 130);
+  if (m.state == "maintenance")
+    return "🛠️ **maintenance**";
+  return "**" + escape_text(m.state, 20) + "**";
+}
+
+/// "next run 02:00", "" without a schedule's next start.
+std::string next_run_text(const domain_mark& m, const display_zone& zone,
+                          const std::optional<date::year_month_day>& day) {
+  return m.next_run ? "next run " + short_time(*m.next_run, zone, day) : std::string{};
+}
+
+/// One domain as a list item or a table row; `expected` adds the mark (table:
+/// the Expected column, empty for a domain without one).
 std::string domain_row(const std::string& name, const domain_state& d, config::canvas_layout layout,
-                       const display_zone& zone, const std::optional<date::year_month_day>& day) {
+                       const display_zone& zone, const std::optional<date::year_month_day>& day,
+                       const domain_mark* mark = nullptr, bool expected_column = false) {
   std::string job = d.job_id && !d.job_id->empty() ? escape_text(*d.job_id, 64) : std::string{};
   std::string updated = d.updated ? short_time(*d.updated, zone, day) : std::string{};
   std::string running, took;
@@ -378,15 +412,26 @@ std::string domain_row(const std::string& name, const domain_state& d, config::c
   std::string message;
   if (d.status == job_status::warning && d.message)
     message = escape_text(*d.message, 200);
+  std::string marked = mark != nullptr ? mark_text(*mark, zone, day) : std::string{};
+  std::string next = mark != nullptr ? next_run_text(*mark, zone, day) : std::string{};
   if (layout == config::canvas_layout::table) {
     auto or_dash = [](const std::string& v) { return v.empty() ? std::string{dash} : v; };
     std::string duration = !running.empty() ? "running since " + running : or_dash(took);
-    return fmt::format("| {} | {} {} | {} | {} | {} | {} |\n", escape_text(name, 64),
-                       status_icon(d.status), to_string(d.status), or_dash(job),
+    std::string expected;
+    if (expected_column) {
+      auto cell = marked;
+      if (!next.empty())
+        cell += (cell.empty() ? "" : " · ") + next;
+      expected = " " + or_dash(cell) + " |";
+    }
+    return fmt::format("| {} | {} {} |{} {} | {} | {} | {} |\n", escape_text(name, 64),
+                       status_icon(d.status), to_string(d.status), expected, or_dash(job),
                        or_dash(updated), duration, message);
   }
   std::string out = fmt::format("- {} **{}**: {}", status_icon(d.status), escape_text(name, 64),
                                 to_string(d.status));
+  if (!marked.empty())
+    out += " · " + marked;
   if (!job.empty())
     out += " · job " + job;
   if (!updated.empty())
@@ -395,6 +440,8 @@ std::string domain_row(const std::string& name, const domain_state& d, config::c
     out += " · running since " + running;
   if (!took.empty())
     out += " · took " + took;
+  if (!next.empty())
+    out += " · " + next;
   if (!message.empty())
     out += " · " + message;
   return out + "\n";
@@ -404,6 +451,12 @@ std::string domain_row(const std::string& name, const domain_state& d, config::c
 
 rendered_canvas render_canvas(const status_snapshot& snap, const config::service_config& cfg,
                               std::string_view channel_id, const render_options& opts) {
+  return render_canvas(snap, nullptr, cfg, channel_id, opts);
+}
+
+rendered_canvas render_canvas(const status_snapshot& snap, const domain_marks* marks,
+                              const config::service_config& cfg, std::string_view channel_id,
+                              const render_options& opts) {
   auto apps = channel_apps(cfg, channel_id);
   std::set<std::string> app_names;
   for (auto* app : apps)
@@ -443,9 +496,22 @@ rendered_canvas render_canvas(const status_snapshot& snap, const config::service
     p.head = "## " + app_title(*app) + "\n";
     p.empty_text = "No domains yet\n";
     p.tail = "\n";
+    static const std::map<std::string, domain_mark> no_marks;
+    const auto* app_marks = &no_marks;
+    if (marks != nullptr)
+      if (auto m = marks->find(app->name); m != marks->end())
+        app_marks = &m->second;
+    auto mark_of = [&](const std::string& domain) -> const domain_mark* {
+      auto m = app_marks->find(domain);
+      return m != app_marks->end() ? &m->second : nullptr;
+    };
+    bool expected_column = table && !app_marks->empty();
     if (table) {
-      p.rows_head = "| Domain | Status | Job | Updated | Duration | Message |\n"
-                    "| --- | --- | --- | --- | --- | --- |\n";
+      p.rows_head = expected_column
+                      ? "| Domain | Status | Expected | Job | Updated | Duration | Message |\n"
+                        "| --- | --- | --- | --- | --- | --- | --- |\n"
+                      : "| Domain | Status | Job | Updated | Duration | Message |\n"
+                        "| --- | --- | --- | --- | --- | --- |\n";
       // A line right under a table would be read as one more row.
       p.more_separator = "\n";
       p.more_format = "… {} more domains (canvas size limit)\n";
@@ -458,11 +524,12 @@ rendered_canvas render_canvas(const status_snapshot& snap, const config::service
     for (const auto& name : app->domains) {
       auto d = domains.find(name);
       p.add_row(domain_row(name, d != domains.end() ? d->second : domain_state{}, opts.layout,
-                           opts.zone, ref_day));
+                           opts.zone, ref_day, mark_of(name), expected_column));
     }
     for (const auto& [name, d] : domains)
       if (std::find(app->domains.begin(), app->domains.end(), name) == app->domains.end())
-        p.add_row(domain_row(name, d, opts.layout, opts.zone, ref_day));
+        p.add_row(domain_row(name, d, opts.layout, opts.zone, ref_day, mark_of(name),
+                             expected_column));
     parts.push_back(std::move(p));
   }
 

@@ -9,8 +9,12 @@
 //   # 📊 <title>                      header: title and the channel's last update
 //   ## <app display name>             one per app of the channel, config order:
 //   - 🟢 **Actual**: OK · job ...      one list item per domain
+//   - 🟢 **Load**: OK · ⏰ **late** (run of 02:00) · ... · next run 02:00
+//                                     a domain with an expectation: its mark
+//                                     (none when on time) and its next run
 //   ### Recent jobs                   the channel's most recent jobs
-// The "table" layout shows each app's domains as a markdown table instead.
+// The "table" layout shows each app's domains as a markdown table instead;
+// an app with an expected domain gets an "Expected" column (mark, next run).
 //
 // The output depends only on the snapshot (no "now"): times are absolute, so
 // rendering the same state twice gives the same bytes and an unchanged canvas
@@ -25,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/canvas/canvas_marks.hpp"
 #include "actors/state/status_model.hpp"
 #include "config/config.hpp"
 
@@ -124,5 +129,15 @@ std::vector<const config::app_config*> channel_apps(const config::service_config
 /// does not fit drops whole apps from the end the same way.
 rendered_canvas render_canvas(const status_snapshot& snap, const config::service_config& cfg,
                               std::string_view channel_id, const render_options& opts);
+
+/// The same with the expectation marks (null = none): each marked domain
+/// shows its mark, "" when on time: "⏰ **late** (run of 02:00)", "⛔ **missed**
+/// (run of 02:00)", "⌛ **overdue**", "⚠️ **short run**", "⏸️ **held** by
+/// Planning/Load", "🛠️ **maintenance**" (never "late" inside a window), and
+/// "next run <time>", times as the rows show them. Marked rows give way to the
+/// size cap like any row.
+rendered_canvas render_canvas(const status_snapshot& snap, const domain_marks* marks,
+                              const config::service_config& cfg, std::string_view channel_id,
+                              const render_options& opts);
 
 } // namespace epmpulse::canvas

@@ -115,6 +115,8 @@ void on_snapshot(evaluator_pointer self, const snapshot_ptr& snap) {
   if (!st.opts.config->expectations.empty()
       && (!st.sent_marks || !same_marks(*st.sent_marks, marks))) {
     self->send(st.opts.state, expectation_atom_v, marks);
+    if (st.opts.canvas)
+      self->send(st.opts.canvas, expectation_atom_v, to_canvas_marks(*results));
     st.sent_marks = marks;
   }
   std::vector<status_update> overdue;

@@ -3,7 +3,8 @@
 // The expectation evaluator: judges every configured expectation (see
 // expectation_model) on a timer and after each durable change, and acts on
 // the result:
-//   - the marks go to the state actor, which shows them in GET /status;
+//   - the marks go to the state actor, which shows them in GET /status, and
+//     to the canvas actor, which shows them on the canvases;
 //   - an overdue Loading becomes Warning through the state actor's apply
 //     (source system), so it is durable and in the history like any update;
 //   - the domains that are bad now (Warning after alert_after_failures
@@ -23,6 +24,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/alerts/alerts.hpp"
+#include "actors/canvas/canvas_marks.hpp"
 #include "actors/common/atoms.hpp"
 #include "actors/expectations/expectation_model.hpp"
 #include "actors/state/state_store.hpp"
@@ -56,6 +58,7 @@ struct evaluator_options {
   std::shared_ptr<const config::service_config> config;
   state_store_actor state;
   alert_actor alerts; ///< null = no alerts
+  canvas_marks_listener canvas; ///< null = no canvas marks
   /// Wall-clock time at start (see above); none = now.
   std::optional<time_point> wall_origin;
 };

@@ -300,4 +300,16 @@ expectation_marks to_marks(const expectation_results& results) {
   return marks;
 }
 
+canvas::canvas_marks to_canvas_marks(const expectation_results& results) {
+  auto marks = std::make_shared<canvas::domain_marks>();
+  for (const auto& [app, domains] : results)
+    for (const auto& [domain, x] : domains) {
+      bool pending = x.state == expectation_state::late || x.state == expectation_state::missed;
+      (*marks)[app][domain] = canvas::domain_mark{
+        to_string(x.state), x.next_run, pending ? x.due : std::nullopt,
+        x.state == expectation_state::held ? x.root : std::string{}};
+    }
+  return marks;
+}
+
 } // namespace epmpulse

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/canvas/canvas_marks.hpp"
 #include "actors/state/status_bodies.hpp"
 #include "actors/state/status_model.hpp"
 #include "config/config.hpp"
@@ -88,6 +89,9 @@ std::vector<status_update> overdue_updates(const expectation_results& results,
 
 /// The marks the state's GET bodies show.
 expectation_marks to_marks(const expectation_results& results);
+
+/// The marks the canvas shows (with the start judged and the held root).
+canvas::canvas_marks to_canvas_marks(const expectation_results& results);
 
 /// The expectation that covers app/domain, if any.
 const config::expectation_config* expectation_for(const config::service_config& cfg,

@@ -92,6 +92,7 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   eval_opts.config = config;
   eval_opts.state = svc->state_;
   eval_opts.alerts = svc->alerts_;
+  eval_opts.canvas = caf::actor_cast<canvas_marks_listener>(svc->canvas_);
   svc->evaluator_ = spawn_evaluator(sys, std::move(eval_opts));
   if (clustered) {
     // The singletons wait for the election: one leader in the cluster.

@@ -59,6 +59,39 @@ BOOST_AUTO_TEST_CASE(start_up_sync_then_pushes_reach_the_channels_canvas) {
     BOOST_TEST(c.authorization == std::string{"Bearer "} + bot_token);
 }
 
+BOOST_AUTO_TEST_CASE(a_late_domain_is_marked_on_the_canvas_until_its_push_arrives) {
+  fake_slack slack{bot_token};
+  auto o = with_slack(slack);
+  // A run every 12 s with no grace: late 12 s after start-up without an
+  // update, and on time again for 12 s after one.
+  o.config["expectations"] = json::array({{{"app", "Planning"},
+                                           {"domain", "Actual"},
+                                           {"schedule", {{"every_minutes", 0.2}}},
+                                           {"grace_minutes", 0}}});
+  o.config["settings"]["alerts"] = {{"evaluate_interval_sec", 1}};
+  service svc{o};
+  // On time at first: no mark, the next run shown.
+  BOOST_REQUIRE(eventually([&] {
+    return contains(slack.document("F100"), "**Actual**: Blank · next run ");
+  }, 10s));
+  BOOST_TEST(!contains(slack.document("F100"), "late"));
+  BOOST_REQUIRE(eventually([&] {
+    return contains(slack.document("F100"), "**Actual**: Blank · ⏰ **late** (run of ");
+  }, 20s));
+  BOOST_TEST(!contains(slack.document("F200"), "late")); // ARCS's canvas knows nothing of it
+  auto r = svc.writer().post("/api/v1/status",
+                             update("Planning", "Actual", "OK", {{"job_id", "MARK_OK"}}));
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  BOOST_REQUIRE(eventually([&] {
+    auto doc = slack.document("F100");
+    return contains(doc, "MARK_OK") && !contains(doc, "late");
+  }, 10s));
+  BOOST_TEST(contains(slack.document("F100"), "**Actual**: OK · job MARK_OK"));
+  auto preview = svc.reader().get("/api/v1/canvas/preview?channel=C100");
+  BOOST_REQUIRE_EQUAL(preview.status, 200);
+  BOOST_TEST(contains(preview.json()["canvases"][0]["markdown"].get<std::string>(), "next run "));
+}
+
 BOOST_AUTO_TEST_CASE(preview_needs_a_read_key_and_equals_what_was_sent) {
   fake_slack slack{bot_token};
   service svc{with_slack(slack)};

@@ -100,6 +100,48 @@ BOOST_AUTO_TEST_CASE(an_identical_render_is_not_sent) {
   BOOST_TEST(!health().canvases[0].dirty);
 }
 
+BOOST_AUTO_TEST_CASE(a_mark_change_is_debounced_with_status_changes_and_touches_only_its_canvas) {
+  start_and_settle();
+  auto marks_of = [](std::string state) {
+    auto m = std::make_shared<canvas::domain_marks>();
+    (*m)["Planning"]["Actual"] = {std::move(state), std::nullopt, std::nullopt, ""};
+    return canvas::canvas_marks{m};
+  };
+  auto send_marks = [&](canvas::canvas_marks m) {
+    caf::anon_send(*canvas, expectation_atom_v, std::move(m));
+    sim.run();
+  };
+  // The first mark renders at once (leading edge), on F1 only.
+  send_marks(marks_of("late"));
+  auto edits = slack->edits_of("F1");
+  BOOST_REQUIRE_EQUAL(edits.size(), 1u);
+  BOOST_TEST(contains(edits[0].markdown, "**Actual**: Blank · ⏰ **late**"), edits[0].markdown);
+  // A burst of a push and the mark going away: one trailing edit of the newest of both.
+  sim.advance(100ms);
+  push("Planning", "Actual", job_status::loading, "MARK_1");
+  sim.advance(100ms);
+  send_marks(marks_of("on_time"));
+  BOOST_TEST(slack->edits_of("F1").size() == 1u);
+  sim.advance(interval);
+  edits = slack->edits_of("F1");
+  BOOST_REQUIRE_EQUAL(edits.size(), 2u);
+  BOOST_TEST(contains(edits[1].markdown, "MARK_1"));
+  BOOST_TEST(!contains(edits[1].markdown, "late"), edits[1].markdown);
+  BOOST_TEST(slack->edits_of("F2").empty()); // ARCS has no marks, before or after
+  // The same marks again change nothing.
+  sim.advance(interval + 1s);
+  auto renders = metrics().renders;
+  send_marks(marks_of("on_time"));
+  sim.advance(interval + 1s);
+  BOOST_TEST(metrics().renders == renders);
+  BOOST_TEST(slack->edits_of("F1").size() == 2u);
+  // A preview shows the marks too.
+  send_marks(marks_of("maintenance"));
+  auto p = value<preview_reply>(preview_atom_v, std::string{"C1"});
+  BOOST_REQUIRE_EQUAL(p.canvases.size(), 1u);
+  BOOST_TEST(contains(p.canvases[0].markdown, "🛠️ **maintenance**"));
+}
+
 // -- failures ----------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(rate_limit_429_holds_every_canvas_for_retry_after_then_sends_the_newest) {

@@ -358,4 +358,147 @@ BOOST_AUTO_TEST_CASE(durations_read_naturally) {
   BOOST_TEST(format_duration(-3) == "0s");
 }
 
+// -- expectation marks ------------------------------------------------------------
+
+namespace {
+
+/// Planning/Actual late (the 14:00 run), Budget in maintenance, Forecast on
+/// time, FCCS held by Planning/Actual, ARCS missed; each with its next run.
+domain_marks sample_marks() {
+  domain_marks m;
+  m["Planning"]["Actual"] = {"late", at(2026, 2, 17, 2, 0), at(2026, 2, 16, 14, 0), ""};
+  m["Planning"]["Budget"] = {"maintenance", at(2026, 2, 16, 16, 0), std::nullopt, ""};
+  m["Planning"]["Forecast"] = {"on_time", at(2026, 2, 16, 18, 0), std::nullopt, ""};
+  m["FCCS"]["Consolidation"] = {"held", std::nullopt, std::nullopt, "Planning/Actual"};
+  m["ARCS"]["Reconciliation"] = {"missed", at(2026, 2, 16, 2, 0), at(2026, 2, 15, 2, 0), ""};
+  return m;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(marked_domains_show_their_mark_and_next_run_in_the_list) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  snap.apps["Planning"].domains["Actual"] = ok_state("FULL_001", at(2026, 2, 16, 14, 32), 145);
+  auto marks = sample_marks();
+  auto c1 = render_canvas(snap, &marks, cfg, "C1", {});
+  BOOST_TEST(c1.sections[1].markdown
+               == "## Planning\n"
+                  "- 🟢 **Actual**: OK · ⏰ **late** (run of 14:00) · job FULL_001 · updated 14:32"
+                  " · took 2m 25s · next run 02-17 02:00\n"
+                  "- ⚪ **Budget**: Blank · 🛠️ **maintenance** · next run 16:00\n"
+                  "- ⚪ **Forecast**: Blank · next run 18:00\n"
+                  "\n",
+             c1.sections[1].markdown);
+  BOOST_TEST(c1.sections[2].markdown
+               == "## FCCS\n- ⚪ **Consolidation**: Blank · ⏸️ **held** by Planning/Actual\n\n",
+             c1.sections[2].markdown);
+  // No update on C2's apps: times carry their date.
+  auto c2 = render_canvas(snap, &marks, cfg, "C2", {});
+  BOOST_TEST(c2.sections[1].markdown
+               == "## ARCS\n- ⚪ **Reconciliation**: Blank · ⛔ **missed** (run of 02-15 02:00)"
+                  " · next run 02-16 02:00\n\n",
+             c2.sections[1].markdown);
+  // Maintenance is never shown as late.
+  BOOST_TEST(!contains(c1.sections[1].markdown, "**Budget**: Blank · ⏰"));
+
+  // Overdue and short.
+  marks["Planning"]["Actual"] = {"overdue", std::nullopt, std::nullopt, ""};
+  marks["Planning"]["Budget"] = {"short", std::nullopt, std::nullopt, ""};
+  auto md = render_canvas(snap, &marks, cfg, "C1", {}).sections[1].markdown;
+  BOOST_TEST(contains(md, "- 🟢 **Actual**: OK · ⌛ **overdue** · job FULL_001"), md);
+  BOOST_TEST(contains(md, "- ⚪ **Budget**: Blank · ⚠️ **short run**\n"), md);
+
+  // No marks, or none for this channel's apps: the canvas of before, byte for byte.
+  domain_marks others;
+  others["ARCS"]["Reconciliation"] = {"late", std::nullopt, std::nullopt, ""};
+  BOOST_TEST(render_canvas(snap, &others, cfg, "C1", {}).markdown()
+             == render_canvas(snap, cfg, "C1", {}).markdown());
+  render_options tables;
+  tables.layout = config::canvas_layout::table;
+  BOOST_TEST(render_canvas(snap, &others, cfg, "C1", tables).markdown()
+             == render_canvas(snap, cfg, "C1", tables).markdown());
+}
+
+BOOST_AUTO_TEST_CASE(the_table_layout_gets_an_expected_column_for_apps_with_marks) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  snap.apps["Planning"].domains["Actual"] = ok_state("FULL_001", at(2026, 2, 16, 14, 32), 145);
+  auto marks = sample_marks();
+  marks.erase("FCCS");
+  render_options tables;
+  tables.layout = config::canvas_layout::table;
+  auto c1 = render_canvas(snap, &marks, cfg, "C1", tables);
+  BOOST_TEST(c1.sections[1].markdown
+               == "## Planning\n"
+                  "| Domain | Status | Expected | Job | Updated | Duration | Message |\n"
+                  "| --- | --- | --- | --- | --- | --- | --- |\n"
+                  "| Actual | 🟢 OK | ⏰ **late** (run of 14:00) · next run 02-17 02:00 | FULL_001"
+                  " | 14:32 | 2m 25s |  |\n"
+                  "| Budget | ⚪ Blank | 🛠️ **maintenance** · next run 16:00 | – | – | – |  |\n"
+                  "| Forecast | ⚪ Blank | next run 18:00 | – | – | – |  |\n"
+                  "\n",
+             c1.sections[1].markdown);
+  // An app without expectations keeps its six columns.
+  BOOST_TEST(c1.sections[2].markdown
+               == "## FCCS\n"
+                  "| Domain | Status | Job | Updated | Duration | Message |\n"
+                  "| --- | --- | --- | --- | --- | --- |\n"
+                  "| Consolidation | ⚪ Blank | – | – | – |  |\n"
+                  "\n",
+             c1.sections[2].markdown);
+  // A domain of a marked app without a mark of its own: a dash.
+  marks["Planning"].erase("Forecast");
+  auto md = render_canvas(snap, &marks, cfg, "C1", tables).sections[1].markdown;
+  BOOST_TEST(contains(md, "| Forecast | ⚪ Blank | – | – | – | – |  |\n"), md);
+}
+
+BOOST_AUTO_TEST_CASE(next_runs_show_in_the_display_time_zone) {
+  auto cfg = two_channel_config();
+  auto snap = snapshot_for(cfg);
+  snap.apps["Planning"].domains["Actual"] = ok_state("FULL_001", at(2026, 2, 16, 14, 32), 145);
+  auto marks = sample_marks();
+  render_options berlin;
+  std::string error;
+  BOOST_REQUIRE_MESSAGE(display_zone::load("Europe/Berlin", berlin.zone, error), error);
+  auto md = render_canvas(snap, &marks, cfg, "C1", berlin).sections[1].markdown;
+  // 14:00 UTC is 15:00 CET; 02:00 UTC on the 17th is 03:00 CET.
+  BOOST_TEST(contains(md, "⏰ **late** (run of 15:00) · job FULL_001 · updated 15:32"), md);
+  BOOST_TEST(contains(md, "next run 02-17 03:00\n"), md);
+  BOOST_TEST(contains(md, "**Budget**: Blank · 🛠️ **maintenance** · next run 17:00\n"), md);
+}
+
+BOOST_AUTO_TEST_CASE(marked_rows_give_way_to_the_size_cap_like_any_row) {
+  config::service_config cfg;
+  domain_marks marks;
+  for (int a = 0; a < 40; ++a) {
+    config::app_config app{"App" + std::to_string(a), "App " + std::to_string(a), {}, {"C1"},
+                           false, ""};
+    for (int d = 0; d < 60; ++d) {
+      app.domains.push_back("Domain_" + std::to_string(d));
+      marks[app.name][app.domains.back()] = {"held", at(2026, 2, 17, 2, 0), std::nullopt,
+                                             "Upstream/" + std::string(100, '<')};
+    }
+    cfg.apps.push_back(app);
+  }
+  cfg.channels.push_back({"C1", "big", "F1"});
+  auto snap = snapshot_for(cfg);
+  for (auto& [name, app] : snap.apps)
+    for (auto& [domain, d] : app.domains)
+      d = ok_state("JOB_" + domain, at(2026, 2, 16, 14, 0), 61);
+  for (auto layout : {config::canvas_layout::list, config::canvas_layout::table}) {
+    render_options opts;
+    opts.layout = layout;
+    auto md = render_canvas(snap, &marks, cfg, "C1", opts).markdown();
+    BOOST_TEST(md.size() <= default_max_canvas_bytes);
+    BOOST_TEST(md.size() > default_max_canvas_bytes * 9 / 10);
+    BOOST_TEST(contains(md, "## App 0\n"));
+    BOOST_TEST(contains(md, "## App 39\n"));
+    BOOST_TEST(contains(md, "⏸️ **held** by Upstream/‹‹"));
+    BOOST_TEST(contains(md, "60 more domains (canvas size limit)\n"));
+    if (layout == config::canvas_layout::table)
+      BOOST_TEST(contains(md, "| Domain | Status | Expected | Job |"));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END() // canvas_render_tests

@@ -208,4 +208,49 @@ BOOST_FIXTURE_TEST_CASE(adhoc_maintenance_turns_late_into_maintenance, fixture) 
   BOOST_TEST(mark("Planning", "Actual") == "late");
 }
 
+namespace {
+
+/// The evaluator with a canvas that records the marks it is sent.
+struct canvas_mark_fixture : fixture {
+  std::shared_ptr<std::vector<canvas::canvas_marks>> told =
+    std::make_shared<std::vector<canvas::canvas_marks>>();
+
+  void start_with_canvas() {
+    state->set_snapshot(snap);
+    auto log = told;
+    canvas_marks_listener canvas = sim.system().spawn(
+      [log]() -> canvas_marks_listener::behavior_type {
+        return {[log](expectation_atom, const canvas::canvas_marks& m) { log->push_back(m); }};
+      });
+    evaluator_options opts;
+    opts.config = cfg;
+    opts.state = sim.stop_at_end(spawn_fake_state_store(sim.system(), state));
+    opts.canvas = sim.stop_at_end(canvas);
+    opts.wall_origin = origin;
+    evaluator = sim.stop_at_end(spawn_evaluator(sim.system(), opts));
+    sim.run();
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(the_canvas_is_told_the_marks_when_they_change, canvas_mark_fixture) {
+  start_with_canvas();
+  BOOST_REQUIRE_EQUAL(told->size(), 1u);
+  const auto& first = told->back()->at("Planning").at("Actual");
+  BOOST_TEST(first.state == "on_time");
+  BOOST_TEST(format_time(first.next_run).value_or("none") == "2026-12-02T02:00:00Z");
+  BOOST_TEST(!first.due.has_value());
+  sim.advance(5min); // evaluations with nothing new: nothing sent
+  BOOST_TEST(told->size() == 1u);
+  sim.advance(3h); // 04:50: Actual late for its 02:00 run, FCCS held by it
+  auto last = told->back();
+  const auto& actual = last->at("Planning").at("Actual");
+  BOOST_TEST(actual.state == "late");
+  BOOST_TEST(format_time(actual.due).value_or("none") == "2026-12-02T02:00:00Z");
+  const auto& fccs = last->at("FCCS").at("Consolidation");
+  BOOST_TEST(fccs.state == "held");
+  BOOST_TEST(fccs.upstream == "Planning/Actual");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
