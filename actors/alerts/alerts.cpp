@@ -162,7 +162,13 @@ void add_event(alert_record& a, time_point at, std::string what, std::string det
 void add_event(alerts_pointer self, alert_record& a, time_point at, std::string what,
                std::string detail = {}, const delivery* d = nullptr) {
   if (const auto& history = self->state.opts.history) {
-    alert_history_entry e{0, at, a.id, a.app, a.domain, a.kind, what};
+    alert_history_entry e;
+    e.at = at;
+    e.alert_id = a.id;
+    e.app = a.app;
+    e.domain = a.domain;
+    e.kind = a.kind;
+    e.event = what;
     if (d) {
       e.target = d->target;
       if (!d->channel.empty())

@@ -5,7 +5,7 @@
 
 namespace epmpulse {
 
-namespace {
+namespace history_stats_impl {
 
 // Nearest-rank percentile of sorted values.
 std::optional<double> percentile(const std::vector<std::int64_t>& sorted, double p) {
@@ -26,7 +26,7 @@ std::optional<double> median(std::vector<std::int64_t> values) {
   return (static_cast<double>(values[n / 2 - 1]) + static_cast<double>(values[n / 2])) / 2.0;
 }
 
-} // namespace
+} // namespace history_stats_impl
 
 void run_aggregator::add(const std::string& app, const std::string& domain, job_status status,
                          std::optional<std::int64_t> duration, time_point received) {
@@ -55,10 +55,10 @@ stats_result run_aggregator::finish(int days) {
   out.days = days;
   for (auto& [key, d] : by_domain_) {
     std::sort(d.durations.begin(), d.durations.end());
-    d.stats.median_duration_sec = median(d.durations);
-    d.stats.p95_duration_sec = percentile(d.durations, 0.95);
+    d.stats.median_duration_sec = history_stats_impl::median(d.durations);
+    d.stats.p95_duration_sec = history_stats_impl::percentile(d.durations, 0.95);
     for (auto& [day, runs] : d.days)
-      d.stats.trend.push_back({day, runs.first, median(std::move(runs.second))});
+      d.stats.trend.push_back({day, runs.first, history_stats_impl::median(std::move(runs.second))});
     out.domains.push_back(std::move(d.stats));
   }
   by_domain_.clear();

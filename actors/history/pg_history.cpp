@@ -12,13 +12,15 @@
 
 namespace epmpulse {
 
-namespace {
+// Named, not anonymous: the unity build puts this file beside others with
+// helpers of the same names.
+namespace pg_history_impl {
 
 constexpr auto prune_interval = std::chrono::minutes(10);
 constexpr auto alert_retry_delay = std::chrono::seconds(1);
 
 std::string millis(const char* column) {
-  return std::string{"(extract(epoch FROM "} + column + ") * 1000)::bigint"};
+  return std::string{"(extract(epoch FROM "} + column + ") * 1000)::bigint";
 }
 
 const std::string& change_columns() {
@@ -324,10 +326,10 @@ history_store_actor::behavior_type pg_history(pg_history_ptr self, pg_history_op
   };
 }
 
-} // namespace
+} // namespace pg_history_impl
 
 history_store_actor spawn_pg_history(caf::actor_system& sys, pg_history_options opts) {
-  return sys.spawn<caf::detached>(pg_history, std::move(opts));
+  return sys.spawn<caf::detached>(pg_history_impl::pg_history, std::move(opts));
 }
 
 } // namespace epmpulse
