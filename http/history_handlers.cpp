@@ -1,6 +1,7 @@
 #include "http/history_handlers.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <initializer_list>
 
@@ -243,6 +244,70 @@ void handle_get_stats(request_scope& scope) {
       out->send(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     },
     stats_atom_v, std::move(q));
+}
+
+void handle_get_alert_history(request_scope& scope) {
+  parameters p{scope.out->request(), {"app", "domain", "alert_id", "event", "target", "since",
+                                      "until", "limit", "cursor"}};
+  alert_history_query q;
+  q.app = p.text("app");
+  q.domain = p.text("domain");
+  q.alert_id = p.text("alert_id");
+  static constexpr std::array<std::string_view, 8> events{
+    "opened", "changed", "reminded", "acknowledged", "recovered", "sent", "retried", "failed"};
+  if (auto event = p.raw("event")) {
+    if (std::find(events.begin(), events.end(), *event) == events.end())
+      p.fail("event", "'event' must be one of opened, changed, reminded, acknowledged, "
+                      "recovered, sent, retried, failed.");
+    else
+      q.event = std::string{*event};
+  }
+  if (auto target = p.raw("target")) {
+    if (*target != "slack" && *target != "webhook")
+      p.fail("target", "'target' must be slack or webhook.");
+    else
+      q.target = std::string{*target};
+  }
+  q.since = p.time("since");
+  q.until = p.time("until");
+  if (q.since && q.until && *q.until < *q.since)
+    p.fail("until", "'until' must not be before 'since'.");
+  q.limit = static_cast<std::size_t>(
+    p.whole("limit", 1, max_limit).value_or(static_cast<std::int64_t>(default_limit)));
+  if (auto cursor = p.raw("cursor")) {
+    q.before_id = decode_cursor(*cursor);
+    if (!q.before_id)
+      p.fail("cursor", "'cursor' is not one this service gave out; start again without it.");
+  }
+  if (p.failed())
+    return scope.out->send_error(p.error());
+  if (!history_available(scope))
+    return;
+  scope.services.edge.ask<alert_history_page>(
+    scope.out, scope.services.history,
+    [out = scope.out](alert_history_page& page) {
+      auto entries = nlohmann::json::array();
+      auto optional = [](const std::optional<std::string>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+      };
+      for (const auto& e : page.entries)
+        entries.push_back({{"id", std::to_string(e.id)},
+                           {"time", format_time(e.at)},
+                           {"alert_id", e.alert_id},
+                           {"app", e.app},
+                           {"domain", e.domain},
+                           {"kind", e.kind},
+                           {"event", e.event},
+                           {"target", optional(e.target)},
+                           {"channel", optional(e.channel)},
+                           {"message", optional(e.message)},
+                           {"detail", e.detail}});
+      nlohmann::json body = {{"entries", std::move(entries)},
+                             {"next_cursor", page.next ? nlohmann::json(encode_cursor(*page.next))
+                                                       : nlohmann::json(nullptr)}};
+      out->send(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    },
+    alert_atom_v, std::move(q));
 }
 
 void handle_get_events(request_scope& scope) {

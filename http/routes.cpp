@@ -131,6 +131,8 @@ std::vector<route> make_routes() {
      handle_canvas_sync},
     // -- expectations and alerts --
     {get, "/api/v1/alerts", false, key_role::read, budget::read, false, handle_get_alerts},
+    {get, "/api/v1/alerts/history", false, key_role::read, budget::read, false,
+     handle_get_alert_history},
     {post, "/api/v1/alerts/*/ack", true, key_role::write, budget::batch, false,
      handle_ack_alert},
     {post, "/api/v1/maintenance", false, key_role::admin, budget::batch, true,

@@ -158,6 +158,29 @@ void add_event(alert_record& a, time_point at, std::string what, std::string det
     a.events.erase(a.events.begin());
 }
 
+// The event, and a copy to the history (deliveries with their target).
+void add_event(alerts_pointer self, alert_record& a, time_point at, std::string what,
+               std::string detail = {}, const delivery* d = nullptr) {
+  if (const auto& history = self->state.opts.history) {
+    alert_history_entry e;
+    e.at = at;
+    e.alert_id = a.id;
+    e.app = a.app;
+    e.domain = a.domain;
+    e.kind = a.kind;
+    e.event = what;
+    if (d) {
+      e.target = d->target;
+      if (!d->channel.empty())
+        e.channel = d->channel;
+      e.message = d->what;
+    }
+    e.detail = detail;
+    self->send(history, alert_atom_v, std::move(e));
+  }
+  add_event(a, at, std::move(what), std::move(detail));
+}
+
 alert_record* find_alert(alerts_pointer self, const std::string& id) {
   for (auto& a : self->state.alerts)
     if (a.id == id)
@@ -266,9 +289,9 @@ void finish(alerts_pointer self, const std::string& target, const std::string& r
   st.busy[target] = false;
   ++st.counters[target + "_" + result];
   if (auto* a = find_alert(self, d.alert_id)) {
-    add_event(*a, wall_now(self), result,
+    add_event(self, *a, wall_now(self), result,
               target + (d.channel.empty() ? "" : " " + d.channel) + " " + d.what
-                + (detail.empty() ? "" : ": " + detail));
+                + (detail.empty() ? "" : ": " + detail), &d);
     save(self);
   }
   if (result == "failed")
@@ -290,8 +313,8 @@ void retry_or_fail(alerts_pointer self, const std::string& target, int max_retri
   }
   ++st.counters[target + "_retried"];
   if (auto* a = find_alert(self, d.alert_id))
-    add_event(*a, wall_now(self), "retried",
-              fmt::format("{} {}: {} (retry in {:.0f} s)", target, d.what, reason, wait_sec));
+    add_event(self, *a, wall_now(self), "retried",
+              fmt::format("{} {}: {} (retry in {:.0f} s)", target, d.what, reason, wait_sec), &d);
   auto delay = std::chrono::milliseconds{static_cast<std::int64_t>(wait_sec * 1000)};
   self->delayed_send(self, delay, delivery_due_atom_v, d.id);
 }
@@ -445,7 +468,7 @@ void open_alert(alerts_pointer self, const alert_condition& c, time_point now) {
   a.opened = now;
   a.last_notice = now;
   a.reminder_hours = c.reminder_hours;
-  add_event(a, now, "opened", c.kind + ": " + c.cause);
+  add_event(self, a, now, "opened", c.kind + ": " + c.cause);
   ++st.counters["opened"];
   log::warn("alert opened",
             {{"id", a.id}, {"app", a.app}, {"domain", a.domain}, {"kind", a.kind}});
@@ -467,7 +490,7 @@ void on_conditions(alerts_pointer self, const std::vector<alert_condition>& cond
     if (it == bad.end()) {
       a.status = "recovered";
       a.recovered = now;
-      add_event(a, now, "recovered");
+      add_event(self, a, now, "recovered");
       ++st.counters["recovered"];
       log::info("alert recovered", {{"id", a.id}, {"app", a.app}, {"domain", a.domain}});
       enqueue(self, a, "recovered");
@@ -482,7 +505,7 @@ void on_conditions(alerts_pointer self, const std::vector<alert_condition>& cond
       a.kind = c.kind;
       a.cause = c.cause;
       a.holds = c.holds;
-      add_event(a, now, "changed", c.kind + ": " + c.cause);
+      add_event(self, a, now, "changed", c.kind + ": " + c.cause);
       enqueue(self, a, "changed");
       changed = true;
     } else if (c.holds != a.holds || c.cause != a.cause) {
@@ -494,7 +517,7 @@ void on_conditions(alerts_pointer self, const std::vector<alert_condition>& cond
         && now - a.last_notice >= std::chrono::milliseconds{static_cast<std::int64_t>(
              a.reminder_hours * 3600 * 1000)}) {
       a.last_notice = now;
-      add_event(a, now, "reminded");
+      add_event(self, a, now, "reminded");
       ++st.counters["reminded"];
       enqueue(self, a, "reminded");
       changed = true;
@@ -581,7 +604,7 @@ alert_actor::behavior_type alerts(alerts_pointer self, alert_options opts,
       if (a->status == "open") {
         auto now = wall_now(self);
         a->status = "acknowledged";
-        add_event(*a, now, "acknowledged");
+        add_event(self, *a, now, "acknowledged");
         ++self->state.counters["acknowledged"];
         enqueue(self, *a, "acknowledged");
         save(self);

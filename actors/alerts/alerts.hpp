@@ -28,6 +28,7 @@
 #include "actors/common/atoms.hpp"
 #include "actors/common/http_client.hpp"
 #include "actors/common/text_file_writer.hpp"
+#include "actors/history/alert_history.hpp"
 #include "common/time_format.hpp"
 #include "config/config.hpp"
 
@@ -73,6 +74,7 @@ struct alert_options {
   std::string data_dir;       ///< holds alerts.json
   http_client_actor http;     ///< Slack and the webhook
   text_file_writer_actor writer; ///< null: spawn one for <data_dir>/alerts.json
+  alert_history_sink history;    ///< hears of every event; null: none
   /// Wall-clock time at start; alert times move with the actor clock from
   /// here (tests run it on the simulated clock). none = now.
   std::optional<time_point> wall_origin;

@@ -195,7 +195,20 @@ void flush(hub_ptr self) {
 void on_changes(hub_ptr self, const change_set& changes) {
   auto& st = self->state;
   for (const auto& c : *changes) {
+    // No id: the database refused it (it lost an event-time race), so no
+    // stream could resume to it; the frames stay in id order.
+    if (c.id == 0)
+      continue;
     auto frame = std::make_shared<const std::string>(event_frame(c));
+    if (!st.recent.empty() && c.id <= st.recent.back().first) {
+      // Several instances draw ids: one's own commit can come back after a
+      // newer id read from another. Kept in order for the resuming streams.
+      auto at = std::lower_bound(st.recent.begin(), st.recent.end(), c.id,
+                                 [](const auto& f, std::uint64_t id) { return f.first < id; });
+      if (at == st.recent.end() || at->first != c.id)
+        st.recent.emplace(at, c.id, std::move(frame));
+      continue;
+    }
     st.gathered_bytes += frame->size();
     st.recent.emplace_back(c.id, std::move(frame));
     st.newest_id = std::max(st.newest_id, c.id);

@@ -1,8 +1,7 @@
 #include "actors/history/history_db.hpp"
+#include "actors/history/history_stats.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <map>
 #include <variant>
 #include <sys/stat.h>
 
@@ -35,7 +34,26 @@ CREATE INDEX IF NOT EXISTS changes_by_domain ON changes (app, domain, id);
 CREATE INDEX IF NOT EXISTS changes_by_app ON changes (app, id);
 CREATE INDEX IF NOT EXISTS changes_by_job ON changes (job_id, id);
 CREATE INDEX IF NOT EXISTS changes_by_received ON changes (received_ms);
+CREATE TABLE IF NOT EXISTS alert_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  alert_id TEXT NOT NULL,
+  app TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  event TEXT NOT NULL,
+  target TEXT,
+  channel TEXT,
+  message TEXT,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_events_by_alert ON alert_events (alert_id, id);
+CREATE INDEX IF NOT EXISTS alert_events_by_domain ON alert_events (app, domain, id);
+CREATE INDEX IF NOT EXISTS alert_events_by_at ON alert_events (at_ms);
 )sql";
+
+constexpr const char* alert_columns =
+  "id, at_ms, alert_id, app, domain, kind, event, target, channel, message, detail";
 
 constexpr const char* columns =
   "id, app, domain, old_status, status, job_id, message, event_ms, received_ms, duration_sec, "
@@ -174,25 +192,6 @@ std::int64_t last_id_until(sqlite3* db, time_point until) {
   return single_int(db, "SELECT id FROM changes WHERE received_ms <= " + at
                           + " ORDER BY received_ms DESC, id DESC LIMIT 1",
                     p, -1);
-}
-
-// Nearest-rank percentile of sorted values.
-std::optional<double> percentile(const std::vector<std::int64_t>& sorted, double p) {
-  if (sorted.empty())
-    return std::nullopt;
-  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-  return static_cast<double>(sorted[rank - 1]);
-}
-
-std::optional<double> median(std::vector<std::int64_t> values) {
-  if (values.empty())
-    return std::nullopt;
-  std::sort(values.begin(), values.end());
-  auto n = values.size();
-  if (n % 2 == 1)
-    return static_cast<double>(values[n / 2]);
-  return (static_cast<double>(values[n / 2 - 1]) + static_cast<double>(values[n / 2])) / 2.0;
 }
 
 } // namespace
@@ -406,51 +405,100 @@ stats_result history_db::stats(const stats_query& q) {
   if (!stmt)
     return out;
   p.bind(stmt.get());
-  struct runs_of_domain {
-    domain_stats stats;
-    std::vector<std::int64_t> durations;
-    std::map<std::string, std::pair<std::uint64_t, std::vector<std::int64_t>>> days;
-  };
-  std::map<std::pair<std::string, std::string>, runs_of_domain> by_domain;
+  run_aggregator runs;
+  while (sqlite3_step(stmt.get()) == SQLITE_ROW)
+    runs.add(*optional_text(stmt.get(), 0), *optional_text(stmt.get(), 1),
+             status_of(sqlite3_column_int64(stmt.get(), 2)), optional_int(stmt.get(), 3),
+             from_ms(sqlite3_column_int64(stmt.get(), 4)));
+  return runs.finish(q.days);
+}
+
+std::optional<std::string> history_db::insert_alert_event(const alert_history_entry& e) {
+  if (auto failure = begin())
+    return failure;
+  bindings p;
+  std::string sql = "INSERT INTO alert_events (at_ms, alert_id, app, domain, kind, event, target, "
+                    "channel, message, detail) VALUES (";
+  sql += p.add(to_ms(e.at)) + ", " + p.add(e.alert_id) + ", " + p.add(e.app) + ", "
+         + p.add(e.domain) + ", " + p.add(e.kind) + ", " + p.add(e.event) + ", ";
+  for (const auto* field : {&e.target, &e.channel, &e.message})
+    sql += (*field ? p.add(**field) : std::string{"NULL"}) + ", ";
+  sql += p.add(e.detail) + ")";
+  statement stmt{db_, sql};
+  if (!stmt) {
+    auto failure = error_of(db_, "alert event insert failed");
+    commit();
+    return failure;
+  }
+  p.bind(stmt.get());
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
+    auto failure = error_of(db_, "alert event insert failed");
+    commit();
+    return failure;
+  }
+  return commit();
+}
+
+alert_history_page history_db::query_alert_events(const alert_history_query& q) {
+  alert_history_page page;
+  bindings p;
+  std::string where = "1";
+  if (q.before_id)
+    where += " AND id < " + p.add(static_cast<std::int64_t>(*q.before_id));
+  if (q.since)
+    where += " AND at_ms >= " + p.add(to_ms(*q.since));
+  if (q.until)
+    where += " AND at_ms <= " + p.add(to_ms(*q.until));
+  if (q.app)
+    where += " AND app = " + p.add(*q.app);
+  if (q.domain)
+    where += " AND domain = " + p.add(*q.domain);
+  if (q.alert_id)
+    where += " AND alert_id = " + p.add(*q.alert_id);
+  if (q.event)
+    where += " AND event = " + p.add(*q.event);
+  if (q.target)
+    where += " AND target = " + p.add(*q.target);
+  const auto limit = std::max<std::size_t>(q.limit, 1);
+  statement stmt{db_, std::string("SELECT ") + alert_columns + " FROM alert_events WHERE " + where
+                        + " ORDER BY id DESC LIMIT "
+                        + p.add(static_cast<std::int64_t>(limit + 1))};
+  if (!stmt)
+    return page;
+  p.bind(stmt.get());
   while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
-    auto app = *optional_text(stmt.get(), 0);
-    auto domain = *optional_text(stmt.get(), 1);
-    auto& d = by_domain[{app, domain}];
-    if (d.stats.app.empty()) {
-      d.stats.app = app;
-      d.stats.domain = domain;
+    if (page.entries.size() == limit) {
+      page.next = page.entries.back().id;
+      break;
     }
-    auto status = status_of(sqlite3_column_int64(stmt.get(), 2));
-    auto duration = optional_int(stmt.get(), 3);
-    auto received = from_ms(sqlite3_column_int64(stmt.get(), 4));
-    ++d.stats.runs;
-    if (status == job_status::ok)
-      ++d.stats.successes;
-    else
-      ++d.stats.warnings;
-    if (!d.stats.last_run || received > *d.stats.last_run)
-      d.stats.last_run = received;
-    auto& day = d.days[format_time(received).substr(0, 10)];
-    ++day.first;
-    if (duration) {
-      d.durations.push_back(*duration);
-      day.second.push_back(*duration);
-    }
+    alert_history_entry e;
+    e.id = static_cast<std::uint64_t>(sqlite3_column_int64(stmt.get(), 0));
+    e.at = from_ms(sqlite3_column_int64(stmt.get(), 1));
+    e.alert_id = optional_text(stmt.get(), 2).value_or("");
+    e.app = optional_text(stmt.get(), 3).value_or("");
+    e.domain = optional_text(stmt.get(), 4).value_or("");
+    e.kind = optional_text(stmt.get(), 5).value_or("");
+    e.event = optional_text(stmt.get(), 6).value_or("");
+    e.target = optional_text(stmt.get(), 7);
+    e.channel = optional_text(stmt.get(), 8);
+    e.message = optional_text(stmt.get(), 9);
+    e.detail = optional_text(stmt.get(), 10).value_or("");
+    page.entries.push_back(std::move(e));
   }
-  for (auto& [key, d] : by_domain) {
-    std::sort(d.durations.begin(), d.durations.end());
-    d.stats.median_duration_sec = median(d.durations);
-    d.stats.p95_duration_sec = percentile(d.durations, 0.95);
-    for (auto& [day, runs] : d.days)
-      d.stats.trend.push_back({day, runs.first, median(std::move(runs.second))});
-    out.domains.push_back(std::move(d.stats));
-  }
-  return out;
+  return page;
 }
 
 std::uint64_t history_db::prune(time_point oldest_kept, std::uint64_t max_bytes) {
   commit();
   std::uint64_t deleted = 0;
+  {
+    bindings p;
+    statement stmt{db_, "DELETE FROM alert_events WHERE at_ms < " + p.add(to_ms(oldest_kept))};
+    if (stmt) {
+      p.bind(stmt.get());
+      sqlite3_step(stmt.get());
+    }
+  }
   {
     bindings p;
     statement stmt{db_, "DELETE FROM changes WHERE received_ms < " + p.add(to_ms(oldest_kept))};

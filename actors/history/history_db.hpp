@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/history/alert_history.hpp"
 #include "actors/state/status_model.hpp"
 
 struct sqlite3;
@@ -123,6 +124,12 @@ public:
 
   /// How many changes are stored.
   std::uint64_t count();
+
+  /// Stores one alert event and commits it (with any open transaction);
+  /// the error text when it failed.
+  std::optional<std::string> insert_alert_event(const alert_history_entry& e);
+
+  alert_history_page query_alert_events(const alert_history_query& q);
 
 private:
   explicit history_db(sqlite3* db);

@@ -29,6 +29,8 @@ struct history_store_state {
   bool commit_scheduled = false;
   bool retry_scheduled = false;
   std::string failure; ///< the last write error while the database fails
+  /// Alert events not yet stored (kept and retried while the file fails).
+  std::vector<alert_history_entry> unstored_alerts;
 };
 
 using history_ptr = history_store_actor::stateful_pointer<history_store_state>;
@@ -51,11 +53,22 @@ std::optional<std::string> ensure_open(history_ptr self) {
 std::optional<std::string> store_received(history_ptr self) {
   auto& st = self->state;
   if (auto failure = ensure_open(self)) {
-    if (!st.unstored.empty() && !st.retry_scheduled) {
+    if ((!st.unstored.empty() || !st.unstored_alerts.empty()) && !st.retry_scheduled) {
       st.retry_scheduled = true;
       self->delayed_send(self, commit_retry_delay, commit_due_atom_v);
     }
     return failure;
+  }
+  while (!st.unstored_alerts.empty()) {
+    if (auto failure = st.db->insert_alert_event(st.unstored_alerts.front())) {
+      if (!st.retry_scheduled) {
+        st.retry_scheduled = true;
+        self->delayed_send(self, commit_retry_delay, commit_due_atom_v);
+      }
+      log::error("alert event not written to the history", {{"reason", *failure}});
+      break;
+    }
+    st.unstored_alerts.erase(st.unstored_alerts.begin());
   }
   if (st.unstored.empty())
     return std::nullopt;
@@ -134,6 +147,19 @@ history_store_actor::behavior_type history_store(history_ptr self, std::shared_p
       if (!self->state.db)
         return caf::make_error(ec::unavailable, "The history cannot be opened; retry later.");
       return self->state.db->stats(q);
+    },
+    [self](alert_atom, alert_history_entry& e) {
+      self->state.unstored_alerts.push_back(std::move(e));
+      store_received(self);
+    },
+    [self](alert_atom, const alert_history_query& q) -> caf::result<alert_history_page> {
+      store_received(self);
+      if (!self->state.db)
+        return caf::make_error(ec::unavailable, "The history cannot be opened; retry later.");
+      return self->state.db->query_alert_events(q);
+    },
+    [](leader_atom, bool) {
+      // One instance, one file: this backend always prunes its own.
     },
     [self](commit_due_atom) {
       auto& st = self->state;

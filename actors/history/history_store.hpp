@@ -7,6 +7,10 @@
 // its changes; start-up hands over whatever a crash left behind). Writes are
 // off the push path: change sets that arrive together go into one
 // transaction, committed once the mailbox holds no more of them.
+//
+// In PostgreSQL mode the same protocol is served by pg_history (the
+// cluster's audit table); the handlers, the event hub and the state do not
+// know which backend runs.
 
 #include <cstdint>
 #include <memory>
@@ -18,6 +22,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/common/atoms.hpp"
+#include "actors/history/alert_history.hpp"
 #include "actors/history/history_db.hpp"
 #include "actors/state/state_store.hpp"
 
@@ -34,6 +39,13 @@ using history_store_actor = caf::typed_actor<
   caf::replies_to<query_atom, history_query>::with<history_page>,
   /// Run statistics per domain.
   caf::replies_to<stats_atom, stats_query>::with<stats_result>,
+  /// One alert event from the alert actor, kept durably.
+  caf::reacts_to<alert_atom, alert_history_entry>,
+  /// A page of alert events, newest first.
+  caf::replies_to<alert_atom, alert_history_query>::with<alert_history_page>,
+  /// The cluster's election (PostgreSQL mode): the leader alone prunes the
+  /// shared history. A backend of one instance ignores it.
+  caf::reacts_to<leader_atom, bool>,
   /// Timers: the commit of what arrived, retention.
   caf::reacts_to<commit_due_atom>, caf::reacts_to<prune_due_atom>>;
 
@@ -44,7 +56,7 @@ struct history_options {
   std::uint64_t max_bytes = 0; ///< 0: no size bound
 };
 
-/// Opens (or creates) <data_dir>/history.sqlite3 and spawns the actor;
+/// The SQLite backend. Opens (or creates) <data_dir>/history.sqlite3 and spawns the actor;
 /// an error naming the file when it cannot be opened.
 caf::expected<history_store_actor> spawn_history_store(caf::actor_system& sys,
                                                        history_options opts);

@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 
 #include "actors/common/log.hpp"
+#include "actors/history/pg_history.hpp"
 
 namespace epmpulse {
 
@@ -39,16 +40,29 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   std::unique_ptr<service> svc{new service(config)};
   auto& sys = *svc->system_;
   const auto& history_cfg = config->settings.history;
-  auto history = spawn_history_store(
-    sys, {data_dir, history_cfg.retention_days, history_cfg.max_bytes});
-  if (!history)
-    return part_failed("the history", history.error());
-  svc->history_ = *history;
-  auto state = spawn_state_store(sys, {data_dir, config, svc->history_});
+  bool clustered = config->settings.storage.kind == config::storage_kind::postgres;
+  if (clustered) {
+    // The cluster's audit table is the one history: a local file beside it
+    // would hold this instance's view only and could diverge from it.
+    svc->history_ = spawn_pg_history(
+      sys, {pg_target_of(config->settings.storage, "epmpulse history"),
+            history_cfg.retention_days, history_cfg.max_bytes});
+  } else {
+    auto history = spawn_history_store(
+      sys, {data_dir, history_cfg.retention_days, history_cfg.max_bytes});
+    if (!history)
+      return part_failed("the history", history.error());
+    svc->history_ = *history;
+  }
+  // The audit rows are written by the commit itself in PostgreSQL mode: the
+  // state's start-up hand-over of change logs is for the file backend only.
+  change_archive_actor archive;
+  if (!clustered)
+    archive = caf::actor_cast<change_archive_actor>(svc->history_);
+  auto state = spawn_state_store(sys, {data_dir, config, archive});
   if (!state)
     return part_failed("the state", state.error());
   svc->state_ = *state;
-  bool clustered = config->settings.storage.kind == config::storage_kind::postgres;
   // RESTinio closes a response that wrote nothing for request_timeout_sec:
   // the keep-alive comes well within it.
   auto keepalive = std::min<std::chrono::milliseconds>(
@@ -83,6 +97,7 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
     // Its own client: a slow Slack or webhook never queues behind canvases.
     svc->alert_http_ = spawn_http_client(sys, 2);
     alert_opts.http = svc->alert_http_;
+    alert_opts.history = caf::actor_cast<alert_history_sink>(svc->history_);
     auto alerts = spawn_alerts(sys, std::move(alert_opts));
     if (!alerts)
       return part_failed("the alerts", alerts.error());
@@ -100,6 +115,9 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
       spawn_leader_elector(sys, pg_target_of(config->settings.storage, "epmpulse leader"));
     caf::anon_send(svc->elector_, subscribe_atom_v,
                    caf::actor_cast<leadership_listener>(svc->canvas_));
+    // Retention of the shared history runs on the leader only.
+    caf::anon_send(svc->elector_, subscribe_atom_v,
+                   caf::actor_cast<leadership_listener>(svc->history_));
     if (svc->epm_)
       caf::anon_send(svc->elector_, subscribe_atom_v,
                      caf::actor_cast<leadership_listener>(svc->epm_));

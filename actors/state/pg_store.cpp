@@ -200,7 +200,8 @@ std::string commit_changes(pg_connection& conn, const commit_batch& batch,
                        {"started_at", time_json(c.after.started)},
                        {"duration_sec",
                         c.after.duration_sec ? json(*c.after.duration_sec) : json(nullptr)},
-                       {"source", to_string(c.after.source)}});
+                       {"source", to_string(c.after.source)},
+                       {"key_name", optional_json(c.key_name)}});
   }
   json jobs = json::array();
   for (const auto& j : batch.jobs)

@@ -39,6 +39,7 @@ struct commit_batch {
     job_status old_status = job_status::blank;
     domain_state after;
     time_point received{};
+    std::optional<std::string> key_name; ///< the pushing key's name (the history shows it)
   };
   std::vector<change> changes;
   std::vector<recent_job> jobs;

@@ -358,7 +358,7 @@ void commit_to_database(store_ptr self, const log_bytes& bytes) {
   auto batch = std::make_shared<commit_batch>();
   batch->changes.reserve(st.in_flight_changes.size());
   for (const auto& c : st.in_flight_changes) {
-    batch->changes.push_back({c.app, c.domain, c.before.status, c.after, c.received});
+    batch->changes.push_back({c.app, c.domain, c.before.status, c.after, c.received, c.key_name});
     if (!c.after.job_id)
       continue;
     auto job = std::find_if(st.snapshot.recent_jobs.begin(), st.snapshot.recent_jobs.end(),

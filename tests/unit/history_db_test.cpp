@@ -243,4 +243,51 @@ BOOST_FIXTURE_TEST_CASE(stats_count_runs_and_their_durations_per_domain, open_hi
   BOOST_TEST((d.trend[1].median_duration_sec == std::optional<double>{80}));
 }
 
+BOOST_AUTO_TEST_CASE(alert_events_are_kept_paged_filtered_and_pruned) {
+  open_history h;
+  auto& db = h.db;
+  for (int i = 0; i < 5; ++i) {
+    alert_history_entry e;
+    e.at = base + std::chrono::hours(i);
+    e.alert_id = i < 3 ? "a-1" : "a-2";
+    e.app = "Planning";
+    e.domain = i < 3 ? "Actual" : "Budget";
+    e.kind = "late";
+    e.event = i % 2 == 0 ? "opened" : "failed";
+    if (i % 2 == 1) {
+      e.target = "slack";
+      e.channel = "C404";
+      e.message = "opened";
+    }
+    e.detail = "detail " + std::to_string(i);
+    BOOST_REQUIRE(!db->insert_alert_event(e));
+  }
+  alert_history_query q;
+  q.limit = 2;
+  auto page = db->query_alert_events(q);
+  BOOST_REQUIRE_EQUAL(page.entries.size(), 2u);
+  BOOST_TEST(page.entries[0].detail == "detail 4");
+  BOOST_REQUIRE(page.next);
+  q.before_id = page.next;
+  auto second = db->query_alert_events(q);
+  BOOST_REQUIRE_EQUAL(second.entries.size(), 2u);
+  BOOST_TEST(second.entries[0].detail == "detail 2");
+  alert_history_query failed;
+  failed.event = "failed";
+  failed.alert_id = "a-1";
+  auto f = db->query_alert_events(failed);
+  BOOST_REQUIRE_EQUAL(f.entries.size(), 1u);
+  BOOST_TEST((f.entries[0].channel == std::optional<std::string>{"C404"}));
+  BOOST_TEST((f.entries[0].target == std::optional<std::string>{"slack"}));
+  BOOST_TEST((f.entries[0].at == base + 1h));
+  // Kept across a reopen; the history's retention applies to them too.
+  db.reset();
+  db = h.open();
+  BOOST_TEST(db->query_alert_events({}).entries.size() == 5u);
+  db->prune(base + 2h, 0);
+  auto kept = db->query_alert_events({});
+  BOOST_REQUIRE_EQUAL(kept.entries.size(), 3u);
+  BOOST_TEST(kept.entries.back().detail == "detail 2");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
