@@ -102,7 +102,7 @@ struct route_counters {
 
 /// The most routes the table may hold (checked when the server starts);
 /// slot max_routes counts requests that matched none.
-inline constexpr std::size_t max_routes = 24;
+inline constexpr std::size_t max_routes = 32;
 
 /// Requests accepted but not yet answered, and totals for /metrics.
 struct server_counters {

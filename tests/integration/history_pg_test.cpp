@@ -156,7 +156,8 @@ BOOST_AUTO_TEST_CASE(both_instances_list_the_cluster_history_with_the_same_ids) 
   BOOST_REQUIRE(s.send("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                        + std::string(read_key) + "\r\nAccept: text/event-stream\r\nLast-Event-ID: "
                        + ids_of(all)[3] + "\r\n\r\n"));
-  std::vector<std::string> newest_three(ids_of(all).begin(), ids_of(all).begin() + 3);
+  const auto all_ids = ids_of(all);
+  std::vector<std::string> newest_three(all_ids.begin(), all_ids.begin() + 3);
   std::reverse(newest_three.begin(), newest_three.end());
   BOOST_REQUIRE(s.read_until(
     [&](const std::string& text) { return event_ids(text).size() >= 3; }, 10s));

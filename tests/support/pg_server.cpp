@@ -143,9 +143,13 @@ std::string pg_server::url() const {
 
 std::string pg_server::psql(const std::string& sql) const {
   // The password through the environment: a failure message quotes the command.
-  return run_as_pg_user("PGPASSWORD=\"$(cat " + shell_quoted((dir_.path() / "pg" / "password").string()) +
-                        ")\" " + bin_ + "/psql -X -A -t -q -h 127.0.0.1 -p " + std::to_string(port_) +
-                        " -U epmpulse -d postgres -c " + shell_quoted(sql));
+  auto out = run_as_pg_user("PGPASSWORD=\"$(cat " + shell_quoted((dir_.path() / "pg" / "password").string()) +
+                            ")\" " + bin_ + "/psql -X -A -t -q -h 127.0.0.1 -p " + std::to_string(port_) +
+                            " -U epmpulse -d postgres -c " + shell_quoted(sql));
+  // psql ends its answer with a newline: a single value compares as itself.
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+    out.pop_back();
+  return out;
 }
 
 } // namespace epmpulse::test
