@@ -747,6 +747,16 @@ alert_actor::behavior_type alerts(alerts_pointer self, alert_options opts,
         [promise](caf::error err) mutable { promise.deliver(std::move(err)); });
       return promise;
     },
+    [self](delivery_due_atom, std::uint64_t id) {
+      auto& st = self->state;
+      for (const auto& target : {std::string{"slack"}, std::string{"webhook"}}) {
+        auto& q = st.queues[target];
+        if (!q.empty() && q.front().id == id) {
+          st.busy[target] = false;
+          pump(self, target);
+        }
+      }
+    },
     [self](leader_atom, bool leader) {
       auto& st = self->state;
       if (!st.clustered)
@@ -775,16 +785,6 @@ alert_actor::behavior_type alerts(alerts_pointer self, alert_options opts,
           },
           [](caf::error&) {});
       self->delayed_send(self, ack_poll_interval(st), ack_poll_due_atom_v);
-    },
-    [self](delivery_due_atom, std::uint64_t id) {
-      auto& st = self->state;
-      for (const auto& target : {std::string{"slack"}, std::string{"webhook"}}) {
-        auto& q = st.queues[target];
-        if (!q.empty() && q.front().id == id) {
-          st.busy[target] = false;
-          pump(self, target);
-        }
-      }
     },
     [self](metrics_atom) -> alert_metrics { return {metrics_text(self->state)}; },
   };

@@ -378,19 +378,6 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
       self->delayed_send(self, interval_of(*self->state.opts.config), evaluate_due_atom_v);
       refresh_windows_and_evaluate(self);
     },
-    [self](leader_atom, bool leader) {
-      auto& st = self->state;
-      if (!st.clustered)
-        return;
-      st.want_lead = leader;
-      if (leader) {
-        take_over(self);
-      } else if (st.leading) {
-        st.leading = false;
-        log::info("expectations no longer acted on here (follower)");
-      }
-    },
-    [self](takeover_due_atom) { take_over(self); },
     [self](maintenance_atom, maintenance_request& req) -> caf::result<maintenance_window> {
       auto& st = self->state;
       auto now = wall_now(self);
@@ -438,6 +425,19 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
       evaluate(self);
       return promise;
     },
+    [self](leader_atom, bool leader) {
+      auto& st = self->state;
+      if (!st.clustered)
+        return;
+      st.want_lead = leader;
+      if (leader) {
+        take_over(self);
+      } else if (st.leading) {
+        st.leading = false;
+        log::info("expectations no longer acted on here (follower)");
+      }
+    },
+    [self](takeover_due_atom) { take_over(self); },
     [self](metrics_atom) -> alert_metrics {
       auto& st = self->state;
       std::string out;
