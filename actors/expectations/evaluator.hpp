@@ -61,6 +61,8 @@ using evaluator_actor = caf::typed_actor<
   caf::replies_to<maintenance_atom, maintenance_request>::with<maintenance_window>,
   /// The latest judgement (after the next evaluation when none yet).
   caf::replies_to<get_atom>::with<expectation_results_ptr>,
+  /// From the leader elector (PostgreSQL storage): this instance leads or not.
+  caf::reacts_to<leader_atom, bool>,
   /// Timer: read the leader store again after it failed.
   caf::reacts_to<takeover_due_atom>,
   /// Counters for /metrics, as Prometheus text lines.
