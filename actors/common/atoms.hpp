@@ -79,6 +79,7 @@ EPMPULSE_ATOM(events_keepalive, "evkeepaliv"); ///< event hub: a comment to ever
 EPMPULSE_ATOM(catch_up_due, "catchup");       ///< event hub: read the next page for a stream
 EPMPULSE_ATOM(ack_poll_due, "ackpoll");       ///< alert actor: take acknowledgements other instances stored
 EPMPULSE_ATOM(takeover_due, "takeover");      ///< singletons: read the leader store again after a failure
+EPMPULSE_ATOM(events_flush, "evflush");       ///< event hub: offer the changes gathered to the streams
 
 #undef EPMPULSE_ATOM
 

@@ -39,7 +39,10 @@ struct event_hub_state {
   std::uint64_t next_stream = 1;
   /// The newest frames, oldest first: (change id, frame).
   std::deque<std::pair<std::uint64_t, shared_bytes>> recent;
-  std::uint64_t newest_id = 0; ///< the newest change seen live
+  std::uint64_t newest_id = 0;  ///< the newest change seen live
+  std::uint64_t flushed_id = 0; ///< the newest change offered to the live streams
+  std::size_t gathered_bytes = 0; ///< frames after flushed_id
+  bool flush_scheduled = false;
   shared_bytes keepalive_frame = std::make_shared<const std::string>(": keep-alive\n\n");
 };
 
@@ -144,21 +147,35 @@ void catch_up(hub_ptr self, std::uint64_t stream_id) {
           });
 }
 
-void on_changes(hub_ptr self, const change_set& changes) {
+void flush(hub_ptr self) {
   auto& st = self->state;
-  for (const auto& c : *changes) {
-    st.recent.emplace_back(c.id, std::make_shared<const std::string>(event_frame(c)));
-    st.newest_id = std::max(st.newest_id, c.id);
+  st.gathered_bytes = 0;
+  auto first = std::upper_bound(
+    st.recent.begin(), st.recent.end(), st.flushed_id,
+    [](std::uint64_t id, const auto& frame) { return id < frame.first; });
+  // The frames since the last flush as one chunk, for every stream that had
+  // everything before them; any other stream takes them one by one.
+  shared_bytes chunk;
+  if (first != st.recent.end() && first->first == st.flushed_id + 1) {
+    std::string all;
+    for (auto it = first; it != st.recent.end(); ++it)
+      all += *it->second;
+    chunk = std::make_shared<const std::string>(std::move(all));
   }
-  while (st.recent.size() > recent_frames_kept)
-    st.recent.pop_front();
   std::vector<std::uint64_t> dropped;
   for (auto& s : st.streams) {
     if (!s.live)
       continue; // it takes these from `recent` once its catch-up is done
-    if (s.fresh && !changes->empty()) {
+    if (s.fresh && first != st.recent.end()) {
       s.fresh = false;
-      s.last_id = changes->front().id - 1;
+      s.last_id = first->first - 1;
+    }
+    if (chunk && s.last_id == st.flushed_id) {
+      if (!s.sink->offer(chunk))
+        dropped.push_back(s.id);
+      else
+        s.last_id = st.newest_id;
+      continue;
     }
     bool gap = false;
     if (!send_recent(s, st, gap)) {
@@ -170,8 +187,27 @@ void on_changes(hub_ptr self, const change_set& changes) {
       catch_up(self, s.id);
     }
   }
+  st.flushed_id = st.newest_id;
   for (auto id : dropped)
     forget(self, id);
+}
+
+void on_changes(hub_ptr self, const change_set& changes) {
+  auto& st = self->state;
+  for (const auto& c : *changes) {
+    auto frame = std::make_shared<const std::string>(event_frame(c));
+    st.gathered_bytes += frame->size();
+    st.recent.emplace_back(c.id, std::move(frame));
+    st.newest_id = std::max(st.newest_id, c.id);
+  }
+  while (st.recent.size() > recent_frames_kept)
+    st.recent.pop_front();
+  if (st.gathered_bytes >= st.opts.coalesce_bytes) {
+    flush(self);
+  } else if (!st.flush_scheduled && !changes->empty()) {
+    st.flush_scheduled = true;
+    self->delayed_send(self, st.opts.coalesce, events_flush_atom_v);
+  }
 }
 
 event_hub_actor::behavior_type event_hub(hub_ptr self, event_hub_options opts) {
@@ -200,6 +236,10 @@ event_hub_actor::behavior_type event_hub(hub_ptr self, event_hub_options opts) {
       catch_up(self, id);
     },
     [self](catch_up_due_atom, std::uint64_t stream_id) { catch_up(self, stream_id); },
+    [self](events_flush_atom) {
+      self->state.flush_scheduled = false;
+      flush(self);
+    },
     [self](events_keepalive_atom) {
       auto& st = self->state;
       self->delayed_send(self, st.opts.keepalive, events_keepalive_atom_v);

@@ -6,7 +6,11 @@
 // the hub keeps the most recent frames so that nothing falls between the
 // history's last page and the live feed (change ids are consecutive, so a
 // gap is seen and read again from the history). Each frame is formatted once
-// and shared by every stream. A stream's writing end (event_sink, built by
+// and shared by every stream. Live changes are gathered for `coalesce` (or
+// until `coalesce_bytes` are waiting) and offered to every stream as one
+// chunk: one write per stream per flush instead of one per change, which
+// with 100 open streams had cut pushes to an eighth of what they were with
+// none (bench/RESULTS.md). A stream's writing end (event_sink, built by
 // the HTTP side) has a bounded buffer: it refuses a frame when its client
 // has fallen behind, closes itself, and the hub forgets it; the client
 // resumes from the history when it reconnects. Nothing here ever waits on a
@@ -56,12 +60,20 @@ using event_hub_actor = caf::typed_actor<
   caf::reacts_to<attach_atom, stream_request>,
   /// Timers: a comment line to every stream, so that idle connections stay
   /// open; the next history page for a stream whose client had no room.
-  caf::reacts_to<events_keepalive_atom>, caf::reacts_to<catch_up_due_atom, std::uint64_t>>;
+  caf::reacts_to<events_keepalive_atom>, caf::reacts_to<catch_up_due_atom, std::uint64_t>,
+  /// Timer: the changes gathered since the last flush go out.
+  caf::reacts_to<events_flush_atom>>;
 
 struct event_hub_options {
   state_store_actor state;     ///< subscribed to at spawn
   history_store_actor history; ///< where resuming streams read what they missed
   std::chrono::milliseconds keepalive{15'000};
+  /// How long live changes are gathered before they go out together: the
+  /// page shows a change this much later at most.
+  std::chrono::milliseconds coalesce{20};
+  /// Gathered frames that make a flush due before `coalesce` has passed, so
+  /// that one chunk stays well within a stream's buffer.
+  std::size_t coalesce_bytes = 64 * 1024;
 };
 
 /// Spawns the hub on the CAF workers and subscribes it to the state.

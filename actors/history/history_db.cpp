@@ -214,7 +214,7 @@ std::unique_ptr<history_db> history_db::open(const std::string& path, std::strin
   // auto_vacuum must be set before the first table exists; it lets prune()
   // give the space of deleted changes back to the file system.
   for (const char* setup : {"PRAGMA auto_vacuum = INCREMENTAL", "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000", schema}) {
+                            "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000", schema}) {
     if (auto failure = out->exec(setup)) {
       error = "cannot set up " + path + ": " + *failure;
       return nullptr;
@@ -304,6 +304,23 @@ std::optional<std::string> history_db::commit() {
   }
   in_transaction_ = false;
   return std::nullopt;
+}
+
+std::optional<std::string> history_db::make_durable() {
+  if (auto failure = commit())
+    return failure;
+  // FULL waits for nothing here (one connection) and fsyncs the WAL and then
+  // the database file; "1" in its first column would mean it could not run.
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA wal_checkpoint(FULL)", -1, &stmt, nullptr) != SQLITE_OK)
+    return error_of(db_, "history checkpoint failed");
+  std::optional<std::string> failure;
+  if (sqlite3_step(stmt) != SQLITE_ROW)
+    failure = error_of(db_, "history checkpoint failed");
+  else if (sqlite3_column_int(stmt, 0) != 0)
+    failure = "history checkpoint could not complete (database busy)";
+  sqlite3_finalize(stmt);
+  return failure;
 }
 
 std::uint64_t history_db::highest_id() {

@@ -115,6 +115,10 @@ history_store_actor::behavior_type history_store(history_ptr self, std::shared_p
     [self](sync_atom) -> caf::result<std::uint64_t> {
       if (auto failure = store_received(self))
         return caf::make_error(ec::state_error, "history not written: " + *failure);
+      // The state drops a change log after this answer: what the log held
+      // must survive a power loss here first.
+      if (auto failure = self->state.db->make_durable())
+        return caf::make_error(ec::state_error, "history not written: " + *failure);
       return self->state.db->highest_id();
     },
     [self](query_atom, const history_query& q) -> caf::result<history_page> {
