@@ -570,13 +570,6 @@ config::settings parse_settings(config_reader& reader, const config_json& object
                                 child_path(path, "dashboard"));
   s.storage =
     parse_storage(reader, reader.member_or_empty(object, "storage"), child_path(path, "storage"));
-  // The alert actor keeps its open alerts in the data dir of one instance:
-  // on a shared database every instance would send each alert.
-  if (s.alerts.enabled && s.storage.kind == storage_kind::postgres)
-    reader.fail(child_path(child_path(path, "alerts"), "enabled"),
-                "is true while settings.storage.kind is \"postgres\": alerts are not yet "
-                "elected to one instance of a cluster",
-                "set settings.alerts.enabled to false, or use settings.storage.kind \"json\"");
   s.history = parse_history(reader, reader.member_or_empty(object, "history"),
                             child_path(path, "history"));
   return s;

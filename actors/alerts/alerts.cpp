@@ -4,6 +4,7 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include <caf/actor_system.hpp>
@@ -30,6 +31,7 @@ constexpr std::size_t max_events_per_alert = 50;
 constexpr std::size_t closed_alerts_kept = 100;
 constexpr double max_backoff_sec = 300;
 constexpr auto write_timeout = std::chrono::seconds(30);
+constexpr const char* store_name = "alerts"; ///< its document in the leader store
 
 struct alert_event {
   time_point at{};
@@ -82,6 +84,12 @@ struct alerts_state {
   std::map<std::string, bool> busy;
   std::uint64_t next_delivery = 1;
   std::map<std::string, std::uint64_t> counters;
+  /// PostgreSQL storage: the election's word, and whether this instance has
+  /// taken the alerts over (only then does it hold, open and send them).
+  bool clustered = false;
+  bool want_lead = false;
+  bool taking_over = false;
+  bool leading = true;
 };
 
 using alerts_pointer = alert_actor::stateful_pointer<alerts_state>;
@@ -138,18 +146,42 @@ std::optional<alert_record> record_from_json(const json& j) {
   }
 }
 
+/// The store's text (alerts.json, or the leader store's document) read back;
+/// false when it is not one (what could be read is in `out`).
+bool parse_store(const std::string& text, std::vector<alert_record>& out,
+                 std::uint64_t& next_id) {
+  auto doc = json::parse(text, nullptr, false);
+  if (!doc.is_object() || !doc.contains("alerts") || !doc["alerts"].is_array())
+    return false;
+  next_id = doc.value("next_id", std::uint64_t{1});
+  bool valid = true;
+  for (const auto& j : doc["alerts"])
+    if (auto a = record_from_json(j))
+      out.push_back(std::move(*a));
+    else
+      valid = false;
+  return valid;
+}
+
 void save(alerts_pointer self) {
   auto& st = self->state;
+  if (!st.leading)
+    return; // the leader's alerts are the ones stored
   json doc = {{"version", 1}, {"next_id", st.next_id}, {"alerts", json::array()}};
   for (const auto& a : st.alerts)
     doc["alerts"].push_back(to_json(a, true));
-  self->request(st.opts.writer, write_timeout, write_atom_v, doc.dump(2))
-    .then(
-      [self](bool ok) {
-        if (!ok)
-          ++self->state.counters["store_failures"];
-      },
-      [self](caf::error&) { ++self->state.counters["store_failures"]; });
+  auto on_result = [self](bool ok) {
+    if (!ok)
+      ++self->state.counters["store_failures"];
+  };
+  auto on_error = [self](caf::error&) { ++self->state.counters["store_failures"]; };
+  if (st.clustered)
+    self->request(st.opts.store, write_timeout, write_atom_v, std::string{store_name},
+                  doc.dump(2))
+      .then(on_result, on_error);
+  else
+    self->request(st.opts.writer, write_timeout, write_atom_v, doc.dump(2))
+      .then(on_result, on_error);
 }
 
 void add_event(alert_record& a, time_point at, std::string what, std::string detail = {}) {
@@ -534,6 +566,116 @@ void on_conditions(alerts_pointer self, const std::vector<alert_condition>& cond
   }
 }
 
+/// Silences an open alert until it recovers; false when `id` is not open.
+bool acknowledge(alerts_pointer self, const std::string& id) {
+  auto* a = find_alert(self, id);
+  if (a == nullptr || !a->is_open())
+    return false;
+  if (a->status == "open") {
+    a->status = "acknowledged";
+    add_event(self, *a, wall_now(self), "acknowledged");
+    ++self->state.counters["acknowledged"];
+    enqueue(self, *a, "acknowledged");
+    save(self);
+  }
+  return true;
+}
+
+/// An alert opened just before a crash or a takeover may not have reached
+/// Slack: its opening message goes out now (at most once more, never a
+/// second alert).
+void resend_unsent_openings(alerts_pointer self) {
+  auto& st = self->state;
+  if (!st.slack_on)
+    return;
+  for (const auto& a : st.alerts)
+    if (a.is_open())
+      for (const auto& channel : alert_channels(st, a.app))
+        if (!a.threads.contains(channel)) {
+          st.queues["slack"].push_back({st.next_delivery++, a.id, "slack", channel, "opened", 0});
+          pump(self, "slack");
+        }
+}
+
+caf::timespan ack_poll_interval(const alerts_state& st) {
+  return std::chrono::milliseconds{
+    static_cast<std::int64_t>(st.opts.config->settings.alerts.evaluate_interval_sec * 1000)};
+}
+
+/// Elected: the alerts the last leader stored become this instance's.
+/// Retried every poll interval while the store fails.
+void take_over(alerts_pointer self) {
+  auto& st = self->state;
+  if (!st.want_lead || st.leading || st.taking_over)
+    return;
+  st.taking_over = true;
+  self->request(st.opts.store, write_timeout, load_atom_v, std::string{store_name})
+    .then(
+      [self](const std::string& text) {
+        auto& st = self->state;
+        st.taking_over = false;
+        if (!st.want_lead)
+          return;
+        std::vector<alert_record> loaded;
+        std::uint64_t next_id = 1;
+        if (!text.empty() && !parse_store(text, loaded, next_id))
+          log::warn("alerts in the database are not all readable: the unreadable ones may be "
+                    "sent again");
+        st.alerts = std::move(loaded);
+        st.next_id = std::max(st.next_id, next_id);
+        st.leading = true;
+        std::size_t open = 0;
+        for (const auto& a : st.alerts)
+          open += a.is_open() ? 1 : 0;
+        log::info("alerts sent from here (leader)", {{"open", open}});
+        resend_unsent_openings(self);
+        self->delayed_send(self, ack_poll_interval(st), ack_poll_due_atom_v);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.taking_over = false;
+        log::warn("alerts not loaded from the database: retried shortly",
+                  {{"reason", describe_error(err)}});
+        self->delayed_send(self, ack_poll_interval(st), ack_poll_due_atom_v);
+      });
+}
+
+void step_down(alerts_pointer self) {
+  auto& st = self->state;
+  st.want_lead = false;
+  if (!st.leading)
+    return;
+  // What was in flight is the next leader's: it reads the stored alerts.
+  st.leading = false;
+  st.alerts.clear();
+  st.queues.clear();
+  st.busy.clear();
+  log::info("alerts no longer sent from here (follower)");
+}
+
+/// The leader's stored alerts, read by a follower.
+void with_stored_alerts(alerts_pointer self,
+                        std::function<void(std::vector<alert_record>)> then,
+                        std::function<void(caf::error)> failed) {
+  self->request(self->state.opts.store, write_timeout, get_atom_v, std::string{store_name})
+    .then(
+      [then](const std::string& text) {
+        std::vector<alert_record> stored;
+        std::uint64_t next_id = 1;
+        parse_store(text, stored, next_id); // what is readable
+        then(std::move(stored));
+      },
+      [failed](caf::error& err) { failed(std::move(err)); });
+}
+
+std::string list_json(const std::vector<alert_record>& alerts) {
+  json list = json::array();
+  for (const auto& a : alerts)
+    if (a.is_open())
+      list.push_back(to_json(a, true));
+  return json{{"alerts", std::move(list)}}.dump();
+}
+
 std::string metrics_text(const alerts_state& st) {
   std::string out;
   auto count = [&](const char* key) {
@@ -576,40 +718,57 @@ alert_actor::behavior_type alerts(alerts_pointer self, alert_options opts,
   st.webhook_on = !s.alerts.webhook.url.empty();
   st.alerts = std::move(loaded);
   st.next_id = next_id;
-  // An alert opened just before a crash may not have reached Slack: its
-  // opening message goes out now (at most once more, never a second alert).
-  for (const auto& a : st.alerts)
-    if (a.is_open() && st.slack_on)
-      for (const auto& channel : alert_channels(st, a.app))
-        if (!a.threads.contains(channel)) {
-          st.queues["slack"].push_back({st.next_delivery++, a.id, "slack", channel, "opened", 0});
-          pump(self, "slack");
-        }
+  st.clustered = static_cast<bool>(st.opts.store);
+  st.leading = !st.clustered;
+  resend_unsent_openings(self);
   return {
     [self](alert_atom, const alert_conditions& conditions) {
-      if (conditions)
+      if (conditions && self->state.leading)
         on_conditions(self, *conditions);
     },
-    [self](alert_atom) -> std::string {
-      json list = json::array();
-      for (const auto& a : self->state.alerts)
-        if (a.is_open())
-          list.push_back(to_json(a, true));
-      return json{{"alerts", std::move(list)}}.dump();
+    [self](alert_atom) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (st.leading || !st.clustered)
+        return list_json(st.alerts);
+      auto promise = self->make_response_promise<std::string>();
+      with_stored_alerts(
+        self, [promise](std::vector<alert_record> stored) mutable {
+          promise.deliver(list_json(stored));
+        },
+        [promise](caf::error err) mutable { promise.deliver(std::move(err)); });
+      return promise;
     },
     [self](ack_atom, const std::string& id) -> caf::result<std::string> {
-      auto* a = find_alert(self, id);
-      if (a == nullptr || !a->is_open())
-        return caf::make_error(ec::not_found, "No open alert '" + id + "'.");
-      if (a->status == "open") {
-        auto now = wall_now(self);
-        a->status = "acknowledged";
-        add_event(self, *a, now, "acknowledged");
-        ++self->state.counters["acknowledged"];
-        enqueue(self, *a, "acknowledged");
-        save(self);
+      auto& st = self->state;
+      auto unknown = [id] { return caf::make_error(ec::not_found, "No open alert '" + id + "'."); };
+      if (st.leading || !st.clustered) {
+        if (!acknowledge(self, id))
+          return unknown();
+        return to_json(*find_alert(self, id), true).dump();
       }
-      return to_json(*a, true).dump();
+      // A follower stores the ack; the leader applies it at its next poll.
+      auto promise = self->make_response_promise<std::string>();
+      with_stored_alerts(
+        self,
+        [self, id, promise, unknown](std::vector<alert_record> stored) mutable {
+          auto it = std::find_if(stored.begin(), stored.end(),
+                                 [&](const auto& a) { return a.id == id && a.is_open(); });
+          if (it == stored.end()) {
+            promise.deliver(unknown());
+            return;
+          }
+          auto alert = *it;
+          self->request(self->state.opts.store, write_timeout, ack_atom_v, id)
+            .then(
+              [promise, alert](bool) mutable {
+                auto shown = alert;
+                shown.status = "acknowledged";
+                promise.deliver(to_json(shown, true).dump());
+              },
+              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        },
+        [promise](caf::error err) mutable { promise.deliver(std::move(err)); });
+      return promise;
     },
     [self](delivery_due_atom, std::uint64_t id) {
       auto& st = self->state;
@@ -620,6 +779,35 @@ alert_actor::behavior_type alerts(alerts_pointer self, alert_options opts,
           pump(self, target);
         }
       }
+    },
+    [self](leader_atom, bool leader) {
+      auto& st = self->state;
+      if (!st.clustered)
+        return;
+      if (leader) {
+        st.want_lead = true;
+        take_over(self);
+      } else {
+        step_down(self);
+      }
+    },
+    [self](ack_poll_due_atom) {
+      auto& st = self->state;
+      if (!st.clustered)
+        return;
+      if (!st.leading) {
+        take_over(self); // a takeover that failed, tried again
+        return;
+      }
+      self->request(st.opts.store, write_timeout, ack_atom_v)
+        .then(
+          [self](const std::vector<std::string>& ids) {
+            for (const auto& id : ids)
+              if (self->state.leading)
+                acknowledge(self, id);
+          },
+          [](caf::error&) {});
+      self->delayed_send(self, ack_poll_interval(st), ack_poll_due_atom_v);
     },
     [self](metrics_atom) -> alert_metrics { return {metrics_text(self->state)}; },
   };
@@ -638,6 +826,8 @@ std::string webhook_signature(const std::string& secret, const std::string& time
 }
 
 caf::expected<alert_actor> spawn_alerts(caf::actor_system& sys, alert_options opts) {
+  if (opts.store) // the cluster's alerts: read when this instance takes the lead
+    return sys.spawn(alerts, std::move(opts), std::vector<alert_record>{}, std::uint64_t{1});
   auto path = (fs::path(opts.data_dir) / alerts_file_name).string();
   std::vector<alert_record> loaded;
   std::uint64_t next_id = 1;
@@ -646,17 +836,7 @@ caf::expected<alert_actor> spawn_alerts(caf::actor_system& sys, alert_options op
     auto text = read_file(path);
     if (!text)
       return caf::make_error(ec::state_error, "cannot read " + path);
-    auto doc = json::parse(*text, nullptr, false);
-    bool valid = doc.is_object() && doc.contains("alerts") && doc["alerts"].is_array();
-    if (valid) {
-      next_id = doc.value("next_id", std::uint64_t{1});
-      for (const auto& j : doc["alerts"])
-        if (auto a = record_from_json(j))
-          loaded.push_back(std::move(*a));
-        else
-          valid = false;
-    }
-    if (!valid) {
+    if (!parse_store(*text, loaded, next_id)) {
       auto aside = path + ".corrupt";
       fs::rename(path, aside, err);
       log::warn("alert store invalid: moved aside, its open alerts may be sent again",

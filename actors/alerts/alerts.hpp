@@ -14,6 +14,14 @@
 // neither repeats an alert nor forgets one. Deliveries run through the
 // outbound HTTP client actor and never hold anything else up: a Slack outage
 // delays messages, never pushes or the canvas.
+//
+// PostgreSQL storage (a leader store given): the alerts are the cluster's,
+// one document in the leader store. Only the leader's alert actor holds them,
+// opens, reminds, recovers and sends (and counts that in /metrics); taking
+// the lead it reads the document the last leader wrote, so an open alert
+// stays one alert and its recovery goes into the same Slack thread. On a
+// follower GET reads the document, and an ack is stored for the leader, which
+// takes the stored acks every ack_poll interval and applies them.
 
 #include <cstdint>
 #include <memory>
@@ -25,6 +33,7 @@
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/cluster/leader_store.hpp"
 #include "actors/common/atoms.hpp"
 #include "actors/common/http_client.hpp"
 #include "actors/common/text_file_writer.hpp"
@@ -65,6 +74,11 @@ using alert_actor = caf::typed_actor<
   caf::replies_to<ack_atom, std::string>::with<std::string>,
   /// Timer: a delivery's (re)try is due.
   caf::reacts_to<delivery_due_atom, std::uint64_t>,
+  /// From the leader elector (PostgreSQL storage): this instance leads or not.
+  caf::reacts_to<leader_atom, bool>,
+  /// Timer (leader, PostgreSQL storage): apply the acks other instances
+  /// stored; also retries a failed takeover.
+  caf::reacts_to<ack_poll_due_atom>,
   /// Counters for /metrics, as Prometheus text lines.
   caf::replies_to<metrics_atom>::with<alert_metrics>>;
 
@@ -78,6 +92,9 @@ struct alert_options {
   /// Wall-clock time at start; alert times move with the actor clock from
   /// here (tests run it on the simulated clock). none = now.
   std::optional<time_point> wall_origin;
+  /// PostgreSQL storage: the alerts live here and the actor acts only while
+  /// it leads (data_dir and writer unused).
+  leader_store_actor store;
 };
 
 /// Loads alerts.json (a broken file is moved aside and logged) and spawns the

@@ -50,6 +50,7 @@ EPMPULSE_ATOM(role, "role");           ///< leader elector: the role and the dat
 EPMPULSE_ATOM(query, "query");         ///< history: a page of changes
 EPMPULSE_ATOM(stats, "stats");         ///< history: run statistics per domain
 EPMPULSE_ATOM(attach, "attach");       ///< event hub: a new live stream
+EPMPULSE_ATOM(load, "load");           ///< leader store: take over (and read) a singleton's state
 
 // -- timers (each actor's messages to itself) ------------------------------------
 EPMPULSE_ATOM(stale_sweep, "stalesweep");     ///< state: Loading too long becomes Warning
@@ -76,6 +77,8 @@ EPMPULSE_ATOM(commit_due, "commitdue");       ///< history: commit what arrived
 EPMPULSE_ATOM(prune_due, "prunedue");         ///< history: retention by age and size
 EPMPULSE_ATOM(events_keepalive, "evkeepaliv"); ///< event hub: a comment to every stream
 EPMPULSE_ATOM(catch_up_due, "catchup");       ///< event hub: read the next page for a stream
+EPMPULSE_ATOM(ack_poll_due, "ackpoll");       ///< alert actor: take acknowledgements other instances stored
+EPMPULSE_ATOM(takeover_due, "takeover");      ///< singletons: read the leader store again after a failure
 EPMPULSE_ATOM(events_flush, "evflush");       ///< event hub: offer the changes gathered to the streams
 
 #undef EPMPULSE_ATOM

@@ -1,9 +1,14 @@
 #include "actors/expectations/evaluator.hpp"
 
+#include <algorithm>
+#include <filesystem>
+
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "actors/common/durable_file.hpp"
 #include "actors/common/log.hpp"
 #include "actors/common/wall_clock.hpp"
 
@@ -13,6 +18,11 @@ namespace {
 
 constexpr auto snapshot_timeout = std::chrono::seconds(5);
 constexpr auto apply_timeout = std::chrono::seconds(30);
+constexpr auto store_timeout = std::chrono::seconds(10);
+constexpr auto takeover_retry = std::chrono::seconds(1);
+constexpr const char* store_name = "expectations"; ///< its document in the leader store
+
+using nlohmann::json;
 
 struct evaluator_state {
   static inline constexpr const char* name = "expectation_evaluator";
@@ -33,9 +43,100 @@ struct evaluator_state {
   std::uint64_t evaluations = 0;
   std::uint64_t overdue_applied = 0;
   std::uint64_t next_window = 1;
+  std::uint64_t store_failures = 0;
+  /// PostgreSQL storage: the election's word, and whether this instance has
+  /// taken the store over (only then does it act on the judgement).
+  bool clustered = false;
+  bool want_lead = false;
+  bool taking_over = false;
+  bool leading = true;
 };
 
 using evaluator_pointer = evaluator_actor::stateful_pointer<evaluator_state>;
+
+// -- durable windows and counts ------------------------------------------------------
+
+json window_json(const maintenance_window& w) {
+  return {{"id", w.id}, {"name", w.name}, {"apps", w.apps}, {"start", format_time(w.start)},
+          {"end", format_time(w.end)}};
+}
+
+std::optional<maintenance_window> window_of(const json& j) {
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+    return std::nullopt;
+  auto start = parse_time(j.value("start", ""));
+  auto end = parse_time(j.value("end", ""));
+  if (!start || !end)
+    return std::nullopt;
+  maintenance_window w;
+  w.id = j["id"].get<std::string>();
+  w.name = j.value("name", "maintenance");
+  if (j.contains("apps") && j["apps"].is_array())
+    for (const auto& a : j["apps"])
+      if (a.is_string())
+        w.apps.push_back(a.get<std::string>());
+  w.start = *start;
+  w.end = *end;
+  return w;
+}
+
+/// The document: the counts, and with the JSON file the windows too (with
+/// PostgreSQL they are rows of their own).
+std::string document_of(evaluator_pointer self) {
+  auto& st = self->state;
+  json doc = {{"version", 1}, {"warnings_in_a_row", st.warnings_in_a_row}};
+  if (!st.clustered) {
+    auto now = wall_now(self);
+    std::erase_if(st.context.adhoc_windows, [now](const auto& w) { return w.end <= now; });
+    doc["next_window"] = st.next_window;
+    doc["windows"] = json::array();
+    for (const auto& w : st.context.adhoc_windows)
+      doc["windows"].push_back(window_json(w));
+  }
+  return doc.dump(2);
+}
+
+/// Reads a document into the state (windows ended by `now` dropped); with
+/// `merge` a count already higher here (this instance saw more of the change
+/// stream) is kept. False when the text is not a document.
+bool read_document(evaluator_state& st, const std::string& text, time_point now, bool merge) {
+  if (text.empty())
+    return true;
+  auto doc = json::parse(text, nullptr, false);
+  if (!doc.is_object())
+    return false;
+  if (auto c = doc.find("warnings_in_a_row"); c != doc.end() && c->is_object())
+    for (const auto& [key, n] : c->items())
+      if (n.is_number_integer()) {
+        auto& mine = st.warnings_in_a_row[key];
+        mine = merge ? std::max(mine, n.get<int>()) : n.get<int>();
+      }
+  if (auto w = doc.find("windows"); w != doc.end() && w->is_array())
+    for (const auto& j : *w)
+      if (auto window = window_of(j); window && window->end > now)
+        st.context.adhoc_windows.push_back(std::move(*window));
+  if (auto n = doc.find("next_window"); n != doc.end() && n->is_number_unsigned())
+    st.next_window = std::max(st.next_window, n->get<std::uint64_t>());
+  return true;
+}
+
+void save(evaluator_pointer self) {
+  auto& st = self->state;
+  auto on_result = [self](bool ok) {
+    if (!ok)
+      ++self->state.store_failures;
+  };
+  auto on_error = [self](caf::error&) { ++self->state.store_failures; };
+  if (st.clustered) {
+    if (st.leading)
+      self->request(st.opts.store, store_timeout, write_atom_v, std::string{store_name},
+                    document_of(self))
+        .then(on_result, on_error);
+  } else if (st.opts.writer) {
+    self->request(st.opts.writer, store_timeout, write_atom_v, document_of(self))
+      .then(on_result, on_error);
+  }
+}
 
 bool same_marks(const expectation_marks& a, const expectation_marks& b) {
   return a && b && *a == *b;
@@ -104,6 +205,57 @@ alert_conditions conditions_of(evaluator_pointer self, const status_snapshot& sn
 
 void evaluate(evaluator_pointer self);
 
+/// Elected: the counts the last leader wrote (merged with this instance's),
+/// then this instance acts. Retried each second while the store fails.
+void take_over(evaluator_pointer self) {
+  auto& st = self->state;
+  if (!st.want_lead || st.leading || st.taking_over)
+    return;
+  st.taking_over = true;
+  self->request(st.opts.store, store_timeout, load_atom_v, std::string{store_name})
+    .then(
+      [self](const std::string& text) {
+        auto& st = self->state;
+        st.taking_over = false;
+        if (!st.want_lead)
+          return; // stepped down meanwhile
+        if (!read_document(st, text, wall_now(self), true))
+          log::warn("expectation counts in the database are not a document: counting afresh");
+        st.leading = true;
+        st.overdue_asked.clear();
+        log::info("expectations acted on here (leader)",
+                  {{"warning_counts", st.warnings_in_a_row.size()}});
+        save(self);
+        evaluate(self);
+      },
+      [self](caf::error& err) {
+        self->state.taking_over = false;
+        log::warn("expectation counts not loaded: retried in a second",
+                  {{"reason", describe_error(err)}});
+        self->delayed_send(self, takeover_retry, takeover_due_atom_v);
+      });
+}
+
+/// PostgreSQL storage: the windows every instance added, then an evaluation
+/// (with the last windows known when the database does not answer).
+void refresh_windows_and_evaluate(evaluator_pointer self) {
+  auto& st = self->state;
+  if (!st.clustered) {
+    evaluate(self);
+    return;
+  }
+  self->request(st.opts.store, store_timeout, maintenance_atom_v)
+    .then(
+      [self](maintenance_windows& windows) {
+        self->state.context.adhoc_windows = std::move(windows);
+        evaluate(self);
+      },
+      [self](caf::error& err) {
+        log::debug("maintenance windows not read", {{"reason", describe_error(err)}});
+        evaluate(self);
+      });
+}
+
 void on_snapshot(evaluator_pointer self, const snapshot_ptr& snap) {
   auto& st = self->state;
   auto now = wall_now(self);
@@ -132,6 +284,8 @@ void on_snapshot(evaluator_pointer self, const snapshot_ptr& snap) {
               {{"app", u.app}, {"domain", u.domain}, {"message", *u.message}});
     overdue.push_back(std::move(u));
   }
+  if (!st.leading)
+    overdue.clear(); // the leader's Warning reaches this instance as a change
   if (!overdue.empty()) {
     st.overdue_applied += overdue.size();
     self->request(st.opts.state, apply_timeout, apply_atom_v, std::move(overdue))
@@ -141,7 +295,7 @@ void on_snapshot(evaluator_pointer self, const snapshot_ptr& snap) {
                         {{"reason", describe_error(err)}});
             });
   }
-  if (st.opts.alerts)
+  if (st.opts.alerts && st.leading)
     self->send(st.opts.alerts, alert_atom_v, conditions_of(self, *snap, *results));
   st.last = results;
   for (auto& p : st.waiting)
@@ -174,19 +328,23 @@ void evaluate(evaluator_pointer self) {
 
 void count_warnings(evaluator_pointer self, const change_set& changes) {
   auto& st = self->state;
+  bool counted = false;
   for (const auto& c : *changes) {
     auto key = c.app + "/" + c.domain;
     if (c.after.status == job_status::warning) {
-      // Counted from what is known: a Warning found at start counts once.
+      // Counted from what is known: a Warning older than the store counts once.
       auto [it, fresh] = st.warnings_in_a_row.try_emplace(
         key, c.before.status == job_status::warning ? 1 : 0);
       ++it->second;
+      counted = true;
     } else if (c.after.status == job_status::ok) {
-      st.warnings_in_a_row.erase(key);
+      counted = st.warnings_in_a_row.erase(key) > 0 || counted;
     }
     if (c.after.status != job_status::loading)
       st.overdue_asked.erase(key);
   }
+  if (counted)
+    save(self);
 }
 
 caf::timespan interval_of(const config::service_config& cfg) {
@@ -201,6 +359,16 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
   st.clock_origin = self->clock().now();
   st.context.config = st.opts.config.get();
   st.context.watching_since = st.wall_origin;
+  st.clustered = static_cast<bool>(st.opts.store);
+  st.leading = !st.clustered;
+  if (st.opts.saved) {
+    if (!read_document(st, *st.opts.saved, st.wall_origin, false))
+      log::warn("expectation store unreadable: its windows and Warning counts are forgotten");
+    else if (!st.context.adhoc_windows.empty() || !st.warnings_in_a_row.empty())
+      log::info("expectation store loaded", {{"windows", st.context.adhoc_windows.size()},
+                                             {"warning_counts", st.warnings_in_a_row.size()}});
+    st.opts.saved.reset();
+  }
   self->send(st.opts.state, subscribe_atom_v, change_listener_actor{self});
   self->send(self, evaluate_due_atom_v);
   return {
@@ -210,20 +378,39 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
     },
     [self](evaluate_due_atom) {
       self->delayed_send(self, interval_of(*self->state.opts.config), evaluate_due_atom_v);
-      evaluate(self);
+      refresh_windows_and_evaluate(self);
     },
-    [self](maintenance_atom, maintenance_request& req) -> maintenance_window {
+    [self](maintenance_atom, maintenance_request& req) -> caf::result<maintenance_window> {
       auto& st = self->state;
       auto now = wall_now(self);
       maintenance_window w;
-      w.id = fmt::format("m-{}", st.next_window++);
       w.name = req.reason.empty() ? "maintenance" : req.reason;
       w.apps = std::move(req.apps);
       w.start = req.start.value_or(now);
       w.end = req.end;
+      if (st.clustered) {
+        // Shared by the cluster: the database draws the id; every instance
+        // reads the window at its next timer tick.
+        auto promise = self->make_response_promise<maintenance_window>();
+        self->request(st.opts.store, store_timeout, maintenance_atom_v, std::move(w))
+          .then(
+            [self, promise](maintenance_window& stored) mutable {
+              self->state.context.adhoc_windows.push_back(stored);
+              log::info("maintenance window added", {{"id", stored.id},
+                                                     {"name", stored.name},
+                                                     {"start", format_time(stored.start)},
+                                                     {"end", format_time(stored.end)}});
+              evaluate(self);
+              promise.deliver(std::move(stored));
+            },
+            [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      }
+      w.id = fmt::format("m-{}", st.next_window++);
       // Windows that have ended hold nothing: drop them as new ones come.
       std::erase_if(st.context.adhoc_windows, [now](const auto& old) { return old.end <= now; });
       st.context.adhoc_windows.push_back(w);
+      save(self);
       log::info("maintenance window added", {{"id", w.id},
                                              {"name", w.name},
                                              {"start", format_time(w.start)},
@@ -240,6 +427,19 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
       evaluate(self);
       return promise;
     },
+    [self](leader_atom, bool leader) {
+      auto& st = self->state;
+      if (!st.clustered)
+        return;
+      st.want_lead = leader;
+      if (leader) {
+        take_over(self);
+      } else if (st.leading) {
+        st.leading = false;
+        log::info("expectations no longer acted on here (follower)");
+      }
+    },
+    [self](takeover_due_atom) { take_over(self); },
     [self](metrics_atom) -> alert_metrics {
       auto& st = self->state;
       std::string out;
@@ -263,6 +463,10 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
             ++counts[to_string(x.state)];
       for (const auto& [state, n] : counts)
         out += fmt::format("epmpulse_expectation_domains{{state=\"{}\"}} {}\n", state, n);
+      out += "# HELP epmpulse_expectation_store_failures_total Failed writes of the "
+             "maintenance windows and Warning counts.\n"
+             "# TYPE epmpulse_expectation_store_failures_total counter\n";
+      out += fmt::format("epmpulse_expectation_store_failures_total {}\n", st.store_failures);
       return {std::move(out)};
     },
   };
@@ -271,6 +475,25 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
 } // namespace
 
 evaluator_actor spawn_evaluator(caf::actor_system& sys, evaluator_options opts) {
+  namespace fs = std::filesystem;
+  if (!opts.store && !opts.data_dir.empty() && !opts.saved) {
+    auto path = (fs::path(opts.data_dir) / expectations_file_name).string();
+    std::error_code err;
+    if (fs::exists(path, err)) {
+      opts.saved = read_file(path);
+      // A file that does not parse is kept aside for a person to read.
+      if (!opts.saved || !json::accept(*opts.saved)) {
+        auto aside = path + ".corrupt";
+        fs::rename(path, aside, err);
+        log::warn("expectation store invalid: moved aside, its maintenance windows and "
+                  "Warning counts are forgotten",
+                  {{"path", path}, {"moved_to", aside}});
+        opts.saved.reset();
+      }
+    }
+    if (!opts.writer)
+      opts.writer = spawn_text_file_writer(sys, path, "the expectation store");
+  }
   return sys.spawn(evaluator, std::move(opts));
 }
 

@@ -12,6 +12,15 @@
 //     upstream alert names them) go to the alert actor.
 // Time is the actor clock's, anchored to the wall clock at start, so tests
 // drive it on the simulated clock.
+//
+// Durable: the ad-hoc maintenance windows and the consecutive-Warning counts.
+// With the JSON file they are in <data_dir>/expectations.json (0600, replaced
+// by a detached writer after each change, ended windows pruned). With
+// PostgreSQL every instance judges (for the marks its own GET bodies show)
+// and counts Warnings from the shared change stream, but only the leader
+// applies overdue Warnings, tells the alert actor and writes the counts
+// (through the leader store, fenced); the windows are rows any instance adds,
+// read again on every timer tick.
 
 #include <map>
 #include <memory>
@@ -25,7 +34,9 @@
 
 #include "actors/alerts/alerts.hpp"
 #include "actors/canvas/canvas_marks.hpp"
+#include "actors/cluster/leader_store.hpp"
 #include "actors/common/atoms.hpp"
+#include "actors/common/text_file_writer.hpp"
 #include "actors/expectations/expectation_model.hpp"
 #include "actors/state/state_store.hpp"
 
@@ -47,10 +58,15 @@ using evaluator_actor = caf::typed_actor<
   caf::reacts_to<changed_atom, change_set>,
   /// Timer: evaluate now.
   caf::reacts_to<evaluate_due_atom>,
-  /// POST /api/v1/maintenance: adds a window; answers it (with its id).
+  /// POST /api/v1/maintenance: adds a window; answers it (with its id), or
+  /// ec::database_unavailable when the shared store did not take it.
   caf::replies_to<maintenance_atom, maintenance_request>::with<maintenance_window>,
   /// The latest judgement (after the next evaluation when none yet).
   caf::replies_to<get_atom>::with<expectation_results_ptr>,
+  /// From the leader elector (PostgreSQL storage): this instance leads or not.
+  caf::reacts_to<leader_atom, bool>,
+  /// Timer: read the leader store again after it failed.
+  caf::reacts_to<takeover_due_atom>,
   /// Counters for /metrics, as Prometheus text lines.
   caf::replies_to<metrics_atom>::with<alert_metrics>>;
 
@@ -61,13 +77,26 @@ struct evaluator_options {
   canvas_marks_listener canvas; ///< null = no canvas marks
   /// Wall-clock time at start (see above); none = now.
   std::optional<time_point> wall_origin;
+  /// JSON mode: holds expectations.json; "" keeps windows and counts in
+  /// memory only (unit tests).
+  std::string data_dir;
+  /// Null with a data dir: one is spawned for <data_dir>/expectations.json.
+  text_file_writer_actor writer;
+  /// The document to start from instead of reading the data dir's file.
+  std::optional<std::string> saved;
+  /// PostgreSQL storage: the shared store; the evaluator then acts only while
+  /// the election says it leads (data_dir and writer unused).
+  leader_store_actor store;
 };
 
-/// Spawns the evaluator and subscribes it to the state.
+/// File name of the evaluator's store inside the data dir.
+inline constexpr const char* expectations_file_name = "expectations.json";
+
+/// Spawns the evaluator and subscribes it to the state (a broken store file
+/// is moved aside and logged: its windows and counts are then forgotten).
 evaluator_actor spawn_evaluator(caf::actor_system& sys, evaluator_options opts);
 
 } // namespace epmpulse
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::expectation_results_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::maintenance_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(epmpulse::maintenance_window)

@@ -90,10 +90,16 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   if (!canvas)
     return part_failed("the canvas side", canvas.error());
   svc->canvas_ = *canvas;
+  // The evaluator's and the alerts' state: the data dir's files, or with
+  // PostgreSQL the cluster's rows (whoever leads continues them).
+  if (clustered)
+    svc->leader_store_ =
+      spawn_leader_store(sys, pg_target_of(config->settings.storage, "epmpulse singletons"));
   if (config->settings.alerts.enabled) {
     alert_options alert_opts;
     alert_opts.config = config;
     alert_opts.data_dir = data_dir;
+    alert_opts.store = svc->leader_store_;
     // Its own client: a slow Slack or webhook never queues behind canvases.
     svc->alert_http_ = spawn_http_client(sys, 2);
     alert_opts.http = svc->alert_http_;
@@ -108,6 +114,8 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   eval_opts.state = svc->state_;
   eval_opts.alerts = svc->alerts_;
   eval_opts.canvas = caf::actor_cast<canvas_marks_listener>(svc->canvas_);
+  eval_opts.data_dir = data_dir;
+  eval_opts.store = svc->leader_store_;
   svc->evaluator_ = spawn_evaluator(sys, std::move(eval_opts));
   if (clustered) {
     // The singletons wait for the election: one leader in the cluster.
@@ -121,6 +129,11 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
     if (svc->epm_)
       caf::anon_send(svc->elector_, subscribe_atom_v,
                      caf::actor_cast<leadership_listener>(svc->epm_));
+    caf::anon_send(svc->elector_, subscribe_atom_v,
+                   caf::actor_cast<leadership_listener>(svc->evaluator_));
+    if (svc->alerts_)
+      caf::anon_send(svc->elector_, subscribe_atom_v,
+                     caf::actor_cast<leadership_listener>(svc->alerts_));
   }
   return svc;
 }
@@ -157,6 +170,8 @@ bool service::stop() {
     caf::anon_send_exit(state_, caf::exit_reason::user_shutdown);
   if (history_)
     caf::anon_send_exit(history_, caf::exit_reason::user_shutdown);
+  if (leader_store_)
+    caf::anon_send_exit(leader_store_, caf::exit_reason::user_shutdown);
   stopped_ = flushed;
   return flushed;
 }

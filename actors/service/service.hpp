@@ -80,6 +80,7 @@ private:
   http_client_actor alert_http_;
   alert_actor alerts_;
   evaluator_actor evaluator_;
+  leader_store_actor leader_store_; ///< PostgreSQL storage only
   leader_elector_actor elector_;
   std::optional<bool> stopped_; ///< the flush's outcome once stopped
 };

@@ -6,6 +6,8 @@
 // replies in the thread; the alert and maintenance endpoints check roles and
 // bodies.
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iterator>
 
@@ -69,6 +71,11 @@ long evaluations(const service& svc) {
   if (m.status != 200 || at == std::string::npos)
     return -1;
   return std::stol(m.body.substr(at + name.size()));
+}
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
 }
 
 } // namespace
@@ -148,6 +155,64 @@ BOOST_AUTO_TEST_CASE(maintenance_window_needs_admin_and_a_valid_body) {
   // Inside the window the overdue run is "maintenance" and nothing is sent.
   BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "maintenance"; }, 15s));
   BOOST_TEST(top_level_count(slack) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(maintenance_window_holds_across_a_crash_and_restart) {
+  fake_slack slack{bot_token};
+  service svc{alerting(slack)};
+  auto ok = svc.admin().post("/api/v1/maintenance",
+                             {{"apps", {"Planning"}}, {"duration_minutes", 10}, {"reason", "patch"}});
+  BOOST_REQUIRE_EQUAL(ok.status, 201);
+  auto store = svc.data_dir() / "expectations.json";
+  BOOST_REQUIRE(eventually([&] { return file_text(store).find("\"m-1\"") != std::string::npos; },
+                           10s));
+  struct stat info {};
+  BOOST_REQUIRE_EQUAL(::stat(store.c_str(), &info), 0);
+  BOOST_TEST((info.st_mode & 0777) == 0600);
+  svc.server().kill();
+  svc.server().restart();
+  // The run is late 6 s after start-up: well past that, still inside the
+  // window, and nothing was sent.
+  BOOST_REQUIRE(eventually([&] { return evaluations(svc) >= 9; }, 20s));
+  BOOST_TEST(expectation_of(svc) == "maintenance");
+  BOOST_TEST(top_level_count(slack) == 0u);
+  // The next window's id follows the stored one.
+  auto next = svc.admin().post("/api/v1/maintenance", {{"duration_minutes", 5}});
+  BOOST_REQUIRE_EQUAL(next.status, 201);
+  BOOST_TEST(next.json()["id"] == "m-2");
+}
+
+BOOST_AUTO_TEST_CASE(consecutive_warnings_count_across_a_crash_and_restart) {
+  fake_slack slack{bot_token};
+  auto opts = alerting(slack);
+  opts.config.erase("expectations");
+  opts.config["settings"]["alerts"]["alert_after_failures"] = 3;
+  service svc{opts};
+  for (int i = 1; i <= 2; ++i)
+    BOOST_REQUIRE_EQUAL(svc.writer()
+                          .post("/api/v1/status", update("Planning", "Actual", "Warning",
+                                                         {{"job_id", "RUN_" + std::to_string(i)}}))
+                          .status,
+                        200);
+  auto store = svc.data_dir() / "expectations.json";
+  BOOST_REQUIRE(eventually(
+    [&] {
+      auto doc = json::parse(file_text(store), nullptr, false);
+      return doc.is_object() && doc["warnings_in_a_row"].value("Planning/Actual", 0) == 2;
+    },
+    10s));
+  svc.server().kill();
+  svc.server().restart();
+  BOOST_REQUIRE(eventually([&] { return evaluations(svc) >= 2; }, 10s));
+  BOOST_TEST(top_level_count(slack) == 0u);
+  // The third in a row alerts: the two before the crash were kept.
+  BOOST_REQUIRE_EQUAL(
+    svc.writer()
+      .post("/api/v1/status", update("Planning", "Actual", "Warning", {{"job_id", "RUN_3"}}))
+      .status,
+    200);
+  BOOST_REQUIRE(eventually([&] { return top_level_count(slack) == 1; }, 10s));
+  BOOST_TEST(messages(slack)[0].text.find("3 Warnings in a row") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

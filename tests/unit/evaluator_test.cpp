@@ -42,6 +42,8 @@ alert_actor spawn_alert_recorder(caf::actor_system& sys, std::shared_ptr<alert_l
       [](alert_atom) { return std::string{"{}"}; },
       [](ack_atom, const std::string&) { return std::string{"{}"}; },
       [](delivery_due_atom, std::uint64_t) {},
+      [](leader_atom, bool) {},
+      [](ack_poll_due_atom) {},
       [](metrics_atom) { return alert_metrics{}; },
     };
   });
