@@ -152,6 +152,23 @@ nlohmann::json seconds_value(const std::optional<double>& v) {
   return *v;
 }
 
+// The time window and the page of both histories' queries: since, until,
+// limit and the cursor, the same rules and messages for both.
+template <class Query>
+void read_page_window(parameters& p, Query& q) {
+  q.since = p.time("since");
+  q.until = p.time("until");
+  if (q.since && q.until && *q.until < *q.since)
+    p.fail("until", "'until' must not be before 'since'.");
+  q.limit = static_cast<std::size_t>(
+    p.whole("limit", 1, max_limit).value_or(static_cast<std::int64_t>(default_limit)));
+  if (auto cursor = p.raw("cursor")) {
+    q.before_id = decode_cursor(*cursor);
+    if (!q.before_id)
+      p.fail("cursor", "'cursor' is not one this service gave out; start again without it.");
+  }
+}
+
 bool history_available(request_scope& scope) {
   if (scope.services.history)
     return true;
@@ -173,17 +190,7 @@ void handle_get_history(request_scope& scope) {
     if (!q.status)
       p.fail("status", "'status' must be one of Blank, Loading, OK, Warning.");
   }
-  q.since = p.time("since");
-  q.until = p.time("until");
-  if (q.since && q.until && *q.until < *q.since)
-    p.fail("until", "'until' must not be before 'since'.");
-  q.limit = static_cast<std::size_t>(
-    p.whole("limit", 1, max_limit).value_or(static_cast<std::int64_t>(default_limit)));
-  if (auto cursor = p.raw("cursor")) {
-    q.before_id = decode_cursor(*cursor);
-    if (!q.before_id)
-      p.fail("cursor", "'cursor' is not one this service gave out; start again without it.");
-  }
+  read_page_window(p, q);
   if (p.failed())
     return scope.out->send_error(p.error());
   if (!history_available(scope))
@@ -268,17 +275,7 @@ void handle_get_alert_history(request_scope& scope) {
     else
       q.target = std::string{*target};
   }
-  q.since = p.time("since");
-  q.until = p.time("until");
-  if (q.since && q.until && *q.until < *q.since)
-    p.fail("until", "'until' must not be before 'since'.");
-  q.limit = static_cast<std::size_t>(
-    p.whole("limit", 1, max_limit).value_or(static_cast<std::int64_t>(default_limit)));
-  if (auto cursor = p.raw("cursor")) {
-    q.before_id = decode_cursor(*cursor);
-    if (!q.before_id)
-      p.fail("cursor", "'cursor' is not one this service gave out; start again without it.");
-  }
+  read_page_window(p, q);
   if (p.failed())
     return scope.out->send_error(p.error());
   if (!history_available(scope))
