@@ -7,6 +7,7 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <fmt/format.h>
 
 namespace epmpulse {
 
@@ -273,6 +274,21 @@ std::optional<time_point> local_time_on_day(const std::string& time_zone, time_p
     return std::nullopt;
   auto day = date::floor<date::days>(zone->to_local(at));
   return zone->to_instant(day + minutes{minutes_of_day});
+}
+
+std::optional<int> parse_hh_mm(std::string_view text) {
+  auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (text.size() != 5 || text[2] != ':' || !digit(0) || !digit(1) || !digit(3) || !digit(4))
+    return std::nullopt;
+  int hour = (text[0] - '0') * 10 + (text[1] - '0');
+  int minute = (text[3] - '0') * 10 + (text[4] - '0');
+  if (hour > 23 || minute > 59)
+    return std::nullopt;
+  return hour * 60 + minute;
+}
+
+std::string format_hh_mm(int minute) {
+  return fmt::format("{:02}:{:02}", minute / 60, minute % 60);
 }
 
 } // namespace epmpulse

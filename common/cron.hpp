@@ -54,6 +54,18 @@ std::optional<time_point> next_cron_start(const cron_expression& cron,
 std::optional<time_point> previous_cron_start(const cron_expression& cron,
                                               const std::string& time_zone, time_point at);
 
+/// A local time of day in a time zone (a daily maintenance start).
+struct time_of_day {
+  int minute = 0;                ///< minutes after local midnight, 0..1439
+  std::string time_zone = "UTC"; ///< "UTC" or an IANA name
+};
+
+/// "HH:MM" on a 24-hour clock (00:00..23:59) as minutes after midnight.
+std::optional<int> parse_hh_mm(std::string_view text);
+
+/// "HH:MM" of minutes after midnight.
+std::string format_hh_mm(int minute);
+
 /// The instant of the local wall-clock time `minutes_of_day` (0..1439) on the
 /// local day that holds `at`, in `time_zone`; a skipped local time maps to the
 /// jump, a repeated one to its first occurrence. For daily windows.

@@ -247,9 +247,13 @@ struct expectation_config {
 struct maintenance_config {
   std::string name;
   std::vector<std::string> apps; ///< empty = every app
-  int start_minute = 0;          ///< minutes after local midnight
+  /// Minutes after local midnight; none = known only once read from `server`.
+  std::optional<int> start_minute;
   std::string time_zone = "UTC";
   std::chrono::minutes duration{60};
+  /// The EPM server whose daily maintenance start is read through its REST
+  /// API and replaces `start_minute` ("" = the configured start only).
+  std::string server;
 };
 
 /// The whole configuration after substitution and validation.

@@ -229,6 +229,57 @@ std::vector<expectation_config> parse_expectations(const config_reader& reader,
   return out;
 }
 
+namespace {
+
+/// "start": "HH:MM", as minutes after midnight.
+int read_local_time(const config_reader& reader, const config_json& object,
+                    const std::string& path) {
+  auto start = reader.read_string(object, "start", path, "");
+  auto minute = parse_hh_mm(start);
+  if (!minute)
+    reader.fail(child_path(path, "start"), "must be a local time \"HH:MM\", got " + in_quotes(start),
+                "write the window's daily start, e.g. \"03:00\" (with \"server\" it is the "
+                "fallback while EPM cannot be read)");
+  return *minute;
+}
+
+/// The start is read with pull mode's EPM credentials: the server must be
+/// one of `epm.servers` and pull mode on.
+void check_maintenance_server(const config_reader& reader, const service_config& cfg,
+                              const std::string& server, const std::string& field) {
+  if (cfg.find_server(server) == nullptr) {
+    std::string names;
+    for (const auto& s : cfg.epm.servers)
+      names += (names.empty() ? "" : ", ") + s.id;
+    reader.fail(field, "EPM server " + in_quotes(server) + " is not configured",
+                names.empty() ? std::string{"add it under \"epm\": {\"servers\": {...}} or "
+                                            "remove \"server\" and give \"start\""}
+                              : "use one of the servers under \"epm.servers\": " + names);
+  }
+  if (!cfg.settings.pull_mode.enabled)
+    reader.fail(field, "reading the maintenance time from EPM needs pull mode's EPM access",
+                "set settings.pull_mode.enabled to true, or remove \"server\" and give "
+                "\"start\"");
+}
+
+/// A window read from a server holds, unless it lists apps, the apps served
+/// by that server.
+std::vector<std::string> apps_of_server(const config_reader& reader, const service_config& cfg,
+                                        const std::string& server, const std::string& path) {
+  std::vector<std::string> apps;
+  for (const auto& a : cfg.apps)
+    if (a.server == server)
+      apps.push_back(a.name);
+  if (apps.empty())
+    reader.fail(child_path(path, "apps"),
+                "no app names server " + in_quotes(server) + ", so the window would hold nothing",
+                "list the apps the window holds, or set \"server\": " + in_quotes(server)
+                  + " on those apps");
+  return apps;
+}
+
+} // namespace
+
 std::vector<maintenance_config> parse_maintenance(const config_reader& reader,
                                                   const config_json& root,
                                                   const service_config& cfg) {
@@ -244,27 +295,20 @@ std::vector<maintenance_config> parse_maintenance(const config_reader& reader,
     auto path = index_path("maintenance", i);
     const auto& object = (*list)[i];
     reader.require_object(object, path);
-    reader.reject_unknown_keys(object, path,
-                               {"name", "apps", "start", "time_zone", "duration_minutes"});
+    reader.reject_unknown_keys(
+      object, path, {"name", "apps", "start", "time_zone", "duration_minutes", "server"});
     maintenance_config m;
     m.name = reader.read_string(object, "name", path, "maintenance");
+    m.server = reader.read_string(object, "server", path, "");
+    if (!m.server.empty())
+      check_maintenance_server(reader, cfg, m.server, child_path(path, "server"));
     m.apps = reader.read_string_array(object, "apps", path);
     for (std::size_t k = 0; k < m.apps.size(); ++k)
       find_app_or_fail(reader, cfg, m.apps[k], index_path(child_path(path, "apps"), k));
-    auto start = reader.read_string(object, "start", path, "");
-    int h = -1;
-    int min = -1;
-    bool ok = start.size() == 5 && start[2] == ':' && std::isdigit(start[0])
-              && std::isdigit(start[1]) && std::isdigit(start[3]) && std::isdigit(start[4]);
-    if (ok) {
-      h = std::stoi(start.substr(0, 2));
-      min = std::stoi(start.substr(3, 2));
-    }
-    if (!ok || h > 23 || min > 59)
-      reader.fail(child_path(path, "start"),
-                  "must be a local time \"HH:MM\", got " + in_quotes(start),
-                  "write the window's daily start, e.g. \"03:00\"");
-    m.start_minute = h * 60 + min;
+    if (m.apps.empty() && !m.server.empty())
+      m.apps = apps_of_server(reader, cfg, m.server, path);
+    if (config_reader::member(object, "start") || m.server.empty())
+      m.start_minute = read_local_time(reader, object, path);
     m.time_zone = read_time_zone(reader, object, path);
     m.duration = std::chrono::minutes{static_cast<std::int64_t>(std::llround(reader.read_number(
       object, "duration_minutes", path, limits::expectations::maintenance_duration_minutes)))};

@@ -418,6 +418,15 @@ evaluator_actor::behavior_type evaluator(evaluator_pointer self, evaluator_optio
       evaluate(self);
       return w;
     },
+    [self](maintenance_atom, const epm_daily_maintenance& read) {
+      auto& starts = self->state.context.read_starts;
+      auto it = starts.find(read.server_id);
+      if (it != starts.end() && it->second.minute == read.start.minute
+          && it->second.time_zone == read.start.time_zone)
+        return;
+      starts[read.server_id] = read.start;
+      evaluate(self);
+    },
     [self](get_atom) -> caf::result<expectation_results_ptr> {
       auto& st = self->state;
       if (st.last && !st.in_flight)

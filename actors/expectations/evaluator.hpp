@@ -38,6 +38,7 @@
 #include "actors/common/atoms.hpp"
 #include "actors/common/text_file_writer.hpp"
 #include "actors/expectations/expectation_model.hpp"
+#include "actors/pull/maintenance_reader.hpp"
 #include "actors/state/state_store.hpp"
 
 namespace epmpulse {
@@ -61,6 +62,10 @@ using evaluator_actor = caf::typed_actor<
   /// POST /api/v1/maintenance: adds a window; answers it (with its id), or
   /// ec::database_unavailable when the shared store did not take it.
   caf::replies_to<maintenance_atom, maintenance_request>::with<maintenance_window>,
+  /// From a maintenance reader: the daily maintenance start an EPM server
+  /// reported; it replaces the configured start of the windows naming that
+  /// server until the next one is read (kept in memory: read again at start).
+  caf::reacts_to<maintenance_atom, epm_daily_maintenance>,
   /// The latest judgement (after the next evaluation when none yet).
   caf::replies_to<get_atom>::with<expectation_results_ptr>,
   /// From the leader elector (PostgreSQL storage): this instance leads or not.

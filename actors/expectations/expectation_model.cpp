@@ -27,7 +27,7 @@ bool window_holds(const maintenance_window& w, const std::string& app, time_poin
 time_point deadline_of(const evaluation_context& ctx, const std::string& app, time_point start,
                        seconds grace) {
   auto deadline = start + grace;
-  for (const auto& w : windows_at(*ctx.config, ctx.adhoc_windows, app, deadline))
+  for (const auto& w : windows_at(ctx, app, deadline))
     deadline = std::max(deadline, w.end + grace);
   return deadline;
 }
@@ -115,7 +115,7 @@ domain_expectation judge(const evaluation_context& ctx, const config::expectatio
   if (scheduled) {
     out.state = *scheduled;
     if (out.state != expectation_state::maintenance
-        && !windows_at(*ctx.config, ctx.adhoc_windows, app, now).empty()) {
+        && !windows_at(ctx, app, now).empty()) {
       out.state = expectation_state::maintenance;
       out.cause = "maintenance window open; otherwise " + std::string{to_string(*scheduled)}
                   + ": " + out.cause;
@@ -172,14 +172,22 @@ bool is_alerting(expectation_state s) {
          || s == expectation_state::overdue || s == expectation_state::short_run;
 }
 
-std::vector<maintenance_window> windows_at(const config::service_config& cfg,
-                                           const std::vector<maintenance_window>& adhoc,
-                                           const std::string& app, time_point at) {
+std::vector<maintenance_window> windows_at(const evaluation_context& ctx, const std::string& app,
+                                           time_point at) {
   std::vector<maintenance_window> out;
-  for (const auto& m : cfg.maintenance) {
+  for (const auto& m : ctx.config->maintenance) {
+    auto minute = m.start_minute;
+    const auto* zone = &m.time_zone;
+    if (auto read = ctx.read_starts.find(m.server);
+        !m.server.empty() && read != ctx.read_starts.end()) {
+      minute = read->second.minute;
+      zone = &read->second.time_zone;
+    }
+    if (!minute)
+      continue;
     // A window that started yesterday evening may still be open.
     for (auto day : {at - std::chrono::hours{24}, at}) {
-      auto start = local_time_on_day(m.time_zone, day, m.start_minute);
+      auto start = local_time_on_day(*zone, day, *minute);
       if (!start)
         continue;
       maintenance_window w{"", m.name, m.apps, *start, *start + m.duration};
@@ -187,7 +195,7 @@ std::vector<maintenance_window> windows_at(const config::service_config& cfg,
         out.push_back(std::move(w));
     }
   }
-  for (const auto& w : adhoc)
+  for (const auto& w : ctx.adhoc_windows)
     if (window_holds(w, app, at))
       out.push_back(w);
   return out;

@@ -29,6 +29,7 @@
 #include "actors/canvas/canvas_marks.hpp"
 #include "actors/state/status_bodies.hpp"
 #include "actors/state/status_model.hpp"
+#include "common/cron.hpp"
 #include "config/config.hpp"
 
 namespace epmpulse {
@@ -62,12 +63,6 @@ struct maintenance_window {
   time_point end{};
 };
 
-/// The windows that hold `app` at `at`: the configured daily ones of that
-/// day (and of the day before, for windows past midnight) and the ad-hoc ones.
-std::vector<maintenance_window> windows_at(const config::service_config& cfg,
-                                           const std::vector<maintenance_window>& adhoc,
-                                           const std::string& app, time_point at);
-
 /// What the evaluator needs besides the state and the clock.
 struct evaluation_context {
   const config::service_config* config = nullptr;
@@ -75,7 +70,17 @@ struct evaluation_context {
   /// An interval expectation counts from here for a domain never updated
   /// when the snapshot has no creation time.
   time_point watching_since{};
+  /// Starts read from EPM, by server id: they replace the configured start
+  /// of the daily windows naming that server.
+  std::map<std::string, time_of_day> read_starts;
 };
+
+/// The windows that hold `app` at `at`: the daily ones of that day (and of
+/// the day before, for windows past midnight), each at the start read from
+/// its server or else the configured one, and the ad-hoc ones. A daily
+/// window with neither start holds nothing.
+std::vector<maintenance_window> windows_at(const evaluation_context& ctx, const std::string& app,
+                                           time_point at);
 
 /// Judges every expectation at `now`.
 expectation_results evaluate_expectations(const evaluation_context& ctx,

@@ -101,7 +101,7 @@ caf::result<epm_health> answer_health(router_ptr self) {
   auto& st = self->state;
   auto g = std::make_shared<gathered_answer<epm_health>>();
   g->promise = self->make_response_promise<epm_health>();
-  g->parts_left = st.pollers.size() + 1;
+  g->parts_left = st.pollers.size() + st.readers.size() + 1;
   self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
     .then(
       [g](const token_health& h) {
@@ -125,6 +125,19 @@ caf::result<epm_health> answer_health(router_ptr self) {
           g->part_done();
         });
   }
+  for (auto& [id, r] : st.readers) {
+    self->request(r, st.opts.answer_timeout, health_atom_v)
+      .then(
+        [g, id = id](const maintenance_read_health& h) {
+          g->result.maintenance[id] = h.status;
+          g->part_done();
+        },
+        [g, id = id](const caf::error& err) {
+          g->result.maintenance[id] =
+            "error: no answer from the maintenance reader (" + describe_error(err) + ")";
+          g->part_done();
+        });
+  }
   return g->promise;
 }
 
@@ -132,7 +145,7 @@ caf::result<epm_metrics> answer_metrics(router_ptr self) {
   auto& st = self->state;
   auto g = std::make_shared<gathered_answer<epm_metrics>>();
   g->promise = self->make_response_promise<epm_metrics>();
-  g->parts_left = st.pollers.size() + 1;
+  g->parts_left = st.pollers.size() + st.readers.size() + 1;
   self->request(st.tokens, st.opts.answer_timeout, health_atom_v)
     .then(
       [g](const token_health& h) {
@@ -158,6 +171,21 @@ caf::result<epm_metrics> answer_metrics(router_ptr self) {
           g->part_done();
         });
   }
+  for (auto& [id, r] : st.readers) {
+    self->request(r, st.opts.answer_timeout, health_atom_v)
+      .then(
+        [g](const maintenance_read_health& h) {
+          g->result.maintenance.push_back(h);
+          g->part_done();
+        },
+        [g, id = id](const caf::error&) {
+          maintenance_read_health h;
+          h.server_id = id;
+          h.status = "error: no answer";
+          g->result.maintenance.push_back(std::move(h));
+          g->part_done();
+        });
+  }
   return g->promise;
 }
 
@@ -169,6 +197,7 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
   st.opts = std::move(opts);
   st.tokens = std::move(st.opts.tokens);
   st.pollers = std::move(st.opts.pollers);
+  st.readers = std::move(st.opts.readers);
   for (const auto& app : st.opts.config->apps)
     if (!app.server.empty())
       st.app_server[app.name] = app.server;
@@ -176,6 +205,8 @@ epm_router_actor::behavior_type epm_router(router_ptr self, epm_router_options o
   self->link_to(st.tokens);
   for (auto& [id, p] : st.pollers)
     self->link_to(p);
+  for (auto& [id, r] : st.readers)
+    self->link_to(r);
   for (auto& c : clients)
     self->link_to(c);
   self->send(st.opts.state, subscribe_atom_v, change_listener_actor{self});
@@ -239,7 +270,10 @@ nlohmann::json epm_health::checks() const {
   auto epm = nlohmann::json::object();
   for (const auto& [id, status] : servers)
     epm[id] = status;
-  return {{"epm", std::move(epm)}, {"epm_auth", auth}};
+  nlohmann::json out{{"epm", std::move(epm)}, {"epm_auth", auth}};
+  if (!maintenance.empty())
+    out["epm_maintenance"] = maintenance;
+  return out;
 }
 
 std::string epm_metrics::prometheus() const {
@@ -284,6 +318,25 @@ std::string epm_metrics::prometheus() const {
          "New refresh tokens received from the token endpoint.", auth.rotations);
   single("epmpulse_epm_auth_ok", "gauge", "1 when EPM authentication works.",
          auth.status == "ok" ? 1 : 0);
+  if (maintenance.empty())
+    return out;
+  auto reader_family = [&](const char* name, const char* type, const char* help,
+                           auto value_of) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& r : maintenance)
+      out += fmt::format("{}{{server=\"{}\"}} {}\n", name, r.server_id, value_of(r));
+  };
+  reader_family("epmpulse_epm_maintenance_reads_total", "counter",
+                "Calls reading the daily maintenance time from EPM.",
+                [](const maintenance_read_health& r) { return r.reads; });
+  reader_family("epmpulse_epm_maintenance_read_failures_total", "counter",
+                "Those calls that gave no start (the configured one stands in).",
+                [](const maintenance_read_health& r) { return r.failures; });
+  reader_family("epmpulse_epm_maintenance_read_ok", "gauge",
+                "1 when the last read of the daily maintenance time worked.",
+                [](const maintenance_read_health& r) {
+                  return r.status.rfind("read ", 0) == 0 ? 1 : 0;
+                });
   return out;
 }
 
@@ -310,6 +363,33 @@ std::optional<watch_request> watch_decision(const domain_change& change, bool& u
 // -- spawning -------------------------------------------------------------------------
 
 namespace {
+
+/// A maintenance reader for `server` when a `maintenance` entry names it
+/// (sharing the poller's HTTP client: one call every few hours); nullopt when
+/// none does.
+std::optional<caf::expected<maintenance_reader_actor>>
+spawn_reader_for(caf::actor_system& sys, const epm_router_options& opts,
+                 const config::epm_server& server, const token_cache_actor& tokens,
+                 const http_client_actor& http) {
+  if (!opts.maintenance_listener)
+    return std::nullopt;
+  maintenance_reader_options ropts;
+  bool named = false;
+  for (const auto& m : opts.config->maintenance) {
+    if (m.server != server.id)
+      continue;
+    named = true;
+    if (m.start_minute && !ropts.configured)
+      ropts.configured = time_of_day{*m.start_minute, m.time_zone};
+  }
+  if (!named)
+    return std::nullopt;
+  ropts.server = server;
+  ropts.tokens = tokens;
+  ropts.http = http;
+  ropts.listener = opts.maintenance_listener;
+  return spawn_maintenance_reader(sys, std::move(ropts));
+}
 
 /// Spawns the token actor and one poller per server, each with its own HTTP
 /// client, into `opts`. On failure stops what it spawned and returns why.
@@ -355,6 +435,17 @@ caf::error spawn_pull_parts(caf::actor_system& sys, epm_router_options& opts,
       return p.error();
     }
     pollers.emplace(server.id, *p);
+    if (auto reader = spawn_reader_for(sys, opts, server, *tokens, clients.back())) {
+      if (!*reader) {
+        stop_all(*tokens);
+        for (auto& [id, other] : pollers)
+          caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+        for (auto& [id, other] : opts.readers)
+          caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+        return reader->error();
+      }
+      opts.readers.emplace(server.id, **reader);
+    }
   }
   opts.tokens = *tokens;
   opts.pollers = std::move(pollers);

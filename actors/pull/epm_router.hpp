@@ -11,8 +11,12 @@
 // - at start it asks for a snapshot and watches every domain still Loading
 //   with a job_id (restart recovery; those are polled at once).
 //
-// It also answers pull mode's health and metrics: it asks the token actor
-// and every poller and answers within `answer_timeout` even when one of them
+// It also spawns a maintenance reader for each server a `maintenance` entry
+// names (they read whether or not this instance leads: every instance judges
+// expectations).
+//
+// It answers pull mode's health and metrics: it asks the token actor, every
+// poller and every maintenance reader and answers within `answer_timeout` even when one of them
 // does not (that part then shows as an error entry), so a stuck poller can
 // not hold up GET /health.
 //
@@ -36,6 +40,7 @@
 
 #include "actors/common/atoms.hpp"
 #include "actors/common/http_client.hpp"
+#include "actors/pull/maintenance_reader.hpp"
 #include "actors/pull/poller.hpp"
 #include "actors/state/state_store.hpp"
 #include "actors/pull/token_cache.hpp"
@@ -47,24 +52,29 @@ namespace epmpulse {
 struct epm_health {
   std::map<std::string, std::string> servers; ///< server id → "ok" | "error: …"
   std::string auth = "ok";                    ///< "ok" | "error: …"
+  /// server id → the maintenance reader's text ("read 19:00 Etc/UTC", …).
+  std::map<std::string, std::string> maintenance;
 
-  /// True when the auth or any server is not "ok".
+  /// True when the auth or any server is not "ok". A maintenance time that
+  /// cannot be read is not: the configured start stands in, and the text says so.
   bool degraded() const;
 
-  /// {"epm": {server: status, …}, "epm_auth": status}: merged into "checks".
+  /// {"epm": {server: status, …}, "epm_auth": status} and, with readers,
+  /// "epm_maintenance": {server: text, …}: merged into "checks".
   nlohmann::json checks() const;
 };
 
 /// Makes epm_health a message type.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, epm_health& x) {
-  return f(caf::meta::type_name("epm_health"), x.servers, x.auth);
+  return f(caf::meta::type_name("epm_health"), x.servers, x.auth, x.maintenance);
 }
 
 /// Pull mode's counters for GET /metrics.
 struct epm_metrics {
   std::vector<poller_health> servers; ///< a poller that did not answer has only its id and status
   token_health auth;
+  std::vector<maintenance_read_health> maintenance;
 
   /// Prometheus text exposition lines (epmpulse_epm_*).
   std::string prometheus() const;
@@ -73,7 +83,7 @@ struct epm_metrics {
 /// Makes epm_metrics a message type.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, epm_metrics& x) {
-  return f(caf::meta::type_name("epm_metrics"), x.servers, x.auth);
+  return f(caf::meta::type_name("epm_metrics"), x.servers, x.auth, x.maintenance);
 }
 
 /// The protocol.
@@ -108,6 +118,11 @@ struct epm_router_options {
   std::map<std::string, poller_actor> pollers;
   /// Polls nothing until told it leads (PostgreSQL storage's leader election).
   bool follows_leader = false;
+  /// Hears the daily maintenance starts read from EPM (the evaluator); null
+  /// = no readers.
+  daily_maintenance_listener maintenance_listener;
+  /// Tests: bring these instead (by server id).
+  std::map<std::string, maintenance_reader_actor> readers;
 };
 
 /// What the actor keeps.
@@ -117,6 +132,7 @@ struct epm_router_state {
   epm_router_options opts;
   token_cache_actor tokens;
   std::map<std::string, poller_actor> pollers;      ///< by server id
+  std::map<std::string, maintenance_reader_actor> readers; ///< by server id
   std::map<std::string, std::string> app_server;    ///< app → server id
   std::uint64_t snapshot_generation = 0;
   bool recovered = false;                           ///< start-up snapshot handled

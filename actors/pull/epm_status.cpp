@@ -408,6 +408,71 @@ std::string not_found_message(const config::epm_server& server) {
   return fmt::format("Job not found on {}", server.name.empty() ? server.id : server.name);
 }
 
+std::string daily_maintenance_url(const config::epm_server& server) {
+  return fmt::format("{}/interop/rest/v2/maintenance/getdailymaintenancestarttime",
+                     base_of(server));
+}
+
+std::optional<time_of_day> parse_daily_maintenance(std::string_view body, std::string& error) {
+  auto doc = json::parse(body, nullptr, false);
+  if (!doc.is_object()) {
+    error = "the answer is not a JSON object";
+    return std::nullopt;
+  }
+  auto status = doc.find("status");
+  auto code = status == doc.end() ? std::nullopt : as_code(*status);
+  if (!code) {
+    error = "the answer has no numeric \"status\"";
+    return std::nullopt;
+  }
+  if (*code != 0) {
+    auto details = doc.find("details");
+    error = fmt::format("EPM answered status {}{}", *code,
+                        details != doc.end() && details->is_string()
+                          ? ": " + clean_message(details->get<std::string>(), 200)
+                          : std::string{});
+    return std::nullopt;
+  }
+  // v2 puts the fields in the first item; accept them at the top too.
+  const json* fields = &doc;
+  if (auto items = doc.find("items"); items != doc.end() && items->is_array() && !items->empty()
+                                      && items->front().is_object())
+    fields = &items->front();
+  auto amw = fields->find("amwTime");
+  if (amw == fields->end() || !amw->is_string()) {
+    error = "the answer has no \"amwTime\"";
+    return std::nullopt;
+  }
+  auto text = amw->get<std::string>();
+  time_of_day out;
+  if (auto minute = parse_hh_mm(text)) {
+    out.minute = *minute;
+  } else if (!text.empty() && text.size() <= 2
+             && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })
+             && std::stoi(text) < 24) {
+    out.minute = std::stoi(text) * 60; // v1: the hour only
+  } else {
+    error = "\"amwTime\" is not a time of day: " + clean_message(text, 40);
+    return std::nullopt;
+  }
+  if (auto zone = fields->find("timeZone"); zone != fields->end() && zone->is_string()
+                                            && !zone->get<std::string>().empty()) {
+    out.time_zone = zone->get<std::string>();
+    if (!is_known_time_zone(out.time_zone)) {
+      error = "\"timeZone\" is not a zone of the tz database: " + clean_message(out.time_zone, 60);
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::string maintenance_forbidden_message(const config::epm_server& server) {
+  return fmt::format("EPM refused the daily maintenance time (HTTP 403 Forbidden): give the EPM "
+                     "user of epm.auth the Service Administrator role, or a predefined role and "
+                     "the Migrations - Administer application role, on {}",
+                     server.name.empty() ? server.id : server.name);
+}
+
 std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, unsigned failures,
                                         std::chrono::milliseconds cap) {
   auto d = initial;

@@ -30,6 +30,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "actors/state/status_model.hpp"
+#include "common/cron.hpp"
 #include "config/config.hpp"
 
 namespace epmpulse {
@@ -107,6 +108,22 @@ std::string forbidden_message(const config::epm_server& server);
 
 /// "Job not found on <server>" (the server's name, else its id).
 std::string not_found_message(const config::epm_server& server);
+
+// -- the daily maintenance window --------------------------------------------------
+
+/// Oracle's "Get the Build Version and Daily Maintenance Window Time (v2)":
+/// <base>/interop/rest/v2/maintenance/getdailymaintenancestarttime, which
+/// answers the start in UTC (the call may not ask for the zone it was set in).
+std::string daily_maintenance_url(const config::epm_server& server);
+
+/// The start out of that call's answer: v2's {"status": 0, "items":
+/// [{"amwTime": "19:00", "timeZone": "Etc/UTC", ...}]} (UTC when it names no
+/// zone), or the v1 form ({"status": "0"}, "amwTime": "19", an hour). nullopt
+/// with `error` saying what is wrong (a non-zero status with EPM's details).
+std::optional<time_of_day> parse_daily_maintenance(std::string_view body, std::string& error);
+
+/// Health text for a 403 to the maintenance call: the roles Oracle documents.
+std::string maintenance_forbidden_message(const config::epm_server& server);
 
 /// Exponential backoff: `initial` * 2^failures, capped at `cap`
 /// (failures = 0 gives `initial`).

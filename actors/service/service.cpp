@@ -70,17 +70,6 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
     std::chrono::milliseconds(
       static_cast<std::int64_t>(config->settings.server.request_timeout_sec * 1000 / 2)));
   svc->events_ = spawn_event_hub(sys, {svc->state_, svc->history_, keepalive});
-  if (config->settings.pull_mode.enabled) {
-    epm_router_options epm_opts;
-    epm_opts.config = config;
-    epm_opts.data_dir = data_dir;
-    epm_opts.state = svc->state_;
-    epm_opts.follows_leader = clustered;
-    auto router = spawn_epm_router(sys, std::move(epm_opts));
-    if (!router)
-      return part_failed("EPM pull mode", router.error());
-    svc->epm_ = *router;
-  }
   canvas_options canvas_opts;
   canvas_opts.config = config;
   canvas_opts.state = svc->state_;
@@ -117,6 +106,19 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   eval_opts.data_dir = data_dir;
   eval_opts.store = svc->leader_store_;
   svc->evaluator_ = spawn_evaluator(sys, std::move(eval_opts));
+  // After the evaluator: the maintenance readers tell it what EPM says.
+  if (config->settings.pull_mode.enabled) {
+    epm_router_options epm_opts;
+    epm_opts.config = config;
+    epm_opts.data_dir = data_dir;
+    epm_opts.state = svc->state_;
+    epm_opts.follows_leader = clustered;
+    epm_opts.maintenance_listener = caf::actor_cast<daily_maintenance_listener>(svc->evaluator_);
+    auto router = spawn_epm_router(sys, std::move(epm_opts));
+    if (!router)
+      return part_failed("EPM pull mode", router.error());
+    svc->epm_ = *router;
+  }
   if (clustered) {
     // The singletons wait for the election: one leader in the cluster.
     svc->elector_ =

@@ -229,6 +229,17 @@ epm_reply epm_reply::http(int status) {
   return literal({{"detail", "fake EPM error"}, {"status", status}}, status);
 }
 
+epm_reply epm_reply::daily_maintenance(const std::string& amw_time,
+                                       const std::string& time_zone) {
+  json item{{"buildVersion", "24.11.75"}, {"amwTime", amw_time}};
+  if (!time_zone.empty())
+    item["timeZone"] = time_zone;
+  return literal({{"details", nullptr},
+                  {"status", 0},
+                  {"items", json::array({item})},
+                  {"links", self_link(scripted_epm_pod::daily_maintenance_path())}});
+}
+
 // -- scripted_epm_pod -------------------------------------------------------------------
 
 void scripted_epm_pod::script(const std::string& job_id, std::vector<epm_reply> replies) {
@@ -251,6 +262,16 @@ std::size_t scripted_epm_pod::result_calls(const std::string& job_id) const {
   std::lock_guard<std::mutex> guard(mtx_);
   auto it = jobs_.find(job_id);
   return it == jobs_.end() ? 0 : it->second.result_calls;
+}
+
+void scripted_epm_pod::script_daily_maintenance(std::vector<epm_reply> replies) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  maintenance_.replies = std::move(replies);
+}
+
+std::size_t scripted_epm_pod::daily_maintenance_calls() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return maintenance_.calls;
 }
 
 void scripted_epm_pod::deny_role(bool on) {
@@ -276,6 +297,10 @@ std::string scripted_epm_pod::arcs_tm_path(const std::string& job_id) {
 std::string scripted_epm_pod::edm_result_path(const std::string& job_id) {
   return edm_path(job_id) + "/result";
 }
+
+std::string scripted_epm_pod::daily_maintenance_path() {
+  return "/interop/rest/v2/maintenance/getdailymaintenancestarttime";
+}
 std::string scripted_epm_pod::data_integration_path(const std::string& job_id) {
   return "/aif/rest/V1/jobs/" + job_id;
 }
@@ -291,6 +316,15 @@ timed_response scripted_epm_pod::answer(const recorded_request& req) {
       ++unauthorized_;
       return {json_response(401, {{"detail", "Unauthorized"}})};
     }
+  }
+  if (req.method == "GET" && req.path == daily_maintenance_path()) {
+    if (deny_role_)
+      return {json_response(403, {{"detail", "The user does not have the required role"}})};
+    if (maintenance_.replies.empty())
+      return {json_response(404, {{"detail", "not scripted"}})};
+    const auto& reply =
+      maintenance_.replies[std::min(maintenance_.calls++, maintenance_.replies.size() - 1)];
+    return {json_response(reply.status, reply.body.value_or(json::object())), reply.delay};
   }
   auto job = req.method == "GET" ? job_of(req.path) : std::nullopt;
   if (!job)

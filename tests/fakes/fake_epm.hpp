@@ -28,6 +28,11 @@
 //             /epm/rest/v1/jobRuns/{id}/result  a JobRunResult: the JobRun plus
 //             "result": {"success", "tasks": [{"status": "ERROR", "messages"}], …}
 //             (Oracle's example: a COMPLETED run whose result.success is false)
+// and the daily maintenance time ("Get the Build Version and Daily
+// Maintenance Window Time (v2)"):
+//   any kind  /interop/rest/v2/maintenance/getdailymaintenancestarttime
+//             {"details": null, "status": 0, "items": [{"buildVersion",
+//              "amwTime": "HH:MM" (UTC), "timeZone"?}], "links"}
 // from a script per job (a sequence of replies; the last one repeats), counts
 // the calls per job, and checks the Authorization header: a request whose
 // header is not accepted gets 401 and does not consume a scripted reply. A
@@ -85,6 +90,10 @@ struct epm_reply {
   static epm_reply cancelled(const std::string& details) { return job(3, details, "Cancelled"); }
   /// An HTTP error with a small JSON body.
   static epm_reply http(int status);
+  /// The daily maintenance call's documented answer: the start `amw_time`
+  /// ("19:00", in UTC unless `time_zone` is given, as with showTimeZone).
+  static epm_reply daily_maintenance(const std::string& amw_time,
+                                     const std::string& time_zone = {});
 
   epm_reply& after(std::chrono::milliseconds d) { delay = d; return *this; }
 };
@@ -113,6 +122,13 @@ public:
   /// EDM result requests for job `id` (they do not consume a reply).
   std::size_t result_calls(const std::string& job_id) const;
 
+  /// Scripts the daily maintenance call: replies in order, the last one
+  /// repeating. Unscripted, it answers 404.
+  void script_daily_maintenance(std::vector<epm_reply> replies);
+
+  /// Calls that reached the daily maintenance script (401s excluded).
+  std::size_t daily_maintenance_calls() const;
+
   /// While on, every job-status request is answered 403 Forbidden: the EPM
   /// user lacks the role the call needs.
   void deny_role(bool on);
@@ -130,6 +146,7 @@ public:
   static std::string data_integration_path(const std::string& job_id);
   static std::string edm_path(const std::string& job_id);
   static std::string edm_result_path(const std::string& job_id);
+  static std::string daily_maintenance_path();
 
 private:
   struct job_script {
@@ -140,6 +157,7 @@ private:
 
   mutable std::mutex mtx_;
   std::map<std::string, job_script> jobs_;
+  job_script maintenance_;
   std::set<std::string> accepted_;
   std::size_t unauthorized_ = 0;
   bool deny_role_ = false;

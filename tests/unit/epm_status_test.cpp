@@ -239,4 +239,64 @@ BOOST_AUTO_TEST_CASE(backoff_doubles_up_to_the_cap) {
   BOOST_TEST(seconds_to_ms(0).count() == 1);
 }
 
+// -- the daily maintenance time --------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(daily_maintenance_url_is_the_documented_v2_call_for_every_kind) {
+  for (auto k : {kind::planning, kind::arcs, kind::data_integration, kind::edm, kind::arcs_tm})
+    BOOST_TEST(daily_maintenance_url(server(k, "https://pod.example.com//"))
+               == "https://pod.example.com/interop/rest/v2/maintenance/getdailymaintenancestarttime");
+}
+
+BOOST_AUTO_TEST_CASE(daily_maintenance_answers_are_read_as_oracle_documents_them) {
+  std::string error;
+  // v2, Oracle's example: the start in UTC.
+  auto v2 = parse_daily_maintenance(
+    R"({"details": null, "status": 0, "items": [{"buildVersion": "22.09.40",
+        "amwTime": "19:00"}], "links": []})",
+    error);
+  BOOST_TEST_REQUIRE(v2.has_value(), error);
+  BOOST_TEST(v2->minute == 19 * 60);
+  BOOST_TEST(v2->time_zone == "UTC");
+  // v2 with the zone it was set in (showTimeZone=true).
+  auto zoned = parse_daily_maintenance(
+    R"({"status": 0, "items": [{"amwTime": "02:30", "timeZone": "America/Los_Angeles"}]})",
+    error);
+  BOOST_TEST_REQUIRE(zoned.has_value(), error);
+  BOOST_TEST(zoned->minute == 150);
+  BOOST_TEST(zoned->time_zone == "America/Los_Angeles");
+  // v1: the status as a string, the hour only.
+  auto v1 = parse_daily_maintenance(
+    R"({"status": "0", "details": null, "items": [{"amwTime": "3", "buildVersion": "22.01"}]})",
+    error);
+  BOOST_TEST_REQUIRE(v1.has_value(), error);
+  BOOST_TEST(v1->minute == 180);
+}
+
+BOOST_AUTO_TEST_CASE(daily_maintenance_answers_that_say_no_start_are_errors_that_say_why) {
+  auto error_of = [](const std::string& body) {
+    std::string error;
+    auto r = parse_daily_maintenance(body, error);
+    BOOST_TEST(!r.has_value(), body);
+    return error;
+  };
+  BOOST_TEST(error_of(R"({"status": 1, "details": "EPMCSS-00301: Failed to authenticate"})")
+             == "EPM answered status 1: EPMCSS-00301: Failed to authenticate");
+  BOOST_TEST(error_of("<html>Service unavailable</html>") == "the answer is not a JSON object");
+  BOOST_TEST(error_of(R"({"items": [{"amwTime": "19:00"}]})")
+             == "the answer has no numeric \"status\"");
+  BOOST_TEST(error_of(R"({"status": 0, "items": []})") == "the answer has no \"amwTime\"");
+  BOOST_TEST(error_of(R"({"status": 0, "items": [{"amwTime": "25:00"}]})")
+             == "\"amwTime\" is not a time of day: 25:00");
+  BOOST_TEST(error_of(R"({"status": 0, "items": [{"amwTime": "19:00", "timeZone": "Mars/Olympus"}]})")
+             == "\"timeZone\" is not a zone of the tz database: Mars/Olympus");
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_maintenance_call_names_the_roles_oracle_documents) {
+  auto text = maintenance_forbidden_message(server(kind::planning));
+  BOOST_TEST(text.find("HTTP 403") != std::string::npos, text);
+  BOOST_TEST(text.find("Service Administrator") != std::string::npos, text);
+  BOOST_TEST(text.find("Migrations - Administer") != std::string::npos, text);
+  BOOST_TEST(text.find("Planning Prod") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_SUITE_END() // epm_status_tests

@@ -193,7 +193,97 @@ BOOST_FIXTURE_TEST_CASE(marks_carry_state_next_run_and_cause, fixture) {
   BOOST_TEST(!m.cause.empty());
 }
 
+// Planning runs hourly on a pod whose daily maintenance time is read from EPM
+// (03:00 UTC until then); FCCS's pod is read only, with no start configured.
+const char* read_window_config = R"({
+  "apps": {"Planning": {"domains": ["Budget"], "server": "planning_pod"},
+           "FCCS": {"domains": ["Consolidation"], "server": "fccs_pod"}},
+  "settings": {"pull_mode": {"enabled": true}},
+  "epm": {"auth": {"type": "basic", "username": "u", "password": "p"},
+          "servers": {"planning_pod": {"base_url": "https://p.example.com", "application": "Vision"},
+                      "fccs_pod": {"base_url": "https://f.example.com", "application": "FCCS01"}}},
+  "expectations": [
+    {"app": "Planning", "domain": "Budget", "schedule": {"every_minutes": 60}, "grace_minutes": 10},
+    {"app": "FCCS", "domain": "Consolidation", "schedule": {"every_minutes": 60}, "grace_minutes": 10}],
+  "maintenance": [{"name": "Planning pod", "server": "planning_pod", "start": "03:00",
+                   "duration_minutes": 60},
+                  {"name": "FCCS pod", "server": "fccs_pod", "duration_minutes": 60}]
+})";
+
+BOOST_AUTO_TEST_CASE(a_start_read_from_epm_replaces_the_configured_one) {
+  auto cfg = parse_ok(read_window_config);
+  auto snap = seed_snapshot(cfg, at("2026-12-01T00:00:00Z"));
+  for (auto* d : {&snap.apps.at("Planning").domains.at("Budget"),
+                  &snap.apps.at("FCCS").domains.at("Consolidation")}) {
+    d->status = job_status::ok;
+    d->updated = at("2026-12-02T17:50:00Z"); // the 18:50 run is due by 19:00
+  }
+  evaluation_context ctx{&cfg, {}, at("2026-12-01T00:00:00Z")};
+  auto state_at = [&](const char* app, const char* domain, const char* now) {
+    return std::string{
+      to_string(evaluate_expectations(ctx, snap, at(now)).at(app).at(domain).state)};
+  };
+  // Configured 03:00: nothing holds the 18:50 run; FCCS has no window at all.
+  BOOST_TEST(state_at("Planning", "Budget", "2026-12-02T19:05:00Z") == "late");
+  BOOST_TEST(state_at("FCCS", "Consolidation", "2026-12-02T19:05:00Z") == "late");
+  BOOST_TEST(windows_at(ctx, "FCCS", at("2026-12-02T19:05:00Z")).empty());
+  // EPM says both pods go down at 18:55 UTC: the runs wait for the window.
+  ctx.read_starts["planning_pod"] = {18 * 60 + 55, "UTC"};
+  ctx.read_starts["fccs_pod"] = {18 * 60 + 55, "Etc/UTC"};
+  BOOST_TEST(state_at("Planning", "Budget", "2026-12-02T19:05:00Z") == "maintenance");
+  BOOST_TEST(state_at("FCCS", "Consolidation", "2026-12-02T19:05:00Z") == "maintenance");
+  auto held = windows_at(ctx, "Planning", at("2026-12-02T19:05:00Z"));
+  BOOST_TEST_REQUIRE(held.size() == 1u);
+  BOOST_TEST(held[0].name == "Planning pod");
+  BOOST_TEST(format_time(held[0].start) == "2026-12-02T18:55:00Z");
+  BOOST_TEST(format_time(held[0].end) == "2026-12-02T19:55:00Z");
+  // The configured 03:00 no longer holds anything; the read window's end
+  // plus grace (20:05) is the deadline, by which a second cycle has gone.
+  BOOST_TEST(windows_at(ctx, "Planning", at("2026-12-03T03:30:00Z")).empty());
+  BOOST_TEST(state_at("Planning", "Budget", "2026-12-02T20:04:00Z") == "maintenance");
+  BOOST_TEST(state_at("Planning", "Budget", "2026-12-02T20:06:00Z") == "missed");
+  // A zone from EPM (showTimeZone) is honoured: 19:55 Berlin = 18:55 UTC.
+  ctx.read_starts["planning_pod"] = {19 * 60 + 55, "Europe/Berlin"};
+  BOOST_TEST(state_at("Planning", "Budget", "2026-12-02T19:05:00Z") == "maintenance");
+}
+
 // -- configuration -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_window_read_from_a_server_holds_its_apps_and_may_omit_start) {
+  auto cfg = parse_ok(read_window_config);
+  BOOST_TEST_REQUIRE(cfg.maintenance.size() == 2u);
+  BOOST_TEST(cfg.maintenance[0].server == "planning_pod");
+  BOOST_TEST(cfg.maintenance[0].start_minute.value_or(-1) == 180);
+  BOOST_TEST(cfg.maintenance[0].apps == std::vector<std::string>{"Planning"});
+  BOOST_TEST(cfg.maintenance[1].server == "fccs_pod");
+  BOOST_TEST(!cfg.maintenance[1].start_minute.has_value());
+  BOOST_TEST(cfg.maintenance[1].apps == std::vector<std::string>{"FCCS"});
+}
+
+BOOST_AUTO_TEST_CASE(a_window_read_from_a_server_needs_that_server_and_pull_mode) {
+  auto unknown = parse_error(R"({"apps": {"P": {"server": "s"}},
+    "settings": {"pull_mode": {"enabled": true}},
+    "epm": {"auth": {"type": "basic", "username": "u", "password": "p"},
+            "servers": {"s": {"base_url": "https://e.example.com", "kind": "arcs"}}},
+    "maintenance": [{"name": "pod", "server": "t"}]})");
+  BOOST_TEST(unknown.field == "maintenance[0].server");
+  BOOST_TEST(contains(unknown.fix, "epm.servers\": s"));
+  auto no_pull = parse_error(R"({"apps": {"P": {"server": "s"}},
+    "epm": {"servers": {"s": {"base_url": "https://e.example.com", "kind": "arcs"}}},
+    "maintenance": [{"name": "pod", "server": "s"}]})");
+  BOOST_TEST(no_pull.field == "maintenance[0].server");
+  BOOST_TEST(contains(no_pull.fix, "settings.pull_mode.enabled"));
+  auto no_apps = parse_error(R"({"apps": {"P": {}},
+    "settings": {"pull_mode": {"enabled": true}},
+    "epm": {"auth": {"type": "basic", "username": "u", "password": "p"},
+            "servers": {"s": {"base_url": "https://e.example.com", "kind": "arcs"}}},
+    "maintenance": [{"name": "pod", "server": "s"}]})");
+  BOOST_TEST(no_apps.field == "maintenance[0].apps");
+  auto no_start = parse_error(R"({"apps": {"P": {}},
+    "maintenance": [{"name": "pod", "duration_minutes": 60}]})");
+  BOOST_TEST(no_start.field == "maintenance[0].start");
+  BOOST_TEST(contains(no_start.fix, "03:00"));
+}
 
 BOOST_AUTO_TEST_CASE(bad_cron_names_the_field_and_shows_the_fix) {
   auto err = parse_error(R"({"apps": {"Planning": {"domains": ["Actual"]}},
