@@ -13,6 +13,7 @@
 
 #include "tests/fakes/fake_epm.hpp"
 #include "tests/fakes/fake_slack.hpp"
+#include "tests/support/json_schema.hpp"
 #include "tests/support/log_secrets.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/wait.hpp"
@@ -146,6 +147,11 @@ BOOST_AUTO_TEST_CASE(when_epm_cannot_be_read_the_configured_start_stands_in_and_
   // A start that cannot be read is not an outage: the fallback stands in.
   auto health = svc.anonymous().get("/api/v1/health");
   BOOST_TEST(health.json()["status"] == "healthy", health.body);
+  // As documented in the OpenAPI document the server serves.
+  auto document = svc.anonymous().get("/api/v1/openapi.json").json();
+  json_schema_validator openapi{document};
+  auto problems = openapi.validate(health.json(), document["components"]["schemas"]["Health"]);
+  BOOST_TEST(problems.empty(), "schema violations: " << json(problems).dump());
   // The password that authorised the call is in no answer.
   BOOST_TEST(health.body.find(epm_password) == std::string::npos);
 }
