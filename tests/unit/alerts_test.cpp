@@ -7,6 +7,7 @@
 // signature.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/all.hpp>
@@ -91,7 +92,8 @@ struct fixture {
     return spawn_fake_http_client(sim.system(), handler, http_log);
   }
 
-  alert_actor spawn() {
+  /// `wall_clock`: the wall time the actor starts at (a restart later).
+  alert_actor spawn(std::optional<time_point> wall_clock = {}) {
     cfg->settings.slack.api_url = "https://slack.example.com/api";
     alert_options opts;
     opts.config = cfg;
@@ -99,7 +101,7 @@ struct fixture {
     opts.http = client();
     opts.writer = sim.system().spawn(text_file_writer,
                                      dir.file(alerts_file_name).string(), "the alert store");
-    opts.wall_origin = origin;
+    opts.wall_origin = wall_clock.value_or(origin);
     auto a = spawn_alerts(sim.system(), std::move(opts));
     BOOST_REQUIRE(a);
     sim.run();
@@ -194,6 +196,36 @@ BOOST_FIXTURE_TEST_CASE(reminders_come_in_the_thread_until_acknowledged, fixture
   auto unknown = sim.ask<std::string>(a, ack_atom_v, std::string{"a-999"});
   BOOST_REQUIRE(unknown);
   BOOST_TEST(!*unknown);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_reminder_due_while_down_is_sent_once_after_the_restart, fixture) {
+  {
+    auto a = spawn();
+    tell(a, {late_actual(1)});
+    caf::anon_send_exit(a, caf::exit_reason::kill);
+    sim.run();
+  }
+  auto ts = contract.top_level("C1").at(0).ts;
+  // Back 90 minutes later: the hourly reminder is due, and goes out once.
+  {
+    auto a = spawn(origin + 90min);
+    tell(a, {late_actual(1)});
+    BOOST_REQUIRE(contract.replies(ts).size() == 1u);
+    BOOST_TEST(contract.replies(ts)[0].text.find("Still late") != std::string::npos);
+    tell(a, {late_actual(1)});
+    BOOST_TEST(contract.replies(ts).size() == 1u);
+    caf::anon_send_exit(a, caf::exit_reason::kill);
+    sim.run();
+  }
+  // Another restart within the hour: the reminder was stored, none again.
+  auto a = spawn(origin + 120min);
+  tell(a, {late_actual(1)});
+  BOOST_TEST(contract.replies(ts).size() == 1u);
+  BOOST_TEST(contract.top_level("C1").size() == 1u);
+  // The next one comes an hour after the last.
+  sim.advance(31min);
+  tell(a, {late_actual(1)});
+  BOOST_TEST(contract.replies(ts).size() == 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(rate_limited_post_waits_for_retry_after, fixture) {
