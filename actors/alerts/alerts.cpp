@@ -11,9 +11,9 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "actors/alerts/alert_messages.hpp"
+#include "actors/alerts/alert_record.hpp"
 #include "actors/canvas/slack_api.hpp"
 #include "actors/common/durable_file.hpp"
 #include "actors/common/errors.hpp"
@@ -27,35 +27,16 @@ namespace epmpulse {
 
 namespace {
 
-constexpr std::size_t max_events_per_alert = 50;
+using alerting::add_event;
+using alerting::alert_record;
+using alerting::parse_store;
+using alerting::slack_text;
+using alerting::to_json;
+
 constexpr std::size_t closed_alerts_kept = 100;
 constexpr double max_backoff_sec = 300;
 constexpr auto write_timeout = std::chrono::seconds(30);
 constexpr const char* store_name = "alerts"; ///< its document in the leader store
-
-struct alert_event {
-  time_point at{};
-  std::string what; ///< opened, changed, reminded, acknowledged, recovered, sent, retried, failed
-  std::string detail;
-};
-
-struct alert_record {
-  std::string id;
-  std::string app;
-  std::string domain;
-  std::string kind;
-  std::string cause;
-  std::vector<std::string> holds;
-  std::string status = "open"; ///< open | acknowledged | recovered
-  time_point opened{};
-  std::optional<time_point> recovered;
-  time_point last_notice{}; ///< the opening or the last reminder
-  double reminder_hours = 0;
-  std::map<std::string, std::string> threads; ///< Slack channel -> ts of the opening message
-  std::vector<alert_event> events;
-
-  bool is_open() const { return status != "recovered"; }
-};
 
 /// One message to one target.
 struct delivery {
@@ -96,80 +77,11 @@ using alerts_pointer = alert_actor::stateful_pointer<alerts_state>;
 
 // -- the store -----------------------------------------------------------------------
 
-json to_json(const alert_record& a, bool with_events) {
-  json j = {{"id", a.id},
-            {"app", a.app},
-            {"domain", a.domain},
-            {"kind", a.kind},
-            {"cause", a.cause},
-            {"holds", a.holds},
-            {"status", a.status},
-            {"opened", format_time(a.opened)},
-            {"recovered", a.recovered ? json(format_time(*a.recovered)) : json(nullptr)},
-            {"last_notice", format_time(a.last_notice)},
-            {"reminder_hours", a.reminder_hours},
-            {"threads", a.threads}};
-  if (with_events) {
-    json events = json::array();
-    for (const auto& e : a.events)
-      events.push_back({{"time", format_time(e.at)}, {"event", e.what}, {"detail", e.detail}});
-    j["events"] = std::move(events);
-  }
-  return j;
-}
-
-std::optional<alert_record> record_from_json(const json& j) {
-  try {
-    alert_record a;
-    a.id = j.at("id").get<std::string>();
-    a.app = j.at("app").get<std::string>();
-    a.domain = j.at("domain").get<std::string>();
-    a.kind = j.at("kind").get<std::string>();
-    a.cause = j.value("cause", "");
-    a.holds = j.value("holds", std::vector<std::string>{});
-    a.status = j.at("status").get<std::string>();
-    auto opened = parse_time(j.at("opened").get<std::string>());
-    if (!opened)
-      return std::nullopt;
-    a.opened = *opened;
-    if (j.contains("recovered") && j["recovered"].is_string())
-      a.recovered = parse_time(j["recovered"].get<std::string>());
-    a.last_notice = parse_time(j.value("last_notice", "")).value_or(a.opened);
-    a.reminder_hours = j.value("reminder_hours", 0.0);
-    a.threads = j.value("threads", std::map<std::string, std::string>{});
-    for (const auto& e : j.value("events", json::array()))
-      a.events.push_back({parse_time(e.value("time", "")).value_or(a.opened),
-                          e.value("event", ""), e.value("detail", "")});
-    return a;
-  } catch (const json::exception&) {
-    return std::nullopt;
-  }
-}
-
-/// The store's text (alerts.json, or the leader store's document) read back;
-/// false when it is not one (what could be read is in `out`).
-bool parse_store(const std::string& text, std::vector<alert_record>& out,
-                 std::uint64_t& next_id) {
-  auto doc = json::parse(text, nullptr, false);
-  if (!doc.is_object() || !doc.contains("alerts") || !doc["alerts"].is_array())
-    return false;
-  next_id = doc.value("next_id", std::uint64_t{1});
-  bool valid = true;
-  for (const auto& j : doc["alerts"])
-    if (auto a = record_from_json(j))
-      out.push_back(std::move(*a));
-    else
-      valid = false;
-  return valid;
-}
-
 void save(alerts_pointer self) {
   auto& st = self->state;
   if (!st.leading)
     return; // the leader's alerts are the ones stored
-  json doc = {{"version", 1}, {"next_id", st.next_id}, {"alerts", json::array()}};
-  for (const auto& a : st.alerts)
-    doc["alerts"].push_back(to_json(a, true));
+  auto text = alerting::store_text(st.alerts, st.next_id);
   auto on_result = [self](bool ok) {
     if (!ok)
       ++self->state.counters["store_failures"];
@@ -177,17 +89,11 @@ void save(alerts_pointer self) {
   auto on_error = [self](caf::error&) { ++self->state.counters["store_failures"]; };
   if (st.clustered)
     self->request(st.opts.store, write_timeout, write_atom_v, std::string{store_name},
-                  doc.dump(2))
+                  std::move(text))
       .then(on_result, on_error);
   else
-    self->request(st.opts.writer, write_timeout, write_atom_v, doc.dump(2))
+    self->request(st.opts.writer, write_timeout, write_atom_v, std::move(text))
       .then(on_result, on_error);
-}
-
-void add_event(alert_record& a, time_point at, std::string what, std::string detail = {}) {
-  a.events.push_back({at, std::move(what), std::move(detail)});
-  if (a.events.size() > max_events_per_alert)
-    a.events.erase(a.events.begin());
 }
 
 // The event, and a copy to the history (deliveries with their target).
@@ -240,51 +146,6 @@ void drop_old_closed(alerts_state& st) {
       ++it;
     }
   }
-}
-
-// -- messages ----------------------------------------------------------------------------
-
-std::string where(const alert_record& a) {
-  return "*" + a.app + " / " + a.domain + "*";
-}
-
-std::string elapsed_words(time_point from, time_point to) {
-  auto m = std::chrono::duration_cast<std::chrono::minutes>(to - from).count();
-  if (m < 60)
-    return fmt::format("{} min", m);
-  return fmt::format("{} h {} min", m / 60, m % 60);
-}
-
-std::string slack_text(const alert_record& a, const std::string& what, time_point now) {
-  std::string holds;
-  if (!a.holds.empty()) {
-    holds = " Holding downstream:";
-    for (const auto& h : a.holds)
-      holds += " " + h;
-    holds += ".";
-  }
-  if (what == "opened")
-    return fmt::format(":red_circle: {} is {}: {}.{}", where(a), a.kind, a.cause, holds);
-  if (what == "changed")
-    return fmt::format(":red_circle: Now {}: {}.{}", a.kind, a.cause, holds);
-  if (what == "reminded")
-    return fmt::format(":hourglass: Still {} after {}: {}.{}", a.kind,
-                       elapsed_words(a.opened, now), a.cause, holds);
-  if (what == "acknowledged")
-    return ":eyes: Acknowledged: no reminders until it recovers.";
-  return fmt::format(":large_green_circle: Recovered: {} (was {} for {}).", where(a), a.kind,
-                     elapsed_words(a.opened, a.recovered.value_or(now)));
-}
-
-std::string hex(const unsigned char* data, std::size_t size) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 0xf];
-  }
-  return out;
 }
 
 // -- deliveries -----------------------------------------------------------------------
@@ -406,26 +267,8 @@ void on_webhook_answer(alerts_pointer self, const http_response& res) {
 }
 
 http_request webhook_request(alerts_pointer self, const delivery& d, const alert_record& a) {
-  auto& st = self->state;
-  const auto& w = st.opts.config->settings.alerts.webhook;
-  auto now = wall_now(self);
-  json payload = {{"event", d.what},
-                  {"delivery_id", fmt::format("{}-{}", a.id, d.id)},
-                  {"sent_at", format_time(now)},
-                  {"text", slack_text(a, d.what, now)},
-                  {"alert", to_json(a, false)}};
-  payload["alert"].erase("threads");
-  http_request req;
-  req.method = "POST";
-  req.url = w.url;
-  req.body = payload.dump();
-  auto timestamp = std::to_string(
-    std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  req.headers = {{"Content-Type", "application/json"},
-                 {"X-EPMPulse-Timestamp", timestamp},
-                 {"X-EPMPulse-Signature", webhook_signature(w.secret, timestamp, req.body)}};
-  req.timeout_sec = w.timeout_sec;
-  return req;
+  return alerting::webhook_request(self->state.opts.config->settings.alerts.webhook, a, d.what,
+                                   d.id, wall_now(self));
 }
 
 void pump(alerts_pointer self, const std::string& target) {
@@ -814,16 +657,6 @@ alert_actor::behavior_type alerts(alerts_pointer self, alert_options opts,
 }
 
 } // namespace
-
-std::string webhook_signature(const std::string& secret, const std::string& timestamp,
-                              const std::string& body) {
-  auto message = timestamp + "." + body;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &size);
-  return "sha256=" + hex(digest, size);
-}
 
 caf::expected<alert_actor> spawn_alerts(caf::actor_system& sys, alert_options opts) {
   if (opts.store) // the cluster's alerts: read when this instance takes the lead
