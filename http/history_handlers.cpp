@@ -260,12 +260,13 @@ void handle_get_alert_history(request_scope& scope) {
   q.app = p.text("app");
   q.domain = p.text("domain");
   q.alert_id = p.text("alert_id");
-  static constexpr std::array<std::string_view, 8> events{
-    "opened", "changed", "reminded", "acknowledged", "recovered", "sent", "retried", "failed"};
+  static constexpr std::array<std::string_view, 9> events{
+    "opened", "changed", "reminded", "acknowledged", "recovered", "sent", "retried", "failed",
+    "expectation"};
   if (auto event = p.raw("event")) {
     if (std::find(events.begin(), events.end(), *event) == events.end())
       p.fail("event", "'event' must be one of opened, changed, reminded, acknowledged, "
-                      "recovered, sent, retried, failed.");
+                      "recovered, sent, retried, failed, expectation.");
     else
       q.event = std::string{*event};
   }

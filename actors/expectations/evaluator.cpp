@@ -38,6 +38,9 @@ struct evaluator_state {
   std::optional<expectation_marks> sent_marks;
   /// Consecutive Warnings per "App/Domain" (reset by OK).
   std::map<std::string, int> warnings_in_a_row;
+  /// The expectation state last written to the history per "App/Domain";
+  /// absent = on_time.
+  std::map<std::string, std::string> recorded_states;
   /// Overdue Warnings asked for and not yet seen applied, by domain and start.
   std::map<std::string, time_point> overdue_asked;
   std::uint64_t evaluations = 0;
@@ -84,7 +87,9 @@ std::optional<maintenance_window> window_of(const json& j) {
 /// PostgreSQL they are rows of their own).
 std::string document_of(evaluator_pointer self) {
   auto& st = self->state;
-  json doc = {{"version", 1}, {"warnings_in_a_row", st.warnings_in_a_row}};
+  json doc = {{"version", 1},
+              {"warnings_in_a_row", st.warnings_in_a_row},
+              {"states", st.recorded_states}};
   if (!st.clustered) {
     auto now = wall_now(self);
     std::erase_if(st.context.adhoc_windows, [now](const auto& w) { return w.end <= now; });
@@ -111,6 +116,12 @@ bool read_document(evaluator_state& st, const std::string& text, time_point now,
         auto& mine = st.warnings_in_a_row[key];
         mine = merge ? std::max(mine, n.get<int>()) : n.get<int>();
       }
+  // The stored states are what the history holds: they win over this
+  // instance's (a follower records nothing).
+  if (auto states = doc.find("states"); states != doc.end() && states->is_object())
+    for (const auto& [key, state] : states->items())
+      if (state.is_string())
+        st.recorded_states[key] = state.get<std::string>();
   if (auto w = doc.find("windows"); w != doc.end() && w->is_array())
     for (const auto& j : *w)
       if (auto window = window_of(j); window && window->end > now)
@@ -256,6 +267,38 @@ void refresh_windows_and_evaluate(evaluator_pointer self) {
       });
 }
 
+/// Writes each domain whose expectation state changed since the last one
+/// written to the history, and keeps the new states durably.
+void record_state_changes(evaluator_pointer self, const expectation_results& results,
+                          time_point now) {
+  auto& st = self->state;
+  bool changed = false;
+  for (const auto& [app, domains] : results)
+    for (const auto& [domain, judged] : domains) {
+      auto key = app + "/" + domain;
+      std::string state = to_string(judged.state);
+      auto it = st.recorded_states.find(key);
+      std::string before = it == st.recorded_states.end() ? "on_time" : it->second;
+      if (state == before)
+        continue;
+      alert_history_entry e;
+      e.at = now;
+      e.app = app;
+      e.domain = domain;
+      e.kind = state;
+      e.event = "expectation";
+      e.detail = judged.cause.empty() ? "was " + before : judged.cause + " (was " + before + ")";
+      self->send(st.opts.history, alert_atom_v, std::move(e));
+      if (judged.state == expectation_state::on_time)
+        st.recorded_states.erase(key);
+      else
+        st.recorded_states[key] = state;
+      changed = true;
+    }
+  if (changed)
+    save(self);
+}
+
 void on_snapshot(evaluator_pointer self, const snapshot_ptr& snap) {
   auto& st = self->state;
   auto now = wall_now(self);
@@ -297,6 +340,8 @@ void on_snapshot(evaluator_pointer self, const snapshot_ptr& snap) {
   }
   if (st.opts.alerts && st.leading)
     self->send(st.opts.alerts, alert_atom_v, conditions_of(self, *snap, *results));
+  if (st.opts.history && st.leading)
+    record_state_changes(self, *results, now);
   st.last = results;
   for (auto& p : st.waiting)
     p.deliver(st.last);

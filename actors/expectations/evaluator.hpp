@@ -9,11 +9,16 @@
 //     (source system), so it is durable and in the history like any update;
 //   - the domains that are bad now (Warning after alert_after_failures
 //     consecutive Warnings, late, missed, overdue, short; not held ones, whose
-//     upstream alert names them) go to the alert actor.
+//     upstream alert names them) go to the alert actor;
+//   - each change of a domain's expectation state (late, back on time, held,
+//     maintenance, …) goes to the history as an alert history entry with
+//     event "expectation", whether or not alerts are on (the leader's only).
 // Time is the actor clock's, anchored to the wall clock at start, so tests
 // drive it on the simulated clock.
 //
-// Durable: the ad-hoc maintenance windows and the consecutive-Warning counts.
+// Durable: the ad-hoc maintenance windows, the consecutive-Warning counts and
+// the expectation states last written to the history (so a restart neither
+// repeats one nor misses a change that came while it was down).
 // With the JSON file they are in <data_dir>/expectations.json (0600, replaced
 // by a detached writer after each change, ended windows pruned). With
 // PostgreSQL every instance judges (for the marks its own GET bodies show)
@@ -80,6 +85,7 @@ struct evaluator_options {
   state_store_actor state;
   alert_actor alerts; ///< null = no alerts
   canvas_marks_listener canvas; ///< null = no canvas marks
+  alert_history_sink history;   ///< null = expectation states not in the history
   /// Wall-clock time at start (see above); none = now.
   std::optional<time_point> wall_origin;
   /// JSON mode: holds expectations.json; "" keeps windows and counts in

@@ -2,8 +2,10 @@
 
 // Alert events in the history: each alert opened, changed, reminded,
 // acknowledged and recovered, and each delivery's outcome (sent, retried,
-// failed) per target. The alert actor sends one entry per event to the
-// history actor, which keeps it durably (SQLite in the data dir, or the
+// failed) per target, and each change of a domain's expectation state
+// (event "expectation", sent by the expectation evaluator whether or not
+// alerts are on; alert_id "" and kind the new state). The senders send one
+// entry per event to the history actor, which keeps it durably (SQLite in the data dir, or the
 // epm_alert_events table in PostgreSQL mode) for GET /api/v1/alerts/history.
 // Entries carry the alert's identity and the outcome's reason, never a
 // Slack token, a webhook secret or a webhook URL.
@@ -28,8 +30,8 @@ struct alert_history_entry {
   std::string alert_id;
   std::string app;
   std::string domain;
-  std::string kind;  ///< the alert's kind: warning, late, missed, overdue, short
-  std::string event; ///< opened, changed, reminded, acknowledged, recovered, sent, retried, failed
+  std::string kind;  ///< the alert's kind: warning, late, missed, overdue, short (expectation: the new state)
+  std::string event; ///< opened, changed, reminded, acknowledged, recovered, sent, retried, failed, expectation
   std::optional<std::string> target;  ///< deliveries: "slack" or "webhook"
   std::optional<std::string> channel; ///< Slack deliveries: the channel
   std::optional<std::string> message; ///< deliveries: which message (opened, reminded, ...)

@@ -103,6 +103,7 @@ service::start(std::shared_ptr<const config::service_config> config, const std::
   eval_opts.state = svc->state_;
   eval_opts.alerts = svc->alerts_;
   eval_opts.canvas = caf::actor_cast<canvas_marks_listener>(svc->canvas_);
+  eval_opts.history = caf::actor_cast<alert_history_sink>(svc->history_);
   eval_opts.data_dir = data_dir;
   eval_opts.store = svc->leader_store_;
   svc->evaluator_ = spawn_evaluator(sys, std::move(eval_opts));

@@ -126,4 +126,34 @@ BOOST_AUTO_TEST_CASE(an_alert_and_its_deliveries_are_in_the_history) {
   BOOST_TEST(alert_history(svc, "?limit=1000")["entries"].size() >= before);
 }
 
+BOOST_AUTO_TEST_CASE(expectation_states_are_in_the_history_with_alerts_off) {
+  fake_slack slack{bot_token};
+  auto options = alerting(slack);
+  options.config["settings"]["alerts"] = {{"enabled", false}, {"evaluate_interval_sec", 1}};
+  service svc{options};
+  BOOST_REQUIRE(eventually([&] {
+    return !alert_history(svc, "?event=expectation")["entries"].empty();
+  }, 20s));
+  auto first = alert_history(svc, "?event=expectation&app=Planning&domain=Actual");
+  BOOST_REQUIRE(!first["entries"].empty());
+  auto late = first["entries"].back(); // the oldest
+  BOOST_TEST(late["kind"] == "late");
+  BOOST_TEST(late["alert_id"] == "");
+  BOOST_TEST(late["target"].is_null());
+  BOOST_TEST(late["detail"].get<std::string>().find("(was on_time)") != std::string::npos,
+             late.dump());
+  // A push puts it back on time, and that is recorded too; no alert anywhere.
+  BOOST_REQUIRE_EQUAL(
+    svc.writer().post("/api/v1/status", update("Planning", "Actual", "Loading")).status, 200);
+  BOOST_REQUIRE(eventually([&] {
+    auto page = alert_history(svc, "?event=expectation");
+    return !page["entries"].empty() && page["entries"][0]["kind"] == "on_time";
+  }, 15s));
+  for (const auto& e : alert_history(svc, "?limit=1000")["entries"])
+    BOOST_TEST(e["event"] == "expectation", e.dump());
+  std::size_t posted = 0;
+  slack.edit_contract([&](slack_contract& k) { posted = k.messages.size(); });
+  BOOST_TEST(posted == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

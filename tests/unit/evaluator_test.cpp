@@ -6,6 +6,7 @@
 // domains (one root cause for a chain), and honours ad-hoc maintenance.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/all.hpp>
@@ -100,6 +101,46 @@ struct fixture {
     state->set_snapshot(snap);
     caf::anon_send(evaluator, changed_atom_v,
                    one_change({app, domain, std::move(before), snap.apps.at(app).domains.at(domain)}));
+    sim.run();
+  }
+};
+
+/// The evaluator with a history that records the entries it is sent and a
+/// store writer that keeps the last document (for a restart).
+struct history_fixture : fixture {
+  std::shared_ptr<std::vector<alert_history_entry>> history =
+    std::make_shared<std::vector<alert_history_entry>>();
+  std::shared_ptr<std::string> stored = std::make_shared<std::string>();
+
+  void start_with_history(std::optional<time_point> wall_clock = {}) {
+    state->set_snapshot(snap);
+    auto entries = history;
+    alert_history_sink sink = sim.system().spawn(
+      [entries]() -> alert_history_sink::behavior_type {
+        return {[entries](alert_atom, const alert_history_entry& e) { entries->push_back(e); }};
+      });
+    auto document = stored;
+    text_file_writer_actor writer = sim.system().spawn(
+      [document]() -> text_file_writer_actor::behavior_type {
+        return {[document](write_atom, const std::string& text) {
+          *document = text;
+          return true;
+        }};
+      });
+    evaluator_options opts;
+    opts.config = cfg;
+    opts.state = sim.stop_at_end(spawn_fake_state_store(sim.system(), state));
+    opts.history = sim.stop_at_end(sink);
+    opts.writer = sim.stop_at_end(writer);
+    if (!stored->empty())
+      opts.saved = *stored;
+    opts.wall_origin = wall_clock.value_or(origin);
+    evaluator = sim.stop_at_end(spawn_evaluator(sim.system(), opts));
+    sim.run();
+  }
+
+  void stop() {
+    caf::anon_send_exit(evaluator, caf::exit_reason::kill);
     sim.run();
   }
 };
@@ -253,6 +294,51 @@ BOOST_FIXTURE_TEST_CASE(the_canvas_is_told_the_marks_when_they_change, canvas_ma
   const auto& fccs = last->at("FCCS").at("Consolidation");
   BOOST_TEST(fccs.state == "held");
   BOOST_TEST(fccs.upstream == "Planning/Actual");
+}
+
+BOOST_FIXTURE_TEST_CASE(expectation_states_go_to_the_history_once_each_change, history_fixture) {
+  start_with_history();
+  BOOST_TEST(history->empty()); // on time: nothing to say
+  sim.advance(41min);           // the 02:30 tick finds Actual late; FCCS not due yet
+  BOOST_REQUIRE_EQUAL(history->size(), 1u);
+  const auto& late = history->back();
+  BOOST_TEST(late.event == "expectation");
+  BOOST_TEST(late.app == "Planning");
+  BOOST_TEST(late.domain == "Actual");
+  BOOST_TEST(late.kind == "late");
+  BOOST_TEST(late.alert_id.empty());
+  BOOST_TEST(format_time(late.at) == "2026-12-02T02:30:00Z");
+  BOOST_TEST(late.detail.find("(was on_time)") != std::string::npos, late.detail);
+  sim.advance(10min); // still late: nothing new
+  BOOST_TEST(history->size() == 1u);
+
+  // A restart keeps what was written: no second "late".
+  stop();
+  start_with_history(origin + 52min);
+  BOOST_TEST(history->size() == 1u);
+  // 04:31: FCCS is held by the late Actual.
+  sim.advance(2h);
+  BOOST_REQUIRE_EQUAL(history->size(), 2u);
+  BOOST_TEST(history->back().domain == "Consolidation");
+  BOOST_TEST(history->back().kind == "held");
+
+  // The push puts Actual back on time and frees FCCS, which is then late on its own.
+  auto before = snap.apps.at("Planning").domains.at("Actual");
+  auto& actual = snap.apps.at("Planning").domains.at("Actual");
+  actual.status = job_status::loading;
+  actual.started = at("2026-12-02T04:45:00Z");
+  actual.updated = actual.started;
+  changed("Planning", "Actual", before);
+  BOOST_REQUIRE_EQUAL(history->size(), 4u);
+  bool actual_back = false;
+  bool fccs_late = false;
+  for (std::size_t i = 2; i < 4; ++i) {
+    const auto& e = (*history)[i];
+    actual_back = actual_back || (e.domain == "Actual" && e.kind == "on_time" && e.detail == "was late");
+    fccs_late = fccs_late || (e.domain == "Consolidation" && e.kind == "late");
+  }
+  BOOST_TEST(actual_back);
+  BOOST_TEST(fccs_late);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
