@@ -6,6 +6,11 @@
 // every second while the tab is visible, every 10 s while hidden; the
 // browser revalidates with the ETag, so an unchanged state costs a 304.
 // The history drawer reads GET /api/v1/history and GET /api/v1/stats.
+// Expectation marks (late, missed, overdue, short, held, maintenance, and the
+// next run) come with GET /api/v1/status; they change on the server's timer,
+// not only with a push, so while the stream is live the status is read again
+// every 5 s (30 s while hidden) and shortly after each change, a 304 when
+// nothing moved.
 //
 // Authentication: the browser holds an HttpOnly session cookie (POST
 // /api/v1/session with a read key, asked for once); this script never keeps
@@ -20,9 +25,16 @@
   const POLL_VISIBLE_MS = 1000;
   const POLL_HIDDEN_MS = 10000;
   const RECENT_JOBS = 10;
+  const MARKS_VISIBLE_MS = 5000;
+  const MARKS_HIDDEN_MS = 30000;
+  const MARKS_AFTER_CHANGE_MS = 400;
+  const MARK_LABELS = {
+    late: 'late', missed: 'missed', overdue: 'overdue', short: 'short run',
+    held: 'held', maintenance: 'maintenance',
+  };
 
   const state = {
-    apps: {},            // app -> domain -> {status, job_id, message, updated, duration_sec, source}
+    apps: {},            // app -> domain -> {status, job_id, message, updated, duration_sec, source, expectation?}
     lastUpdated: null,
     statusEtag: null,
     changed: new Map(),  // "app\u0000domain" -> time it changed here (row flash)
@@ -30,6 +42,7 @@
     events: null,
     pollTimer: null,
     retryTimer: null,
+    marksTimer: null,
     retryDelay: 2000,
     drawer: null,        // {app, domain, entries}
     filters: { app: '', status: '', search: '' },
@@ -62,6 +75,16 @@
     return node;
   }
 
+  // A job id with a line-break opportunity after each _ - . or /: a long id
+  // wraps at its parts instead of pushing the message out of the card.
+  function breakable(id) {
+    if (!id) return [];
+    const nodes = [];
+    for (const part of (id || '').split(/(?<=[_\-./])/)) nodes.push(part, el('wbr', {}));
+    nodes.pop();
+    return nodes;
+  }
+
   const dot = (status) => el('span', { class: 'dot s-' + status, 'aria-hidden': 'true' });
   const pill = (status) => el('span', { class: 'pill s-' + status }, dot(status), status);
 
@@ -86,6 +109,15 @@
     const h = Math.round(m / 60);
     if (h < 48) return h + ' h ago';
     return Math.round(h / 24) + ' d ago';
+  }
+
+  // "14:05" today, "Dec 4, 14:05" on another day.
+  function formatClock(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return iso;
+    const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+    if (d.toDateString() === new Date().toDateString()) return time;
+    return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) + ', ' + time;
   }
 
   function formatTime(iso) {
@@ -144,7 +176,53 @@
     return true;
   }
 
+  // While the stream is live: the marks of GET /api/v1/status merged in. A
+  // row the stream has updated since the body was made keeps its status and
+  // takes the mark only (the next read brings its own).
+  async function refreshMarks() {
+    const { body, etag } = await getJson('/api/v1/status');
+    if (etag && etag === state.statusEtag) return false;
+    state.statusEtag = etag;
+    for (const [app, domains] of Object.entries(body.apps || {})) {
+      const mine = state.apps[app] || (state.apps[app] = {});
+      for (const [domain, d] of Object.entries(domains)) {
+        const local = mine[domain];
+        if (!local || (d.updated || '') >= (local.updated || '')) mine[domain] = d;
+        else local.expectation = d.expectation;
+      }
+    }
+    return true;
+  }
+
+  function scheduleMarks(delay) {
+    clearTimeout(state.marksTimer);
+    if (state.live !== 'sse') return;
+    state.marksTimer = setTimeout(async () => {
+      try {
+        if (await refreshMarks()) render();
+      } catch (e) {
+        if (e instanceof Unauthorized) return showLogin();
+      }
+      scheduleMarks(document.hidden ? MARKS_HIDDEN_MS : MARKS_VISIBLE_MS);
+    }, delay);
+  }
+
   // -- rendering -----------------------------------------------------------------
+
+  // The domain's expectation: a mark when it is not on time (its cause as the
+  // tooltip) and the next expected run.
+  function expectationNodes(d) {
+    const e = d.expectation;
+    if (!e) return [];
+    const nodes = [];
+    if (e.state && e.state !== 'on_time')
+      nodes.push(el('span', { class: 'mark m-' + e.state, title: e.cause || '' },
+        MARK_LABELS[e.state] || e.state));
+    if (e.next_run)
+      nodes.push(el('span', { class: 'next-run muted', title: formatTime(e.next_run) },
+        'next ' + formatClock(e.next_run)));
+    return nodes;
+  }
 
   function matches(app, domain, d) {
     const f = state.filters;
@@ -196,8 +274,8 @@
       onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); openDrawer(app, domain); } },
     },
     el('td', { class: 'c-domain' }, el('span', { class: 'domain-name' }, domain)),
-    el('td', { class: 'c-status' }, pill(d.status)),
-    el('td', { class: 'c-job mono' }, d.job_id || ''),
+    el('td', { class: 'c-status' }, pill(d.status), ...expectationNodes(d)),
+    el('td', { class: 'c-job mono' }, ...breakable(d.job_id)),
     el('td', { class: 'c-age nowrap', title: formatTime(d.updated), 'data-label': d.updated ? 'Updated' : null }, formatAge(d.updated)),
     el('td', { class: 'c-duration nowrap', 'data-label': d.duration_sec !== null && d.duration_sec !== undefined ? 'Took' : null }, formatDuration(d.duration_sec)),
     el('td', { class: 'c-message message' }, d.message || ''));
@@ -271,10 +349,15 @@
   // One history entry (the SSE event's data) applied to the shown state.
   function applyEntry(entry) {
     const domains = state.apps[entry.app] || (state.apps[entry.app] = {});
+    const before = domains[entry.domain];
     domains[entry.domain] = {
       status: entry.status, job_id: entry.job_id, message: entry.message,
       updated: entry.event_time, duration_sec: entry.duration_sec, source: entry.source,
+      expectation: before && before.expectation,
     };
+    // The change moves the marks on the server too: read them soon, once a
+    // burst is over.
+    scheduleMarks(MARKS_AFTER_CHANGE_MS);
     if (!state.lastUpdated || entry.event_time > state.lastUpdated) state.lastUpdated = entry.event_time;
     state.statusEtag = null;
     state.changed.set(entry.app + '\u0000' + entry.domain, Date.now());
@@ -290,6 +373,7 @@
     if (state.events) { state.events.close(); state.events = null; }
     clearTimeout(state.pollTimer);
     clearTimeout(state.retryTimer);
+    clearTimeout(state.marksTimer);
     state.live = null;
   }
 
@@ -315,6 +399,7 @@
     source.addEventListener('open', () => {
       state.retryDelay = 2000;
       setConnection('live', 'Live');
+      scheduleMarks(MARKS_VISIBLE_MS);
     });
     source.addEventListener('change', (event) => {
       try { applyEntry(JSON.parse(event.data)); } catch (e) { /* a malformed event is skipped */ }
@@ -446,7 +531,7 @@
     $('drawer-app').textContent = drawer.app;
     $('drawer-title').textContent = drawer.domain;
     // replaceChildren would show a null as the text "null".
-    $('drawer-current').replaceChildren(...[pill(d.status),
+    $('drawer-current').replaceChildren(...[pill(d.status), ...expectationNodes(d),
       d.job_id ? el('span', { class: 'mono' }, d.job_id) : null,
       d.updated ? el('span', { class: 'muted', title: formatTime(d.updated) }, formatAge(d.updated)) : null,
       d.duration_sec !== null && d.duration_sec !== undefined ? el('span', { class: 'muted' }, 'took ' + formatDuration(d.duration_sec)) : null,

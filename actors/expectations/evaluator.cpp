@@ -295,6 +295,13 @@ void record_state_changes(evaluator_pointer self, const expectation_results& res
         st.recorded_states[key] = state;
       changed = true;
     }
+  // Domains no longer expected (the configuration changed) are forgotten.
+  changed |= std::erase_if(st.recorded_states, [&results](const auto& entry) {
+               auto slash = entry.first.find('/');
+               auto app = results.find(entry.first.substr(0, slash));
+               return slash == std::string::npos || app == results.end()
+                      || !app->second.contains(entry.first.substr(slash + 1));
+             }) > 0;
   if (changed)
     save(self);
 }

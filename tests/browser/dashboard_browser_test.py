@@ -8,6 +8,8 @@ read key registered for the secrets scan), it checks that the page
   - asks for a read key once and then shows every configured app and domain,
   - shows a status pushed with POST /api/v1/status within 2 seconds,
   - filters by status and search,
+  - shows an expected domain that is late with its mark, cause and next run
+    (read again while the stream is live, no push needed),
   - opens a domain's history drawer (which lists the change when the server
     has GET /api/v1/history; without it, says so),
   - raises no console error (a Content-Security-Policy violation is one),
@@ -186,7 +188,12 @@ class DashboardInBrowserTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = RealServer('browser-dashboard').start()
+        # Planning/Actual is expected every 6 s: late soon after its last push.
+        cls.server = RealServer('browser-dashboard', extra_config={
+            'expectations': [{'app': 'Planning', 'domain': 'Actual',
+                              'schedule': {'every_minutes': 0.1}, 'grace_minutes': 0}],
+            'settings': {'alerts': {'evaluate_interval_sec': 1}},
+        }).start()
         try:
             cls.browser = WebDriver()
         except Exception:
@@ -239,6 +246,21 @@ class DashboardInBrowserTest(unittest.TestCase):
         self.assertTrue(shown, 'the pushed Warning never showed')
         self.assertLess(took, LIVE_DEADLINE_SEC, 'shown after %.2f s (%s)' % (took, mode))
         print('live update (%s) shown %.0f ms after the push' % (mode, took * 1000))
+
+        # The expectation: a run that did not come shows as a mark with its
+        # cause, and every expected domain its next run, without a push.
+        mark = b.wait_for("const m = document.querySelector("
+                          "'tr.domain-row[data-app=\"Planning\"][data-domain=\"Actual\"] .mark');"
+                          " return m ? [m.textContent, m.title] : null;", 25)
+        self.assertTrue(mark, 'no expectation mark on Planning/Actual')
+        self.assertIn(mark[0], ('late', 'missed'))
+        self.assertIn('no update since', mark[1])
+        self.assertTrue(b.script("const n = document.querySelector("
+                                 "'tr.domain-row[data-app=\"Planning\"][data-domain=\"Actual\"] .next-run');"
+                                 " return n !== null && n.textContent.startsWith('next ');"))
+        self.assertIsNone(b.script("return document.querySelector("
+                                   "'tr.domain-row[data-app=\"FCCS\"] .mark, tr.domain-row[data-app=\"FCCS\"] .next-run');"),
+                          'a domain without an expectation shows none')
 
         b.screenshot('dashboard-desktop.png')
         b.colour_scheme('dark')

@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "tests/fakes/fake_slack.hpp"
+#include "tests/support/alert_checks.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/wait.hpp"
 
@@ -26,51 +27,18 @@ namespace {
 constexpr const char* bot_token = "xoxb-alerts-secret-5512";
 
 service_options alerting(const fake_slack& slack) {
-  auto cfg = default_test_config();
-  cfg["apps"]["Planning"]["channels"] = json::array({"C100"});
-  cfg["channels"] = {{"C100", {{"name", "epm-main"}, {"canvas_id", "F100"}}}};
-  // A run every 6 s with no grace: late 6 s after start-up without an update.
-  cfg["expectations"] = json::array({{{"app", "Planning"},
-                                      {"domain", "Actual"},
-                                      {"schedule", {{"every_minutes", 0.1}}},
-                                      {"grace_minutes", 0}}});
-  cfg["settings"]["slack"] = {{"min_update_interval_sec", 0.2}, {"request_timeout_sec", 2}};
-  cfg["settings"]["alerts"] = {{"enabled", true}, {"evaluate_interval_sec", 1}};
   service_options o;
-  o.config = cfg;
-  o.env = {{"SLACK_BOT_TOKEN", bot_token}, {"SLACK_API_URL", slack.api_url()}};
+  send_alerts_to(o, slack, bot_token);
+  // A run every 6 s with no grace: late 6 s after start-up without an update.
+  o.config["expectations"] = json::array({{{"app", "Planning"},
+                                           {"domain", "Actual"},
+                                           {"schedule", {{"every_minutes", 0.1}}},
+                                           {"grace_minutes", 0}}});
   return o;
 }
 
-std::vector<slack_contract::posted_message> messages(fake_slack& slack) {
-  std::vector<slack_contract::posted_message> out;
-  slack.edit_contract([&](slack_contract& k) { out = k.messages; });
-  return out;
-}
-
-std::size_t top_level_count(fake_slack& slack) {
-  std::size_t n = 0;
-  for (const auto& m : messages(slack))
-    n += m.thread_ts.empty() ? 1 : 0;
-  return n;
-}
-
 std::string expectation_of(const service& svc) {
-  auto r = svc.reader().get("/api/v1/status/Planning");
-  if (r.status != 200)
-    return "";
-  auto d = r.json()["domains"]["Actual"];
-  return d.contains("expectation") ? d["expectation"]["state"].get<std::string>() : "";
-}
-
-/// epmpulse_expectation_evaluations_total from /metrics (-1 when absent).
-long evaluations(const service& svc) {
-  auto m = svc.reader().get("/metrics");
-  const std::string name = "\nepmpulse_expectation_evaluations_total ";
-  auto at = m.body.find(name);
-  if (m.status != 200 || at == std::string::npos)
-    return -1;
-  return std::stol(m.body.substr(at + name.size()));
+  return expectation_state_of(svc, "Planning", "Actual");
 }
 
 std::string file_text(const std::filesystem::path& path) {
@@ -85,7 +53,7 @@ BOOST_AUTO_TEST_CASE(late_domain_alerts_once_across_a_crash_and_recovers_in_its_
   service svc{alerting(slack)};
   BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "on_time"; }, 5s));
   BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "late"; }, 15s));
-  BOOST_REQUIRE(eventually([&] { return top_level_count(slack) == 1; }, 10s));
+  BOOST_REQUIRE(eventually([&] { return slack_top_level_posts(slack) == 1; }, 10s));
   auto alerts = svc.reader().get("/api/v1/alerts");
   BOOST_REQUIRE_EQUAL(alerts.status, 200);
   BOOST_REQUIRE_EQUAL(alerts.json()["alerts"].size(), 1u);
@@ -93,7 +61,7 @@ BOOST_AUTO_TEST_CASE(late_domain_alerts_once_across_a_crash_and_recovers_in_its_
 
   // The kill comes once the store on disk holds the message's ts (an alert
   // killed before that is sent again at start-up, by design).
-  auto ts = messages(slack)[0].ts;
+  auto ts = slack_posts(slack)[0].ts;
   BOOST_REQUIRE(eventually([&] {
     std::ifstream in(svc.data_dir() / "alerts.json");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -103,20 +71,20 @@ BOOST_AUTO_TEST_CASE(late_domain_alerts_once_across_a_crash_and_recovers_in_its_
   svc.server().restart();
   // Several evaluations later (each second) the domain is still bad, and
   // still only one message.
-  BOOST_REQUIRE(eventually([&] { return evaluations(svc) >= 3; }, 15s));
-  BOOST_TEST(top_level_count(slack) == 1u);
+  BOOST_REQUIRE(eventually([&] { return expectation_evaluations(svc) >= 3; }, 15s));
+  BOOST_TEST(slack_top_level_posts(slack) == 1u);
   BOOST_TEST(svc.reader().get("/api/v1/alerts").json()["alerts"].size() == 1u);
 
   auto r = svc.writer().post("/api/v1/status", update("Planning", "Actual", "OK"));
   BOOST_REQUIRE_EQUAL(r.status, 200);
   BOOST_REQUIRE(eventually([&] {
-    for (const auto& m : messages(slack))
+    for (const auto& m : slack_posts(slack))
       if (!m.thread_ts.empty() && m.text.find("Recovered") != std::string::npos)
         return true;
     return false;
   }, 10s));
-  auto top = messages(slack)[0];
-  for (const auto& m : messages(slack))
+  auto top = slack_posts(slack)[0];
+  for (const auto& m : slack_posts(slack))
     if (!m.thread_ts.empty())
       BOOST_TEST(m.thread_ts == top.ts);
   for (const auto& c : slack.calls_to("chat.postMessage"))
@@ -154,7 +122,7 @@ BOOST_AUTO_TEST_CASE(maintenance_window_needs_admin_and_a_valid_body) {
   BOOST_TEST(ok.json()["id"] == "m-1");
   // Inside the window the overdue run is "maintenance" and nothing is sent.
   BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "maintenance"; }, 15s));
-  BOOST_TEST(top_level_count(slack) == 0u);
+  BOOST_TEST(slack_top_level_posts(slack) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(maintenance_window_holds_across_a_crash_and_restart) {
@@ -173,9 +141,9 @@ BOOST_AUTO_TEST_CASE(maintenance_window_holds_across_a_crash_and_restart) {
   svc.server().restart();
   // The run is late 6 s after start-up: well past that, still inside the
   // window, and nothing was sent.
-  BOOST_REQUIRE(eventually([&] { return evaluations(svc) >= 9; }, 20s));
+  BOOST_REQUIRE(eventually([&] { return expectation_evaluations(svc) >= 9; }, 20s));
   BOOST_TEST(expectation_of(svc) == "maintenance");
-  BOOST_TEST(top_level_count(slack) == 0u);
+  BOOST_TEST(slack_top_level_posts(slack) == 0u);
   // The next window's id follows the stored one.
   auto next = svc.admin().post("/api/v1/maintenance", {{"duration_minutes", 5}});
   BOOST_REQUIRE_EQUAL(next.status, 201);
@@ -203,16 +171,16 @@ BOOST_AUTO_TEST_CASE(consecutive_warnings_count_across_a_crash_and_restart) {
     10s));
   svc.server().kill();
   svc.server().restart();
-  BOOST_REQUIRE(eventually([&] { return evaluations(svc) >= 2; }, 10s));
-  BOOST_TEST(top_level_count(slack) == 0u);
+  BOOST_REQUIRE(eventually([&] { return expectation_evaluations(svc) >= 2; }, 10s));
+  BOOST_TEST(slack_top_level_posts(slack) == 0u);
   // The third in a row alerts: the two before the crash were kept.
   BOOST_REQUIRE_EQUAL(
     svc.writer()
       .post("/api/v1/status", update("Planning", "Actual", "Warning", {{"job_id", "RUN_3"}}))
       .status,
     200);
-  BOOST_REQUIRE(eventually([&] { return top_level_count(slack) == 1; }, 10s));
-  BOOST_TEST(messages(slack)[0].text.find("3 Warnings in a row") != std::string::npos);
+  BOOST_REQUIRE(eventually([&] { return slack_top_level_posts(slack) == 1; }, 10s));
+  BOOST_TEST(slack_posts(slack)[0].text.find("3 Warnings in a row") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

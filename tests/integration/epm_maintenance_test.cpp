@@ -13,6 +13,7 @@
 
 #include "tests/fakes/fake_epm.hpp"
 #include "tests/fakes/fake_slack.hpp"
+#include "tests/support/alert_checks.hpp"
 #include "tests/support/json_schema.hpp"
 #include "tests/support/log_secrets.hpp"
 #include "tests/support/service_fixture.hpp"
@@ -47,8 +48,6 @@ struct maintenance_setup {
     register_secret(epm_password);
     auto cfg = default_test_config();
     cfg["apps"]["Planning"]["server"] = "planning_pod";
-    cfg["apps"]["Planning"]["channels"] = json::array({"C100"});
-    cfg["channels"] = {{"C100", {{"name", "epm-main"}, {"canvas_id", "F100"}}}};
     cfg["epm"] = {{"auth", {{"type", "basic"}, {"username", "epm_user"}, {"password", epm_password}}},
                   {"servers",
                    {{"planning_pod",
@@ -65,21 +64,15 @@ struct maintenance_setup {
                                        {"start", configured},
                                        {"time_zone", "UTC"},
                                        {"duration_minutes", 60}}});
-    cfg["settings"]["slack"] = {{"min_update_interval_sec", 0.2}, {"request_timeout_sec", 2}};
-    cfg["settings"]["alerts"] = {{"enabled", true}, {"evaluate_interval_sec", 1}};
     service_options o;
     o.config = cfg;
-    o.env = {{"SLACK_BOT_TOKEN", bot_token}, {"SLACK_API_URL", slack.api_url()}};
+    send_alerts_to(o, slack, bot_token);
     return o;
   }
 };
 
 std::string expectation_of(const service& svc) {
-  auto r = svc.reader().get("/api/v1/status/Planning");
-  if (r.status != 200)
-    return "";
-  auto d = r.json()["domains"]["Actual"];
-  return d.contains("expectation") ? d["expectation"]["state"].get<std::string>() : "";
+  return expectation_state_of(svc, "Planning", "Actual");
 }
 
 std::string maintenance_health(const service& svc) {
@@ -88,12 +81,6 @@ std::string maintenance_health(const service& svc) {
   if (!checks.contains("epm_maintenance") || !checks["epm_maintenance"].contains("planning_pod"))
     return "";
   return checks["epm_maintenance"]["planning_pod"].get<std::string>();
-}
-
-std::size_t alerts_posted(fake_slack& slack) {
-  std::size_t n = 0;
-  slack.edit_contract([&](slack_contract& k) { n = k.messages.size(); });
-  return n;
 }
 
 } // namespace
@@ -125,8 +112,8 @@ BOOST_AUTO_TEST_CASE(a_run_due_in_the_window_epm_reports_is_maintenance_and_not_
     },
     10s));
   BOOST_TEST(expectation_of(svc) == "maintenance");
-  BOOST_TEST(alerts_posted(setup.slack) == 0u);
-  BOOST_TEST(svc.reader().get("/api/v1/alerts").json()["alerts"].size() == 0u);
+  BOOST_TEST(slack_posts(setup.slack).size() == 0u);
+  BOOST_TEST(open_alerts_of(svc).empty());
 }
 
 BOOST_AUTO_TEST_CASE(when_epm_cannot_be_read_the_configured_start_stands_in_and_health_says_why) {
@@ -138,7 +125,7 @@ BOOST_AUTO_TEST_CASE(when_epm_cannot_be_read_the_configured_start_stands_in_and_
   BOOST_REQUIRE(eventually([&] { return maintenance_health(svc) == expected; }, 10s));
   // The configured window is hours away: the run is late and alerted.
   BOOST_REQUIRE(eventually([&] { return expectation_of(svc) == "late"; }, 20s));
-  BOOST_REQUIRE(eventually([&] { return alerts_posted(setup.slack) == 1u; }, 10s));
+  BOOST_REQUIRE(eventually([&] { return slack_posts(setup.slack).size() == 1u; }, 10s));
   auto m = svc.reader().get("/metrics");
   BOOST_TEST(m.body.find("epmpulse_epm_maintenance_read_ok{server=\"planning_pod\"} 0")
                != std::string::npos);

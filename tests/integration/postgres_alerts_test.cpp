@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "tests/fakes/fake_slack.hpp"
+#include "tests/support/alert_checks.hpp"
 #include "tests/support/pg_server.hpp"
 #include "tests/support/service_fixture.hpp"
 #include "tests/support/wait.hpp"
@@ -25,14 +26,9 @@ constexpr const char* bot_token = "xoxb-cluster-alerts-7731";
 
 service_options alerting_on(const pg_server& pg, const fake_slack& slack) {
   service_options o;
-  o.config["apps"]["Planning"]["channels"] = json::array({"C100"});
-  o.config["channels"] = {{"C100", {{"name", "epm-main"}, {"canvas_id", "F100"}}}};
-  o.config["settings"]["slack"] = {{"min_update_interval_sec", 0.2}, {"request_timeout_sec", 2}};
-  o.config["settings"]["alerts"] = {{"enabled", true}, {"evaluate_interval_sec", 1}};
+  send_alerts_to(o, slack, bot_token);
   o.config["settings"]["storage"] = {{"kind", "postgres"}, {"url", "${EPMPULSE_DATABASE_URL}"}};
-  o.env = {{"SLACK_BOT_TOKEN", bot_token},
-           {"SLACK_API_URL", slack.api_url()},
-           {"EPMPULSE_DATABASE_URL", pg.url()}};
+  o.env["EPMPULSE_DATABASE_URL"] = pg.url();
   return o;
 }
 
@@ -41,41 +37,6 @@ std::string role_of(const service& svc) {
   if (!h.is_object())
     return "";
   return h.value("checks", json::object()).value("role", std::string{});
-}
-
-std::vector<slack_contract::posted_message> messages(fake_slack& slack) {
-  std::vector<slack_contract::posted_message> out;
-  slack.edit_contract([&](slack_contract& k) { out = k.messages; });
-  return out;
-}
-
-std::size_t top_level_count(fake_slack& slack) {
-  std::size_t n = 0;
-  for (const auto& m : messages(slack))
-    n += m.thread_ts.empty() ? 1 : 0;
-  return n;
-}
-
-std::size_t replies_saying(fake_slack& slack, const std::string& words) {
-  std::size_t n = 0;
-  for (const auto& m : messages(slack))
-    n += !m.thread_ts.empty() && m.text.find(words) != std::string::npos ? 1 : 0;
-  return n;
-}
-
-json open_alerts(const service& svc) {
-  auto r = svc.reader().get("/api/v1/alerts");
-  return r.status == 200 ? r.json()["alerts"] : json::array();
-}
-
-/// epmpulse_expectation_evaluations_total from /metrics (-1 when absent).
-long evaluations(const service& svc) {
-  auto m = svc.reader().get("/metrics");
-  const std::string name = "\nepmpulse_expectation_evaluations_total ";
-  auto at = m.body.find(name);
-  if (m.status != 200 || at == std::string::npos)
-    return -1;
-  return std::stol(m.body.substr(at + name.size()));
 }
 
 } // namespace
@@ -94,55 +55,55 @@ BOOST_AUTO_TEST_CASE(one_alert_per_cluster_ack_on_either_and_recovery_in_its_thr
       .post("/api/v1/status", update("Planning", "Actual", "Warning", {{"job_id", "CL_1"}}))
       .status,
     200);
-  BOOST_REQUIRE(eventually([&] { return top_level_count(slack) == 1; }, 10s));
-  const auto seen_a = evaluations(a), seen_b = evaluations(b);
+  BOOST_REQUIRE(eventually([&] { return slack_top_level_posts(slack) == 1; }, 10s));
+  const auto seen_a = expectation_evaluations(a), seen_b = expectation_evaluations(b);
   BOOST_REQUIRE(eventually(
-    [&] { return evaluations(a) >= seen_a + 3 && evaluations(b) >= seen_b + 3; }, 15s));
-  BOOST_TEST(top_level_count(slack) == 1u);
-  const auto top = messages(slack)[0];
+    [&] { return expectation_evaluations(a) >= seen_a + 3 && expectation_evaluations(b) >= seen_b + 3; }, 15s));
+  BOOST_TEST(slack_top_level_posts(slack) == 1u);
+  const auto top = slack_posts(slack)[0];
 
   // Both instances list it; the follower reads what the leader stored.
-  BOOST_REQUIRE_EQUAL(open_alerts(a).size(), 1u);
+  BOOST_REQUIRE_EQUAL(open_alerts_of(a).size(), 1u);
   BOOST_REQUIRE(eventually([&] {
-    auto list = open_alerts(b);
+    auto list = open_alerts_of(b);
     return list.size() == 1 && list[0]["threads"].value("C100", "") == top.ts;
   }, 10s));
-  auto id = open_alerts(b)[0]["id"].get<std::string>();
+  auto id = open_alerts_of(b)[0]["id"].get<std::string>();
 
   // An ack through the follower holds on the leader (and is told once in the thread).
   auto acked = b.writer().post("/api/v1/alerts/" + id + "/ack", json::object());
   BOOST_REQUIRE_EQUAL(acked.status, 200);
   BOOST_TEST(acked.json()["status"] == "acknowledged");
   BOOST_REQUIRE(eventually([&] {
-    auto list = open_alerts(a);
+    auto list = open_alerts_of(a);
     return list.size() == 1 && list[0]["status"] == "acknowledged";
   }, 10s));
-  BOOST_REQUIRE(eventually([&] { return replies_saying(slack, "Acknowledged") == 1; }, 10s));
+  BOOST_REQUIRE(eventually([&] { return slack_replies_saying(slack, "Acknowledged") == 1; }, 10s));
   BOOST_REQUIRE(eventually([&] {
-    auto list = open_alerts(b);
+    auto list = open_alerts_of(b);
     return list.size() == 1 && list[0]["status"] == "acknowledged";
   }, 10s));
 
   // kill -9 of the leader: the other takes over the stored alert.
   a.server().kill();
   BOOST_REQUIRE(eventually([&] { return role_of(b) == "leader"; }, 15s, 50ms));
-  const auto after_takeover = evaluations(b);
-  BOOST_REQUIRE(eventually([&] { return evaluations(b) >= after_takeover + 3; }, 15s));
-  BOOST_TEST(top_level_count(slack) == 1u); // no second alert after takeover
-  BOOST_TEST(open_alerts(b).size() == 1u);
+  const auto after_takeover = expectation_evaluations(b);
+  BOOST_REQUIRE(eventually([&] { return expectation_evaluations(b) >= after_takeover + 3; }, 15s));
+  BOOST_TEST(slack_top_level_posts(slack) == 1u); // no second alert after takeover
+  BOOST_TEST(open_alerts_of(b).size() == 1u);
 
   BOOST_REQUIRE_EQUAL(
     b.writer()
       .post("/api/v1/status", update("Planning", "Actual", "OK", {{"job_id", "CL_2"}}))
       .status,
     200);
-  BOOST_REQUIRE(eventually([&] { return replies_saying(slack, "Recovered") == 1; }, 10s));
-  BOOST_REQUIRE(eventually([&] { return open_alerts(b).empty(); }, 10s));
-  const auto settled = evaluations(b);
-  BOOST_REQUIRE(eventually([&] { return evaluations(b) >= settled + 2; }, 10s));
-  BOOST_TEST(replies_saying(slack, "Recovered") == 1u);
-  BOOST_TEST(top_level_count(slack) == 1u);
-  for (const auto& m : messages(slack))
+  BOOST_REQUIRE(eventually([&] { return slack_replies_saying(slack, "Recovered") == 1; }, 10s));
+  BOOST_REQUIRE(eventually([&] { return open_alerts_of(b).empty(); }, 10s));
+  const auto settled = expectation_evaluations(b);
+  BOOST_REQUIRE(eventually([&] { return expectation_evaluations(b) >= settled + 2; }, 10s));
+  BOOST_TEST(slack_replies_saying(slack, "Recovered") == 1u);
+  BOOST_TEST(slack_top_level_posts(slack) == 1u);
+  for (const auto& m : slack_posts(slack))
     if (!m.thread_ts.empty())
       BOOST_TEST(m.thread_ts == top.ts);
 }
@@ -170,10 +131,10 @@ BOOST_AUTO_TEST_CASE(a_maintenance_window_added_on_one_instance_holds_on_the_oth
   };
   BOOST_REQUIRE(eventually([&] { return state_on(a) == "maintenance"; }, 10s));
   // Past the time the run would be late: the leader sent nothing.
-  BOOST_REQUIRE(eventually([&] { return evaluations(a) >= 9; }, 20s));
+  BOOST_REQUIRE(eventually([&] { return expectation_evaluations(a) >= 9; }, 20s));
   BOOST_TEST(state_on(a) == "maintenance");
   BOOST_TEST(state_on(b) == "maintenance");
-  BOOST_TEST(top_level_count(slack) == 0u);
+  BOOST_TEST(slack_top_level_posts(slack) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

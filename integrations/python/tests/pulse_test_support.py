@@ -129,9 +129,10 @@ def server_binary():
 
 class RealServer(object):
     """build/epmpulse with apps Planning (Actual, Budget) and FCCS
-    (Consolidation), a write key and a read key, rate limits off."""
+    (Consolidation), a write key and a read key, rate limits off; plus
+    `extra_config` (e.g. expectations)."""
 
-    def __init__(self, name):
+    def __init__(self, name, extra_config=None):
         self.name = name
         self.write_key = random_key('client-test-write-')
         self.read_key = random_key('client-test-read-')
@@ -153,6 +154,12 @@ class RealServer(object):
             ],
             'settings': {'log_level': 'info', 'rate_limits': {'enabled': False}},
         }
+        # Top-level sections added or replaced; `settings` merged key by key.
+        for key, value in (extra_config or {}).items():
+            if key == 'settings':
+                config['settings'].update(value)
+            else:
+                config[key] = value
         handle = open(self.config_path, 'w')
         try:
             json.dump(config, handle, indent=2)
