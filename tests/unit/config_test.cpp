@@ -533,6 +533,11 @@ BOOST_AUTO_TEST_CASE(shipped_config_loads_with_an_empty_environment) {
   BOOST_TEST(cfg.settings.slack.bot_token.empty());
   BOOST_TEST(!cfg.settings.pull_mode.enabled);
   BOOST_TEST(cfg.epm.servers.size() == 6u);
+  // The nightly chain as an example of expectations, alerts left off.
+  BOOST_TEST(cfg.expectations.size() == 3u);
+  BOOST_TEST(cfg.expectations[2].after == std::vector<std::string>{"FCCS/Consolidation"});
+  BOOST_TEST(cfg.maintenance.size() == 1u);
+  BOOST_TEST(!cfg.settings.alerts.enabled);
 }
 
 BOOST_AUTO_TEST_CASE(shipped_config_takes_keys_from_the_environment) {

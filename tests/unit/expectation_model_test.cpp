@@ -47,7 +47,7 @@ const char* chain_config = R"({
 struct fixture {
   config::service_config cfg = parse_ok(chain_config);
   status_snapshot snap = seed_snapshot(cfg, at("2026-12-01T00:00:00Z"));
-  evaluation_context ctx{&cfg, {}, at("2026-12-01T00:00:00Z")};
+  evaluation_context ctx{.config = &cfg, .watching_since = at("2026-12-01T00:00:00Z")};
 
   domain_state& domain(const std::string& app, const std::string& name) {
     return snap.apps.at(app).domains.at(name);
@@ -218,7 +218,7 @@ BOOST_AUTO_TEST_CASE(a_start_read_from_epm_replaces_the_configured_one) {
     d->status = job_status::ok;
     d->updated = at("2026-12-02T17:50:00Z"); // the 18:50 run is due by 19:00
   }
-  evaluation_context ctx{&cfg, {}, at("2026-12-01T00:00:00Z")};
+  evaluation_context ctx{.config = &cfg, .watching_since = at("2026-12-01T00:00:00Z")};
   auto state_at = [&](const char* app, const char* domain, const char* now) {
     return std::string{
       to_string(evaluate_expectations(ctx, snap, at(now)).at(app).at(domain).state)};
