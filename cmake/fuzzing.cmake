@@ -8,7 +8,7 @@
 
 option(EPMPULSE_FUZZ "Build the libFuzzer targets (needs clang)" OFF)
 
-set(EPMPULSE_FUZZ_TARGETS status_body config_loader change_log)
+set(EPMPULSE_FUZZ_TARGETS status_body config_loader change_log epm_answer)
 set(EPMPULSE_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 
 if(EPMPULSE_FUZZ)
@@ -17,8 +17,8 @@ if(EPMPULSE_FUZZ)
   endif()
   set(fuzz_sanitizers -fsanitize=address,undefined -fno-sanitize-recover=all
     -fno-omit-frame-pointer -g -O1 -UNDEBUG)
-  # What the three entry points reach: request validation, the config
-  # loader, the status model and the change log's records.
+  # What the entry points reach: request validation, the config loader, the
+  # status model, the change log's records and the reading of EPM's answers.
   # The config loader and common/ are globbed like the service's own sources,
   # so a new config section cannot leave the fuzz build behind.
   file(GLOB fuzz_config_sources CONFIGURE_DEPENDS
@@ -29,6 +29,7 @@ if(EPMPULSE_FUZZ)
     ${CMAKE_SOURCE_DIR}/actors/common/json_writer.cpp
     ${CMAKE_SOURCE_DIR}/actors/state/status_model.cpp
     ${CMAKE_SOURCE_DIR}/actors/state/state_log.cpp
+    ${CMAKE_SOURCE_DIR}/actors/pull/epm_status.cpp
     ${CMAKE_SOURCE_DIR}/http/status_body_reader.cpp
     ${CMAKE_SOURCE_DIR}/http/status_request.cpp)
   target_include_directories(epmpulse_fuzz_core PUBLIC ${CMAKE_SOURCE_DIR} ${DATE_INCLUDE_DIR})

@@ -8,7 +8,7 @@ set -uo pipefail
 build="$1"
 seconds="${2:-60}"
 here="$(cd "$(dirname "$0")" && pwd)"
-targets=(status_body config_loader change_log)
+targets=(status_body config_loader change_log epm_answer)
 failed=()
 for target in "${targets[@]}"; do
   work="$build/corpus/$target"
