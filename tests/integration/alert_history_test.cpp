@@ -149,7 +149,8 @@ BOOST_AUTO_TEST_CASE(expectation_states_are_in_the_history_with_alerts_off) {
     auto page = alert_history(svc, "?event=expectation");
     return !page["entries"].empty() && page["entries"][0]["kind"] == "on_time";
   }, 15s));
-  for (const auto& e : alert_history(svc, "?limit=1000")["entries"])
+  const auto all = alert_history(svc, "?limit=1000");
+  for (const auto& e : all["entries"])
     BOOST_TEST(e["event"] == "expectation", e.dump());
   std::size_t posted = 0;
   slack.edit_contract([&](slack_contract& k) { posted = k.messages.size(); });
