@@ -28,6 +28,7 @@
   const MARKS_VISIBLE_MS = 5000;
   const MARKS_HIDDEN_MS = 30000;
   const MARKS_AFTER_CHANGE_MS = 400;
+  const MARKS_MIN_GAP_MS = 2000;
   const MARK_LABELS = {
     late: 'late', missed: 'missed', overdue: 'overdue', short: 'short run',
     held: 'held', maintenance: 'maintenance',
@@ -43,6 +44,8 @@
     pollTimer: null,
     retryTimer: null,
     marksTimer: null,
+    marksDue: 0,         // when the pending read of the marks runs
+    marksLast: 0,        // when the last one ran
     retryDelay: 2000,
     drawer: null,        // {app, domain, entries}
     filters: { app: '', status: '', search: '' },
@@ -196,8 +199,12 @@
 
   function scheduleMarks(delay) {
     clearTimeout(state.marksTimer);
+    state.marksDue = 0;
     if (state.live !== 'sse') return;
+    state.marksDue = Date.now() + delay;
     state.marksTimer = setTimeout(async () => {
+      state.marksDue = 0;
+      state.marksLast = Date.now();
       try {
         if (await refreshMarks()) render();
       } catch (e) {
@@ -205,6 +212,14 @@
       }
       scheduleMarks(document.hidden ? MARKS_HIDDEN_MS : MARKS_VISIBLE_MS);
     }, delay);
+  }
+
+  // After a change: soon, but a stream that never pauses still gets its
+  // marks, and at most one read every MARKS_MIN_GAP_MS.
+  function marksSoon() {
+    const at = Math.max(Date.now() + MARKS_AFTER_CHANGE_MS, state.marksLast + MARKS_MIN_GAP_MS);
+    if (state.marksDue && state.marksDue <= at) return;
+    scheduleMarks(at - Date.now());
   }
 
   // -- rendering -----------------------------------------------------------------
@@ -355,9 +370,8 @@
       updated: entry.event_time, duration_sec: entry.duration_sec, source: entry.source,
       expectation: before && before.expectation,
     };
-    // The change moves the marks on the server too: read them soon, once a
-    // burst is over.
-    scheduleMarks(MARKS_AFTER_CHANGE_MS);
+    // The change moves the marks on the server too.
+    marksSoon();
     if (!state.lastUpdated || entry.event_time > state.lastUpdated) state.lastUpdated = entry.event_time;
     state.statusEtag = null;
     state.changed.set(entry.app + '\u0000' + entry.domain, Date.now());
