@@ -58,6 +58,9 @@ BOOST_AUTO_TEST_CASE(every_metric_the_rules_use_is_exported) {
        {{"name", "Planning pod"}, {"base_url", pod.base_url()}, {"kind", "planning"},
         {"application", "Vision"}}}}}};
   o.config["settings"]["pull_mode"] = {{"enabled", true}, {"poll_interval_seconds", 1}};
+  // Its start read from the pod (the fake answers 404: the fallback stands in).
+  o.config["maintenance"] = nlohmann::json::array(
+    {{{"name", "Planning pod"}, {"server", "planning_pod"}, {"start", "03:00"}}});
   o.config["api_keys"].push_back({{"name", "expiring"},
                                   {"key", "test-expiring-key-0123456789"},
                                   {"role", "read"},
