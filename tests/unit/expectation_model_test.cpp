@@ -23,6 +23,14 @@ time_point at(const char* text) {
   return *t;
 }
 
+/// A context with no windows but the configured ones, watching since `since`.
+evaluation_context context_of(const config::service_config& cfg, time_point since) {
+  evaluation_context ctx;
+  ctx.config = &cfg;
+  ctx.watching_since = since;
+  return ctx;
+}
+
 // Planning/Actual loads at 02:00 Berlin on weekdays; FCCS consolidates after
 // it at 04:00, ARCS reconciles after FCCS at 06:00.
 const char* chain_config = R"({
@@ -47,7 +55,7 @@ const char* chain_config = R"({
 struct fixture {
   config::service_config cfg = parse_ok(chain_config);
   status_snapshot snap = seed_snapshot(cfg, at("2026-12-01T00:00:00Z"));
-  evaluation_context ctx{.config = &cfg, .watching_since = at("2026-12-01T00:00:00Z")};
+  evaluation_context ctx = context_of(cfg, at("2026-12-01T00:00:00Z"));
 
   domain_state& domain(const std::string& app, const std::string& name) {
     return snap.apps.at(app).domains.at(name);
@@ -218,7 +226,7 @@ BOOST_AUTO_TEST_CASE(a_start_read_from_epm_replaces_the_configured_one) {
     d->status = job_status::ok;
     d->updated = at("2026-12-02T17:50:00Z"); // the 18:50 run is due by 19:00
   }
-  evaluation_context ctx{.config = &cfg, .watching_since = at("2026-12-01T00:00:00Z")};
+  evaluation_context ctx = context_of(cfg, at("2026-12-01T00:00:00Z"));
   auto state_at = [&](const char* app, const char* domain, const char* now) {
     return std::string{
       to_string(evaluate_expectations(ctx, snap, at(now)).at(app).at(domain).state)};
