@@ -97,6 +97,25 @@ struct gathered_answer {
   }
 };
 
+/// Asks every actor of `actors` (id -> handle) for its health within
+/// answer_timeout; `take(result, id, answer)` or `missing(result, id, error)`
+/// fills its part of the gathered answer.
+template <class Answer, class Result, class Actors, class Take, class Missing>
+void gather_health(router_ptr self, const std::shared_ptr<gathered_answer<Result>>& g,
+                   Actors& actors, Take take, Missing missing) {
+  for (auto& [id, actor] : actors)
+    self->request(actor, self->state.opts.answer_timeout, health_atom_v)
+      .then(
+        [g, take, id = id](const Answer& answer) {
+          take(g->result, id, answer);
+          g->part_done();
+        },
+        [g, missing, id = id](const caf::error& err) {
+          missing(g->result, id, err);
+          g->part_done();
+        });
+}
+
 caf::result<epm_health> answer_health(router_ptr self) {
   auto& st = self->state;
   auto g = std::make_shared<gathered_answer<epm_health>>();
@@ -112,32 +131,21 @@ caf::result<epm_health> answer_health(router_ptr self) {
         g->result.auth = "error: no answer from the token actor (" + describe_error(err) + ")";
         g->part_done();
       });
-  for (auto& [id, p] : st.pollers) {
-    self->request(p, st.opts.answer_timeout, health_atom_v)
-      .then(
-        [g, id = id](const poller_health& h) {
-          g->result.servers[id] = h.status;
-          g->part_done();
-        },
-        [g, id = id](const caf::error& err) {
-          g->result.servers[id] = "error: no answer from the poller (" + describe_error(err)
-                                  + ")";
-          g->part_done();
-        });
-  }
-  for (auto& [id, r] : st.readers) {
-    self->request(r, st.opts.answer_timeout, health_atom_v)
-      .then(
-        [g, id = id](const maintenance_read_health& h) {
-          g->result.maintenance[id] = h.status;
-          g->part_done();
-        },
-        [g, id = id](const caf::error& err) {
-          g->result.maintenance[id] =
-            "error: no answer from the maintenance reader (" + describe_error(err) + ")";
-          g->part_done();
-        });
-  }
+  gather_health<poller_health>(
+    self, g, st.pollers,
+    [](epm_health& r, const std::string& id, const poller_health& h) { r.servers[id] = h.status; },
+    [](epm_health& r, const std::string& id, const caf::error& err) {
+      r.servers[id] = "error: no answer from the poller (" + describe_error(err) + ")";
+    });
+  gather_health<maintenance_read_health>(
+    self, g, st.readers,
+    [](epm_health& r, const std::string& id, const maintenance_read_health& h) {
+      r.maintenance[id] = h.status;
+    },
+    [](epm_health& r, const std::string& id, const caf::error& err) {
+      r.maintenance[id] = "error: no answer from the maintenance reader (" + describe_error(err)
+                          + ")";
+    });
   return g->promise;
 }
 
@@ -156,36 +164,26 @@ caf::result<epm_metrics> answer_metrics(router_ptr self) {
         g->result.auth.status = "error: no answer";
         g->part_done();
       });
-  for (auto& [id, p] : st.pollers) {
-    self->request(p, st.opts.answer_timeout, health_atom_v)
-      .then(
-        [g](const poller_health& h) {
-          g->result.servers.push_back(h);
-          g->part_done();
-        },
-        [g, id = id](const caf::error&) {
-          poller_health h;
-          h.server_id = id;
-          h.status = "error: no answer";
-          g->result.servers.push_back(std::move(h));
-          g->part_done();
-        });
-  }
-  for (auto& [id, r] : st.readers) {
-    self->request(r, st.opts.answer_timeout, health_atom_v)
-      .then(
-        [g](const maintenance_read_health& h) {
-          g->result.maintenance.push_back(h);
-          g->part_done();
-        },
-        [g, id = id](const caf::error&) {
-          maintenance_read_health h;
-          h.server_id = id;
-          h.status = "error: no answer";
-          g->result.maintenance.push_back(std::move(h));
-          g->part_done();
-        });
-  }
+  gather_health<poller_health>(
+    self, g, st.pollers,
+    [](epm_metrics& r, const std::string&, const poller_health& h) { r.servers.push_back(h); },
+    [](epm_metrics& r, const std::string& id, const caf::error&) {
+      poller_health h;
+      h.server_id = id;
+      h.status = "error: no answer";
+      r.servers.push_back(std::move(h));
+    });
+  gather_health<maintenance_read_health>(
+    self, g, st.readers,
+    [](epm_metrics& r, const std::string&, const maintenance_read_health& h) {
+      r.maintenance.push_back(h);
+    },
+    [](epm_metrics& r, const std::string& id, const caf::error&) {
+      maintenance_read_health h;
+      h.server_id = id;
+      h.status = "error: no answer";
+      r.maintenance.push_back(std::move(h));
+    });
   return g->promise;
 }
 
